@@ -1,0 +1,40 @@
+# NeuroCards. `make demo` runs the product offline; `make test` runs the tests. Both set up everything.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+MANAGE := $(BIN)/python manage.py
+# The demo always runs on its own SQLite file, the ORM broker and debug settings, whatever .env says.
+DEMO_ENV := DJANGO_DEBUG=true DATABASE_URL=sqlite:///$(CURDIR)/var/demo.sqlite3 REDIS_URL=
+
+.PHONY: demo test run venv setup bench clean
+
+$(BIN)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+venv: $(BIN)/.installed
+
+# Idempotent: migrations, schedules and the default credit packs.
+setup: venv
+	$(MANAGE) migrate --noinput
+	$(MANAGE) setup_schedules
+	$(MANAGE) setup_packs
+
+demo: venv
+	mkdir -p var
+	$(DEMO_ENV) $(MAKE) --no-print-directory setup
+	$(DEMO_ENV) $(MANAGE) demo
+
+test: venv
+	$(BIN)/pytest
+
+# A real deployment: uvicorn (ASGI, several workers) and qcluster; Ctrl-C stops both.
+run: venv
+	./scripts/run
+
+bench: venv
+	$(BIN)/python bench/ledger.py
+
+clean:
+	rm -rf $(VENV) var/demo.sqlite3 .pytest_cache

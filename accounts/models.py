@@ -1,0 +1,38 @@
+from django.db import models
+from django.db.models import Q
+
+
+class TelegramUser(models.Model):
+    """A customer, known by their Telegram account. The balance moves only through billing.ledger."""
+
+    telegram_id = models.BigIntegerField("Telegram ID", unique=True)
+    username = models.CharField(max_length=64, blank=True)
+    first_name = models.CharField(max_length=128, blank=True)
+    last_name = models.CharField(max_length=128, blank=True)
+    language_code = models.CharField(max_length=16, blank=True)
+    balance = models.IntegerField(default=0, editable=False, help_text="Credits. Changed only through the ledger.")
+    is_blocked = models.BooleanField("blocked by staff", default=False)
+    bot_blocked_at = models.DateTimeField("blocked the bot at", null=True, blank=True)
+    last_activity_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "Telegram user"
+        constraints = [
+            models.CheckConstraint(condition=Q(balance__gte=0), name="telegramuser_balance_not_negative"),
+        ]
+        indexes = [models.Index(fields=["username"], name="telegramuser_username")]
+
+    def __str__(self):
+        handle = f"@{self.username}" if self.username else self.full_name or "?"
+        return f"{handle} ({self.telegram_id})"
+
+    @property
+    def full_name(self):
+        return " ".join(part for part in (self.first_name, self.last_name) if part)
+
+    @property
+    def language(self):
+        """The language the bot speaks to this user: English for `en*`, Russian otherwise."""
+        return "en" if self.language_code.lower().startswith("en") else "ru"

@@ -1,0 +1,89 @@
+import secrets
+import uuid
+
+from django.db import models
+from django.db.models import Q
+
+
+def _callback_token():
+    return secrets.token_urlsafe(24)
+
+
+class Generation(models.Model):
+    """One video or image. An order of N creates N rows, each charged and refunded on its own."""
+
+    class Kind(models.TextChoices):
+        VIDEO = "video", "Video"
+        IMAGE = "image", "Image card"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SUBMITTING = "submitting", "Submitting"
+        PROCESSING = "processing", "Processing"
+        COMPLETED = "completed", "Completed"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    ACTIVE = [Status.QUEUED, Status.SUBMITTING, Status.PROCESSING]
+    FINISHED = [Status.COMPLETED, Status.FAILED, Status.CANCELLED]
+
+    user = models.ForeignKey("accounts.TelegramUser", models.PROTECT, related_name="generations")
+    order_id = models.UUIDField(default=uuid.uuid4, db_index=True, help_text="Generations confirmed together.")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    template = models.CharField(max_length=32)
+    description = models.TextField("product description")
+    wishes = models.TextField("user prompt or wishes", blank=True)
+    final_prompt = models.TextField(blank=True)
+    reference_file_id = models.CharField("Telegram file id of the photo", max_length=256, blank=True)
+    reference_image = models.FileField(upload_to="references/%Y/%m/%d/", blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    provider = models.CharField(max_length=32, blank=True)
+    provider_task_id = models.CharField(max_length=128, blank=True)
+    callback_token = models.CharField(max_length=64, unique=True, default=_callback_token, editable=False)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    timeout_at = models.DateTimeField(null=True, blank=True)
+    error_class = models.CharField(max_length=32, blank=True)
+    error_message = models.TextField(blank=True)
+    result_file = models.FileField(upload_to="results/%Y/%m/%d/", blank=True)
+    cost = models.PositiveIntegerField()
+    idempotency_key = models.CharField(max_length=200, unique=True)
+    # Each user-visible event is sent once: the sender claims the marker with a conditional UPDATE.
+    accepted_sent_at = models.DateTimeField(null=True, blank=True)
+    retry_sent_at = models.DateTimeField(null=True, blank=True)
+    slow_sent_at = models.DateTimeField(null=True, blank=True)
+    result_sent_at = models.DateTimeField(null=True, blank=True)
+    failure_sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["queued", "submitting", "processing", "completed", "failed", "cancelled"]),
+                name="generation_status_valid",
+            ),
+            models.CheckConstraint(condition=Q(kind__in=["video", "image"]), name="generation_kind_valid"),
+        ]
+        indexes = [
+            # The worker: what is due to be submitted or polled next.
+            models.Index(fields=["status", "next_attempt_at"], name="generation_due"),
+            # The watchdog: in-flight rows past their deadline.
+            models.Index(fields=["status", "timeout_at"], name="generation_deadline"),
+            # The bot's history, limits and the admin's user page.
+            models.Index(fields=["user", "-created_at"], name="generation_user_recent"),
+            models.Index(fields=["user", "status"], name="generation_user_status"),
+            # Callbacks and the admin's search by provider task.
+            models.Index(fields=["provider_task_id"], name="generation_provider_task"),
+            models.Index(fields=["created_at"], name="generation_created"),
+        ]
+
+    def __str__(self):
+        return f"#{self.pk} {self.get_kind_display()} ({self.get_status_display()})"
+
+    @property
+    def is_active(self):
+        return self.status in self.ACTIVE

@@ -1,0 +1,28 @@
+"""The one place that knows NeuroCards' django-q2 schedules."""
+
+from django.db import transaction
+from django_q.models import Schedule
+
+# name -> (task path, minutes between runs). Later features add the watchdog, the generation
+# poller, cleanup and payment reconciliation here.
+SCHEDULES = {
+    "prune-update-ids": ("botapp.tasks.prune_update_ids", 60),
+}
+
+
+@transaction.atomic
+def ensure_schedules():
+    """Create or update every schedule; remove ours that are gone from SCHEDULES. Idempotent."""
+    created = updated = 0
+    for name, (func, minutes) in SCHEDULES.items():
+        defaults = {"func": func, "schedule_type": Schedule.MINUTES, "minutes": minutes, "repeats": -1}
+        schedule, was_created = Schedule.objects.get_or_create(name=name, defaults=defaults)
+        if was_created:
+            created += 1
+        elif any(getattr(schedule, field) != value for field, value in defaults.items()):
+            Schedule.objects.filter(pk=schedule.pk).update(**defaults)
+            updated += 1
+    # Only schedules that point at this project's apps are ours to remove; others are left alone.
+    stale = Schedule.objects.filter(func__regex=r"^(accounts|billing|generations|botapp)\.")
+    removed, _ = stale.exclude(name__in=SCHEDULES).delete()
+    return created, updated, removed

@@ -1,0 +1,210 @@
+"""NeuroCards settings: one module, everything from the environment (see .env.example)."""
+
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = BASE_DIR / "var"
+
+env = environ.Env()
+if (BASE_DIR / ".env").is_file():
+    environ.Env.read_env(BASE_DIR / ".env")
+
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+SECRET_KEY = env.str("SECRET_KEY", default="")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "SECRET_KEY is required when DJANGO_DEBUG is off: set it in the environment or .env."
+        )
+    SECRET_KEY = "insecure-debug-only-key"
+
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="").rstrip("/")
+CSRF_TRUSTED_ORIGINS = [PUBLIC_BASE_URL] if PUBLIC_BASE_URL.startswith("https://") else []
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_q",
+    "neurocards",
+    "accounts",
+    "billing",
+    "generations",
+    "botapp",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "neurocards.urls"
+ASGI_APPLICATION = "neurocards.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# The embedded default is a SQLite file; DATABASE_URL=postgres://… switches to PostgreSQL.
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    VAR_DIR.mkdir(exist_ok=True)
+    DATABASES["default"]["OPTIONS"] = {
+        # Web and workers write at once: take the write lock at BEGIN instead of failing on upgrade,
+        # and wait for it rather than raising "database is locked".
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+else:
+    # Persistent connections sized by the process count (web workers + qcluster workers), checked
+    # before reuse so a restarted PostgreSQL does not surface as an error in a request.
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = env.str("REDIS_URL", default="")
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "ru"
+LANGUAGES = [("ru", "Русский"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = env.str("TIME_ZONE", default="Europe/Moscow")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
+MEDIA_URL = "media/"
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=VAR_DIR / "media")
+
+if not DEBUG:
+    SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)
+    CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=True)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# --- Telegram -------------------------------------------------------------------------------
+TELEGRAM_BOT_TOKEN = env.str("TELEGRAM_BOT_TOKEN", default="")
+TELEGRAM_WEBHOOK_SECRET = env.str("TELEGRAM_WEBHOOK_SECRET", default="")
+TELEGRAM_API_BASE_URL = env.str("TELEGRAM_API_BASE_URL", default="https://api.telegram.org").rstrip("/")
+
+# --- Generation provider --------------------------------------------------------------------
+KIE_API_KEYS = [key for key in env.list("KIE_API_KEYS", default=[]) if key]
+GENERATION_PROVIDER = env.str("GENERATION_PROVIDER", default="kie" if KIE_API_KEYS else "local")
+KIE_API_BASE_URL = env.str("KIE_API_BASE_URL", default="https://api.kie.ai").rstrip("/")
+KIE_UPLOAD_BASE_URL = env.str("KIE_UPLOAD_BASE_URL", default="https://kieai.redpandaai.co").rstrip("/")
+KIE_WEBHOOK_HMAC_KEY = env.str("KIE_WEBHOOK_HMAC_KEY", default="")
+KIE_MIN_CREDITS = env.int("KIE_MIN_CREDITS", default=0)
+
+# --- Prompt writer --------------------------------------------------------------------------
+OPENAI_API_KEY = env.str("OPENAI_API_KEY", default="")
+OPENAI_BASE_URL = env.str("OPENAI_BASE_URL", default="https://api.openai.com/v1").rstrip("/")
+OPENAI_MODEL = env.str("OPENAI_MODEL", default="gpt-4o-mini")
+
+# --- Payments -------------------------------------------------------------------------------
+YOOKASSA_SHOP_ID = env.str("YOOKASSA_SHOP_ID", default="")
+YOOKASSA_SECRET_KEY = env.str("YOOKASSA_SECRET_KEY", default="")
+YOOKASSA_API_URL = env.str("YOOKASSA_API_URL", default="https://api.yookassa.ru/v3").rstrip("/")
+YOOKASSA_RECEIPTS = env.bool("YOOKASSA_RECEIPTS", default=False)
+YOOKASSA_VAT_CODE = env.int("YOOKASSA_VAT_CODE", default=1)
+YOOKASSA_PAYMENT_MODE = env.str("YOOKASSA_PAYMENT_MODE", default="full_prepayment")
+YOOKASSA_PAYMENT_SUBJECT = env.str("YOOKASSA_PAYMENT_SUBJECT", default="service")
+PAYMENT_METHODS = env.list("PAYMENT_METHODS", default=["yookassa", "stars"])
+
+# --- People ---------------------------------------------------------------------------------
+SUPPORT_USERNAME = env.str("SUPPORT_USERNAME", default="").lstrip("@")
+ADMIN_CHAT_IDS = env.list("ADMIN_CHAT_IDS", cast=int, default=[])
+
+# --- Costs and limits -----------------------------------------------------------------------
+VIDEO_COST = env.int("VIDEO_COST", default=10)
+IMAGE_COST = env.int("IMAGE_COST", default=3)
+WELCOME_CREDITS = env.int("WELCOME_CREDITS", default=0)
+MAX_ACTIVE_ORDERS = env.int("MAX_ACTIVE_ORDERS", default=1)
+RATE_LIMIT_GENERATIONS_PER_HOUR = env.int("RATE_LIMIT_GENERATIONS_PER_HOUR", default=10)
+RATE_LIMIT_TOPUP_PER_HOUR = env.int("RATE_LIMIT_TOPUP_PER_HOUR", default=5)
+MAX_QUEUE_SIZE = env.int("MAX_QUEUE_SIZE", default=100)
+VIDEO_TIMEOUT_MINUTES = env.int("VIDEO_TIMEOUT_MINUTES", default=30)
+IMAGE_TIMEOUT_MINUTES = env.int("IMAGE_TIMEOUT_MINUTES", default=10)
+RESULT_TTL_DAYS = env.int("RESULT_TTL_DAYS", default=30)
+REFERENCE_TTL_DAYS = env.int("REFERENCE_TTL_DAYS", default=7)
+UPDATE_ID_TTL_DAYS = env.int("UPDATE_ID_TTL_DAYS", default=7)
+
+# --- Operations -----------------------------------------------------------------------------
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+
+# --- django-q2 ------------------------------------------------------------------------------
+Q_CLUSTER = {
+    "name": "neurocards",
+    "workers": env.int("Q_WORKERS", default=2),
+    # A task submits or polls and returns; none waits for a whole generation. The batch poller is
+    # the longest (it keeps polling for most of its one-minute period), so 120 s bounds every task.
+    "timeout": 120,
+    # The ORM broker hands an unacknowledged task out again after `retry` seconds. It must exceed
+    # timeout plus the wait in the cluster's own queue, or a running task is started a second time.
+    "retry": 300,
+    # 0 would retry forever; tasks are idempotent, so a few redeliveries are safe and then we stop.
+    "max_attempts": 3,
+    # A failed task is recorded and acknowledged: retries are the services' business (backoff,
+    # attempts on the row), not the broker's immediate redelivery.
+    "ack_failures": True,
+    # Few tasks prefetched per cluster: a task waiting in a local queue is a task another machine
+    # could run, and its wait counts against `retry`.
+    "queue_limit": 4,
+    # After downtime, run each schedule once rather than a burst of missed runs.
+    "catch_up": False,
+    "save_limit": 1000,
+    "label": "Tasks",
+    # Inline execution for tests (set by the test configuration).
+    "sync": env.bool("Q_SYNC", default=False),
+}
+if REDIS_URL:
+    Q_CLUSTER["redis"] = REDIS_URL
+else:
+    Q_CLUSTER["orm"] = "default"
+
+# --- Logging --------------------------------------------------------------------------------
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        # The YooKassa SDK logs the Authorization header at DEBUG; httpx logs full URLs (bot token).
+        "yookassa": {"level": "WARNING"},
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
+    },
+}

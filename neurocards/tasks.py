@@ -1,0 +1,3 @@
+def ping():
+    """A no-op task: proves a worker is taking tasks from the broker."""
+    return "pong"

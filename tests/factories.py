@@ -1,0 +1,36 @@
+"""Rows for tests, made the way the product makes them: credits only through the ledger."""
+
+import itertools
+import uuid
+
+from accounts.models import TelegramUser
+from billing import ledger
+from billing.models import Payment
+from generations.models import Generation
+
+_telegram_ids = itertools.count(100_000_001)
+
+
+def make_user(*, credits=0, **fields):
+    fields.setdefault("telegram_id", next(_telegram_ids))
+    fields.setdefault("first_name", "Test")
+    user = TelegramUser.objects.create(**fields)
+    if credits:
+        ledger.grant_credits(user=user, amount=credits, actor=None, reason="test set-up", key=uuid.uuid4().hex)
+        user.refresh_from_db()
+    return user
+
+
+def make_generations(user, *, count=1, cost=10, kind=Generation.Kind.VIDEO, order_id=None):
+    order_id = order_id or uuid.uuid4()
+    return [
+        Generation.objects.create(
+            user=user, order_id=order_id, kind=kind, template="ugc", description="A ceramic mug",
+            cost=cost, idempotency_key=f"{order_id}:{index}",
+        )
+        for index in range(count)
+    ]
+
+
+def make_payment(user, *, credits=100, amount="890.00", method=Payment.Method.YOOKASSA, currency="RUB"):
+    return Payment.objects.create(user=user, method=method, amount=amount, currency=currency, credits=credits)
