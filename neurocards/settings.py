@@ -70,7 +70,8 @@ TEMPLATES = [
 ]
 
 # The embedded default is a SQLite file; DATABASE_URL=postgres://… switches to PostgreSQL.
-DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
+DATABASE_URL = env.str("DATABASE_URL", default="") or f"sqlite:///{VAR_DIR / 'db.sqlite3'}"
+DATABASES = {"default": env.db_url_config(DATABASE_URL)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     VAR_DIR.mkdir(exist_ok=True)
     DATABASES["default"]["OPTIONS"] = {
@@ -120,7 +121,7 @@ TELEGRAM_API_BASE_URL = env.str("TELEGRAM_API_BASE_URL", default="https://api.te
 
 # --- Generation provider --------------------------------------------------------------------
 KIE_API_KEYS = [key for key in env.list("KIE_API_KEYS", default=[]) if key]
-GENERATION_PROVIDER = env.str("GENERATION_PROVIDER", default="kie" if KIE_API_KEYS else "local")
+GENERATION_PROVIDER = env.str("GENERATION_PROVIDER", default="") or ("kie" if KIE_API_KEYS else "local")
 KIE_API_BASE_URL = env.str("KIE_API_BASE_URL", default="https://api.kie.ai").rstrip("/")
 KIE_UPLOAD_BASE_URL = env.str("KIE_UPLOAD_BASE_URL", default="https://kieai.redpandaai.co").rstrip("/")
 KIE_WEBHOOK_HMAC_KEY = env.str("KIE_WEBHOOK_HMAC_KEY", default="")
