@@ -6,7 +6,7 @@ MANAGE := $(BIN)/python manage.py
 # The demo always runs on its own SQLite file, the ORM broker and debug settings, whatever .env says.
 DEMO_ENV := DJANGO_DEBUG=true DATABASE_URL=sqlite:///$(CURDIR)/var/demo.sqlite3 REDIS_URL=
 
-.PHONY: demo test run venv setup bench clean
+.PHONY: demo test run venv catalogs setup bench clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -15,8 +15,11 @@ $(BIN)/.installed: requirements.txt requirements-dev.txt
 
 venv: $(BIN)/.installed
 
-# Idempotent: migrations, schedules and the default credit packs.
-setup: venv
+catalogs: venv
+	$(MANAGE) compilecatalogs
+
+# Idempotent: translations, migrations, schedules and the default credit packs.
+setup: catalogs
 	$(MANAGE) migrate --noinput
 	$(MANAGE) setup_schedules
 	$(MANAGE) setup_packs
@@ -27,6 +30,7 @@ demo: venv
 	$(DEMO_ENV) $(MANAGE) demo
 
 test: venv
+	DJANGO_DEBUG=true $(MANAGE) compilecatalogs
 	$(BIN)/pytest
 
 # A real deployment: uvicorn (ASGI, several workers) and qcluster; Ctrl-C stops both.

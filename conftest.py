@@ -24,6 +24,8 @@ def pytest_configure(config):
     # Runs before pytest-django sets Django up, so these reach the one settings module.
     os.environ.setdefault("SECRET_KEY", "tests-only-not-a-secret")
     os.environ.setdefault("Q_SYNC", "true")
+    # Threads of the live test server must not keep connections open: the test database is dropped.
+    os.environ.setdefault("DB_CONN_MAX_AGE", "0")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "neurocards.settings")
     if "DATABASE_URL" not in os.environ:
         url = os.environ.get("TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)

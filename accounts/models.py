@@ -2,6 +2,11 @@ from django.db import models
 from django.db.models import Q
 
 
+def language_for(language_code):
+    """The language the bot speaks: English for Telegram's `en*`, Russian otherwise."""
+    return "en" if (language_code or "").lower().startswith("en") else "ru"
+
+
 class TelegramUser(models.Model):
     """A customer, known by their Telegram account. The balance moves only through billing.ledger."""
 
@@ -34,5 +39,4 @@ class TelegramUser(models.Model):
 
     @property
     def language(self):
-        """The language the bot speaks to this user: English for `en*`, Russian otherwise."""
-        return "en" if self.language_code.lower().startswith("en") else "ru"
+        return language_for(self.language_code)

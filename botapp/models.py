@@ -21,6 +21,10 @@ class FlowState(models.Model):
     user = models.OneToOneField("accounts.TelegramUser", models.CASCADE, primary_key=True, related_name="flow")
     step = models.CharField(max_length=32, default="idle")
     draft = models.JSONField(default=dict, blank=True)
+    # Flood control: updates counted in a one-minute window, and whether "slow down" was said in it.
+    window_started_at = models.DateTimeField(null=True, blank=True)
+    window_count = models.PositiveIntegerField(default=0)
+    slowed_down = models.BooleanField(default=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self):

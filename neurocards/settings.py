@@ -159,6 +159,7 @@ IMAGE_TIMEOUT_MINUTES = env.int("IMAGE_TIMEOUT_MINUTES", default=10)
 RESULT_TTL_DAYS = env.int("RESULT_TTL_DAYS", default=30)
 REFERENCE_TTL_DAYS = env.int("REFERENCE_TTL_DAYS", default=7)
 UPDATE_ID_TTL_DAYS = env.int("UPDATE_ID_TTL_DAYS", default=7)
+FLOOD_UPDATES_PER_MINUTE = env.int("FLOOD_UPDATES_PER_MINUTE", default=30)
 
 # --- Operations -----------------------------------------------------------------------------
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])

@@ -34,3 +34,9 @@ def make_generations(user, *, count=1, cost=10, kind=Generation.Kind.VIDEO, orde
 
 def make_payment(user, *, credits=100, amount="890.00", method=Payment.Method.YOOKASSA, currency="RUB"):
     return Payment.objects.create(user=user, method=method, amount=amount, currency=currency, credits=credits)
+
+
+def give_credits(telegram_id, amount):
+    """Credits for a user the bot created, through the ledger as support would grant them."""
+    user = TelegramUser.objects.get(telegram_id=telegram_id)
+    ledger.grant_credits(user=user, amount=amount, actor=None, reason="test set-up", key=uuid.uuid4().hex)

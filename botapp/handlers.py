@@ -1,0 +1,196 @@
+"""python-telegram-bot routing: which step handles which update, and delivery of what it decided."""
+
+import asyncio
+import logging
+
+from asgiref.sync import sync_to_async
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, close_old_connections
+from django.utils import timezone, translation
+from telegram import Update
+from telegram.constants import ChatMemberStatus, ParseMode
+from telegram.error import Forbidden, RetryAfter, TelegramError
+from telegram.ext import (
+    ApplicationHandlerStop,
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    CommandHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from accounts.models import TelegramUser, language_for
+from botapp import commands, flow, texts
+from botapp.models import ProcessedUpdate
+from botapp.turns import run_turn
+
+log = logging.getLogger(__name__)
+
+COMMANDS = {
+    "start": commands.start,
+    "menu": commands.main_menu,
+    "balance": commands.balance,
+    "buy": commands.buy,
+    "history": commands.history,
+    "cancel": commands.ask_cancel,
+    "support": commands.support,
+    "help": commands.help_,
+    "privacy": commands.privacy,
+}
+CALLBACKS = {
+    r"^menu:": commands.on_menu,
+    r"^flow:": flow.on_button,
+    r"^cx:": commands.on_cancel_button,
+    r"^gen:": commands.on_generation_button,
+}
+# Retry a reply once when Telegram asks for a short pause; a longer one is not worth holding the update.
+MAX_REPLY_PAUSE = 5
+
+
+def in_thread(func):
+    """Run ORM code off the event loop, in a pool thread, and tidy its connection as a request would.
+
+    Not thread-sensitive: one user's update waiting for their row lock must not hold up the others.
+    """
+
+    def run(*args, **kwargs):
+        close_old_connections()
+        try:
+            return func(*args, **kwargs)
+        finally:
+            close_old_connections()
+
+    return sync_to_async(run, thread_sensitive=False)
+
+
+def register(application):
+    application.add_handler(TypeHandler(Update, record_update), group=-2)
+    application.add_handler(MessageHandler(~filters.ChatType.PRIVATE, not_private), group=-1)
+    application.add_handler(ChatMemberHandler(chat_member, ChatMemberHandler.MY_CHAT_MEMBER), group=-1)
+    for name, step in COMMANDS.items():
+        application.add_handler(CommandHandler(name, as_handler(step)))
+    for pattern, step in CALLBACKS.items():
+        application.add_handler(CallbackQueryHandler(as_handler(step), pattern=pattern))
+    application.add_handler(CallbackQueryHandler(as_handler(stale_button)))
+    application.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.COMMAND,
+                                           as_handler(commands.unknown_command)))
+    application.add_handler(MessageHandler(filters.UpdateType.MESSAGE, as_handler(flow.on_message)))
+    application.add_error_handler(on_error)
+
+
+def as_handler(step):
+    async def handle(update, context):
+        outcome = await in_thread(run_turn)(update, step)
+        await deliver(context.bot, update, outcome)
+
+    handle.__name__ = getattr(step, "__name__", "step")
+    return handle
+
+
+def stale_button(turn):
+    turn.toast(texts.stale_button())
+
+
+async def record_update(update, context):
+    """The first handler of every update: a redelivered update_id stops here."""
+    if not await in_thread(_record)(update.update_id):
+        log.info("update %s: already handled, skipped", update.update_id)
+        raise ApplicationHandlerStop
+
+
+def _record(update_id):
+    try:
+        ProcessedUpdate.objects.create(update_id=update_id)
+    except IntegrityError:
+        return False
+    return True
+
+
+async def not_private(update, context):
+    message = update.effective_message
+    if message and message.text and message.text.startswith("/"):
+        with translation.override(_language(update)):
+            await _send_quietly(context.bot, update.effective_chat.id, texts.private_only())
+    raise ApplicationHandlerStop
+
+
+async def chat_member(update, context):
+    """The user blocked or unblocked the bot: stop or resume sending to them."""
+    member = update.my_chat_member
+    if member.chat.type != "private":
+        raise ApplicationHandlerStop
+    blocked = member.new_chat_member.status in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT)
+    await in_thread(_mark_bot_blocked)(member.from_user.id, blocked)
+    raise ApplicationHandlerStop
+
+
+def _mark_bot_blocked(telegram_id, blocked):
+    TelegramUser.objects.filter(telegram_id=telegram_id).update(
+        bot_blocked_at=timezone.now() if blocked else None, updated_at=timezone.now()
+    )
+
+
+async def deliver(bot, update, outcome):
+    query = update.callback_query
+    if query is not None:
+        # Answered before anything else so the button stops spinning at once.
+        try:
+            await query.answer(text=outcome.toast)
+        except TelegramError as error:
+            log.warning("update %s: answerCallbackQuery failed: %s", update.update_id, type(error).__name__)
+    for reply in outcome.replies:
+        await send(bot, outcome.chat_id, reply, update_id=update.update_id)
+
+
+async def send(bot, chat_id, reply, *, update_id=None):
+    for attempt in (1, 2):
+        try:
+            return await _send_once(bot, chat_id, reply)
+        except RetryAfter as error:
+            pause = _seconds(error.retry_after)
+            if attempt == 2 or pause > MAX_REPLY_PAUSE:
+                raise
+            await asyncio.sleep(pause)
+        except Forbidden:
+            log.info("update %s: user blocked the bot; reply dropped", update_id)
+            await in_thread(_mark_bot_blocked)(chat_id, True)
+            return None
+
+
+async def _send_once(bot, chat_id, reply):
+    if reply.media is None:
+        return await bot.send_message(chat_id, reply.text, parse_mode=ParseMode.HTML, reply_markup=reply.markup)
+    kind, name = reply.media
+    content = await in_thread(_read)(name)
+    sender = bot.send_video if kind == "video" else bot.send_photo
+    return await sender(chat_id, content, caption=reply.text, parse_mode=ParseMode.HTML, reply_markup=reply.markup)
+
+
+def _read(name):
+    with default_storage.open(name, "rb") as file:
+        return file.read()
+
+
+def _seconds(retry_after):
+    return retry_after.total_seconds() if hasattr(retry_after, "total_seconds") else float(retry_after)
+
+
+async def _send_quietly(bot, chat_id, text):
+    try:
+        await bot.send_message(chat_id, text, parse_mode=ParseMode.HTML)
+    except TelegramError as error:
+        log.warning("chat %s: message not sent: %s", chat_id, type(error).__name__)
+
+
+def _language(update):
+    return language_for(update.effective_user.language_code if update.effective_user else "")
+
+
+async def on_error(update, context):
+    update_id = update.update_id if isinstance(update, Update) else None
+    log.error("update %s: handler failed", update_id, exc_info=context.error)
+    chat = update.effective_chat if isinstance(update, Update) else None
+    if chat is not None and chat.type == "private":
+        with translation.override(_language(update)):
+            await _send_quietly(context.bot, chat.id, texts.apology())

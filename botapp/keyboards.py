@@ -1,0 +1,82 @@
+"""Inline keyboards. Callback data is `area:action[:argument]`, well under Telegram's 64 bytes."""
+
+from django.conf import settings
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from botapp import texts
+
+VIDEO_TEMPLATES = ("ugc", "ad", "own")
+IMAGE_TEMPLATES = ("studio", "lifestyle", "own")
+
+
+def templates_for(kind):
+    return VIDEO_TEMPLATES if kind == "video" else IMAGE_TEMPLATES
+
+
+def _button(name, data):
+    return InlineKeyboardButton(texts.button(name), callback_data=data)
+
+
+def main_menu():
+    return InlineKeyboardMarkup([
+        [_button("video", "menu:video")],
+        [_button("image", "menu:image")],
+        [_button("balance", "menu:balance"), _button("buy", "menu:buy")],
+        [_button("history", "menu:history"), _button("support", "menu:support")],
+        [_button("help", "menu:help")],
+    ])
+
+
+def _nav():
+    return [_button("back", "flow:back"), _button("cancel", "flow:cancel")]
+
+
+def step_nav():
+    return InlineKeyboardMarkup([_nav()])
+
+
+def templates(kind):
+    rows = [[InlineKeyboardButton(texts.template_name(t), callback_data=f"flow:tpl:{t}")] for t in templates_for(kind)]
+    return InlineKeyboardMarkup([*rows, _nav()])
+
+
+def counts(kind):
+    row = [InlineKeyboardButton(texts.count_button(n, kind), callback_data=f"flow:n:{n}") for n in (1, 3, 5)]
+    return InlineKeyboardMarkup([row, _nav()])
+
+
+def confirm(token):
+    return InlineKeyboardMarkup([[_button("confirm", f"flow:ok:{token}")], _nav()])
+
+
+def short_of_credits():
+    return InlineKeyboardMarkup([[_button("buy", "menu:buy")], _nav()])
+
+
+def buy():
+    return InlineKeyboardMarkup([[_button("buy", "menu:buy")]])
+
+
+def to_menu():
+    return InlineKeyboardMarkup([[_button("menu", "menu:main")]])
+
+
+def support():
+    if not settings.SUPPORT_USERNAME:
+        return None
+    url = f"https://t.me/{settings.SUPPORT_USERNAME}"
+    return InlineKeyboardMarkup([[InlineKeyboardButton(texts.button("write_support"), url=url)]])
+
+
+def cancel_orders(up_to_id):
+    return InlineKeyboardMarkup([[_button("cancel_yes", f"cx:yes:{up_to_id}"), _button("cancel_no", "cx:no")]])
+
+
+def history(generations):
+    rows = [[InlineKeyboardButton(texts.resend_button(g), callback_data=f"gen:send:{g.pk}")]
+            for g in generations if g.status == "completed" and g.result_file]
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+def after_result(generation):
+    return InlineKeyboardMarkup([[_button("again", f"gen:again:{generation.pk}")], [_button("menu", "menu:main")]])

@@ -1,0 +1,154 @@
+"""One update of one user, handled under that user's row lock: decide first, talk to Telegram after.
+
+`run_turn` locks the user's row (and so the flow), applies the gate (blocked users, flooding),
+runs a step and saves the flow, all in one transaction. The step only *records* what to say; the
+caller sends it after commit, so no row lock is ever held across a call to Telegram.
+"""
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone, translation
+
+from accounts.models import TelegramUser
+from billing import ledger
+from botapp import texts
+from botapp.models import FlowState
+
+ACTIVITY_RESOLUTION = timedelta(minutes=1)
+
+
+@dataclass
+class Reply:
+    text: str = ""
+    markup: object = None
+    # ("video" | "photo" | "document", storage name) to send a stored file instead of a text
+    media: tuple | None = None
+
+
+@dataclass
+class Outcome:
+    chat_id: int | None = None
+    replies: list = field(default_factory=list)
+    toast: str | None = None
+    # Set by the gate: the update was dropped (flooding) and needs no answer beyond the toast.
+    dropped: bool = False
+
+
+class Turn:
+    """What a step sees: the locked user and flow, the update, and where to put its replies."""
+
+    def __init__(self, *, user, flow, update, outcome):
+        self.user, self.flow, self.update, self.outcome = user, flow, update, outcome
+
+    @property
+    def message(self):
+        return self.update.effective_message if self.update.callback_query is None else None
+
+    @property
+    def data(self):
+        query = self.update.callback_query
+        return query.data or "" if query else ""
+
+    def say(self, text, markup=None):
+        self.outcome.replies.append(Reply(text, markup))
+
+    def send_media(self, kind, name, caption, markup=None):
+        self.outcome.replies.append(Reply(caption, markup, media=(kind, name)))
+
+    def toast(self, text):
+        self.outcome.toast = text
+
+    def go(self, step, **draft):
+        self.flow.step = step
+        self.flow.draft.update(draft)
+
+    def reset(self):
+        self.flow.step, self.flow.draft = "idle", {}
+
+
+def run_turn(update, step):
+    """Handle one update with `step(turn)`; returns the Outcome to deliver (after commit)."""
+    sender = update.effective_user
+    chat = update.effective_chat
+    outcome = Outcome(chat_id=chat.id if chat else None)
+    if sender is None or sender.is_bot:
+        return outcome
+    with transaction.atomic():
+        user, flow, created = _load_locked(sender)
+        turn = Turn(user=user, flow=flow, update=update, outcome=outcome)
+        with translation.override(user.language):
+            if created:
+                _welcome(user)
+            if _flooding(flow, turn) or user.is_blocked:
+                if not outcome.dropped:
+                    turn.say(texts.blocked())
+                flow.save(update_fields=["window_started_at", "window_count", "slowed_down", "updated_at"])
+                return outcome
+            step(turn)
+            flow.save()
+    return outcome
+
+
+def _load_locked(sender):
+    """The user's flow and user rows, locked for this transaction; created on first contact."""
+    now = timezone.now()
+    flow = (
+        FlowState.objects.select_related("user").select_for_update()
+        .filter(user__telegram_id=sender.id).first()
+    )
+    created = False
+    if flow is None:
+        user, created = TelegramUser.objects.get_or_create(
+            telegram_id=sender.id, defaults=_profile(sender) | {"last_activity_at": now}
+        )
+        FlowState.objects.get_or_create(user=user)
+        flow = FlowState.objects.select_related("user").select_for_update().get(user=user)
+    user = flow.user
+    profile = _profile(sender)
+    stale = user.last_activity_at is None or now - user.last_activity_at >= ACTIVITY_RESOLUTION
+    if stale or any(getattr(user, name) != value for name, value in profile.items()):
+        # Refresh names and language; last activity is kept to the minute to spare a write per update.
+        profile["last_activity_at"] = now
+        TelegramUser.objects.filter(pk=user.pk).update(**profile, updated_at=now)
+        for name, value in profile.items():
+            setattr(user, name, value)
+    return user, flow, created
+
+
+def _profile(sender):
+    return {
+        "username": (sender.username or "")[:64],
+        "first_name": (sender.first_name or "")[:128],
+        "last_name": (sender.last_name or "")[:128],
+        "language_code": (sender.language_code or "")[:16],
+    }
+
+
+def _welcome(user):
+    if settings.WELCOME_CREDITS > 0:
+        posting = ledger.grant_credits(user=user, amount=settings.WELCOME_CREDITS, actor=None,
+                                       reason="welcome credits", key=f"welcome:{user.pk}")
+        user.balance = posting.balance
+
+
+def _flooding(flow, turn):
+    """Count the update in the user's one-minute window; True when it must be dropped."""
+    now = timezone.now()
+    if flow.window_started_at is None or now - flow.window_started_at >= timedelta(minutes=1):
+        flow.window_started_at, flow.window_count, flow.slowed_down = now, 0, False
+    flow.window_count += 1
+    if flow.window_count <= settings.FLOOD_UPDATES_PER_MINUTE:
+        return False
+    turn.outcome.dropped = True
+    if not flow.slowed_down:
+        flow.slowed_down = True
+        turn.say(texts.slow_down())
+    return True
+
+
+def new_token():
+    return uuid.uuid4().hex

@@ -1,0 +1,116 @@
+"""Generation state changes: named, keyword-only, transactional. Money moves through billing.ledger."""
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from billing import ledger
+from generations.models import Generation
+
+log = logging.getLogger(__name__)
+
+COUNTS = (1, 3, 5)
+Status = Generation.Status
+
+
+class OrderRefused(Exception):
+    """An order the limits do not allow; `reason` names the limit, `numbers` go into the message."""
+
+    def __init__(self, reason, **numbers):
+        self.reason, self.numbers = reason, numbers
+        super().__init__(f"order refused: {reason} {numbers}")
+
+
+@dataclass(frozen=True)
+class Order:
+    order_id: uuid.UUID
+    generations: list
+    created: bool
+    queue_position: int
+
+
+def unit_cost(kind):
+    return settings.VIDEO_COST if kind == Generation.Kind.VIDEO else settings.IMAGE_COST
+
+
+@transaction.atomic
+def create_order(*, user, kind, template, description, wishes, reference_file_id, count, order_id):
+    """Check the limits, create `count` queued generations and charge each, all or nothing.
+
+    `order_id` is the idempotency key: confirming the same order again returns it unchanged.
+    """
+    existing = list(Generation.objects.filter(order_id=order_id).order_by("pk"))
+    if existing:
+        return Order(order_id, existing, created=False, queue_position=_queue_position(existing[0]))
+    if count not in COUNTS:
+        raise ValueError(f"count must be one of {COUNTS}, not {count!r}")
+    if user.is_blocked:
+        raise OrderRefused("blocked")
+    hour_ago = timezone.now() - timedelta(hours=1)
+    stats = Generation.objects.filter(Q(status=Status.QUEUED) | Q(user=user)).aggregate(
+        queued=Count("pk", filter=Q(status=Status.QUEUED)),
+        active_orders=Count("order_id", distinct=True, filter=Q(user=user, status__in=Generation.ACTIVE)),
+        last_hour=Count("pk", filter=Q(user=user, created_at__gte=hour_ago)),
+    )
+    if stats["active_orders"] >= settings.MAX_ACTIVE_ORDERS:
+        raise OrderRefused("active_orders", limit=settings.MAX_ACTIVE_ORDERS)
+    if stats["last_hour"] + count > settings.RATE_LIMIT_GENERATIONS_PER_HOUR:
+        raise OrderRefused("hourly", limit=settings.RATE_LIMIT_GENERATIONS_PER_HOUR, used=stats["last_hour"])
+    if stats["queued"] + count > settings.MAX_QUEUE_SIZE:
+        raise OrderRefused("queue_full", queued=stats["queued"], limit=settings.MAX_QUEUE_SIZE)
+    cost = unit_cost(kind)
+    if user.balance < cost * count:
+        raise OrderRefused("balance", needed=cost * count, balance=user.balance)
+    generations = Generation.objects.bulk_create(
+        Generation(
+            user=user, order_id=order_id, kind=kind, template=template, description=description, wishes=wishes,
+            reference_file_id=reference_file_id, cost=cost, idempotency_key=f"{order_id}:{index}",
+        )
+        for index in range(count)
+    )
+    try:
+        ledger.charge_generations(generations=generations)
+    except ledger.InsufficientCredits as error:
+        # `user` was stale: leaving the atomic block with the refusal rolls the generations back.
+        raise OrderRefused("balance", needed=error.needed, balance=error.balance) from None
+    log.info("order %s created: user %s, %s x %s", order_id, user.pk, count, kind)
+    return Order(order_id, generations, created=True, queue_position=stats["queued"] + 1)
+
+
+def cancel_generation(*, generation, reason, actor=None):
+    """Cancel one unfinished generation and refund it, once. Returns True when this call cancelled it.
+
+    A generation the provider is already making is cancelled too: its late result is discarded.
+    """
+    with transaction.atomic():
+        claimed = Generation.objects.filter(pk=generation.pk, status__in=Generation.ACTIVE).update(
+            status=Status.CANCELLED, finished_at=timezone.now(), updated_at=timezone.now(),
+            error_class="cancelled", error_message=reason,
+        )
+        if not claimed:
+            return False
+        ledger.refund_generation(generation=generation, reason=reason, actor=actor)
+    log.info("generation %s cancelled: %s", generation.pk, reason)
+    return True
+
+
+def cancel_active(*, user, reason):
+    """Cancel every unfinished generation of a user; returns (how many, credits refunded)."""
+    cancelled = refunded = 0
+    for generation in Generation.objects.filter(user=user, status__in=Generation.ACTIVE).order_by("pk"):
+        if cancel_generation(generation=generation, reason=reason):
+            cancelled += 1
+            refunded += generation.cost
+    return cancelled, refunded
+
+
+def _queue_position(generation):
+    if generation.status != Status.QUEUED:
+        return 0
+    return Generation.objects.filter(status=Status.QUEUED, pk__lte=generation.pk).count()

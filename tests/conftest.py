@@ -1,0 +1,80 @@
+import socket
+import threading
+import time
+from dataclasses import dataclass
+
+import pytest
+import uvicorn
+from django.conf import settings
+
+from tests.chat import Chat
+from tests.fakes.telegram import FakeTelegram
+
+WEBHOOK_SECRET = "test-webhook-secret_0123456789"
+
+
+@dataclass
+class BotServer:
+    url: str
+    secret: str
+
+    @property
+    def webhook_url(self):
+        return f"{self.url}/telegram/webhook/"
+
+
+@pytest.fixture(scope="session")
+def telegram_server():
+    fake = FakeTelegram().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture(scope="session")
+def bot_server(django_db_setup, telegram_server):
+    """The project's ASGI app under uvicorn in a thread, talking to the fake Bot API (one per session)."""
+    saved = {name: getattr(settings, name) for name in
+             ("TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET", "TELEGRAM_API_BASE_URL", "SUPPORT_USERNAME")}
+    settings.TELEGRAM_BOT_TOKEN = telegram_server.token
+    settings.TELEGRAM_WEBHOOK_SECRET = WEBHOOK_SECRET
+    settings.TELEGRAM_API_BASE_URL = telegram_server.base_url
+    settings.SUPPORT_USERNAME = "neurocards_help"
+    from django.core.asgi import get_asgi_application
+
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(get_asgi_application(), host="127.0.0.1", port=port, lifespan="off",
+                                           log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    yield BotServer(url=f"http://127.0.0.1:{port}", secret=WEBHOOK_SECRET)
+    server.should_exit = True
+    thread.join(timeout=10)
+    for name, value in saved.items():
+        setattr(settings, name, value)
+
+
+@pytest.fixture
+def telegram(telegram_server):
+    telegram_server.reset()
+    return telegram_server
+
+
+@pytest.fixture
+def chat(bot_server, telegram, transactional_db):
+    return Chat(server=bot_server, telegram=telegram)
+
+
+@pytest.fixture
+def new_chat(bot_server, telegram, transactional_db):
+    """Another Telegram user: new_chat(user_id=…, language_code=…)."""
+    return lambda **user: Chat(server=bot_server, telegram=telegram, **user)
+
+
+def _free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

@@ -1,0 +1,28 @@
+from accounts.models import TelegramUser
+from generations.models import Generation
+from tests.factories import give_credits
+
+
+def test_it_makes_an_image_card_order_with_the_sellers_own_prompt(chat):
+    chat.send("/start")
+    give_credits(chat.id, 10)
+    chat.tap("menu:image")
+    assert "для карточки" in chat.last_reply()
+
+    chat.send_document(mime_type="image/webp", file_name="mug.webp", file_id="BQACwebp")
+    chat.send("Кружка ручной работы")
+    assert chat.buttons()[:3] == ["Студийная карточка", "Lifestyle-сцена", "Свой промпт"]
+    chat.tap("flow:tpl:own")
+    assert "промпт" in chat.last_reply().lower()
+    chat.send("Кружка на деревянном столе, утренний свет, пар над кофе")
+    chat.tap("flow:n:3")
+    confirm = chat.last_reply()
+    assert "3 карточки, шаблон «Свой промпт»" in confirm and "9 кредитов" in confirm and "10 → 1" in confirm
+    chat.tap_button("Подтвердить")
+
+    generations = list(Generation.objects.all())
+    assert len(generations) == 3
+    assert {(g.kind, g.template, g.cost, g.reference_file_id) for g in generations} == {
+        ("image", "own", 3, "BQACwebp")}
+    assert generations[0].wishes == "Кружка на деревянном столе, утренний свет, пар над кофе"
+    assert TelegramUser.objects.get(telegram_id=chat.id).balance == 1
