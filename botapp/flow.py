@@ -10,6 +10,7 @@ import uuid
 from botapp import keyboards, texts
 from botapp.turns import new_token
 from generations import services
+from generations.models import unit_cost
 
 log = logging.getLogger(__name__)
 
@@ -173,7 +174,7 @@ def _ask(turn):
     elif step == "count":
         turn.say(texts.ask_count(kind), keyboards.counts(kind))
     elif step == "confirm":
-        needed = draft["count"] * services.unit_cost(kind)
+        needed = draft["count"] * unit_cost(kind)
         if turn.user.balance < needed:
             text = texts.confirm(turn.user, draft) + "\n\n" + texts.refused(
                 "balance", {"needed": needed, "balance": turn.user.balance})

@@ -11,7 +11,7 @@ from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from generations.services import unit_cost
+from generations.models import unit_cost
 
 
 def e(value):
@@ -366,3 +366,49 @@ def resend_button(generation):
 
 def count_button(count, kind):
     return f"{count} · {credits(count * unit_cost(kind))}"
+
+
+# --- Generation events (sent by workers) ----------------------------------------------------
+
+def result_ready(generation):
+    return _("#%(id)s is ready: %(kind)s, template “%(template)s”.") % {
+        "id": generation.pk, "kind": kind_name(generation.kind), "template": template_name(generation.template)
+    }
+
+
+def result_link(generation, url):
+    return _("#%(id)s is ready, but the video is too large to send here. Download it: %(url)s") % {
+        "id": generation.pk, "url": e(url)}
+
+
+def card_original():
+    return _("The original file, for uploading to the marketplace.")
+
+
+def retrying(generation):
+    return _("#%(id)s is taking longer than usual: the provider had a hiccup, and I am trying again. "
+             "Nothing to do on your side.") % {"id": generation.pk}
+
+
+def still_working(generation, minutes):
+    return ngettext(
+        "#%(id)s is still in the works: a video usually takes about %(minutes)s minute. I will send it as soon "
+        "as it is ready.",
+        "#%(id)s is still in the works: a video usually takes about %(minutes)s minutes. I will send it as soon "
+        "as it is ready.",
+        minutes,
+    ) % {"id": generation.pk, "minutes": minutes}
+
+
+def failed(generation):
+    if generation.error_class == "user":
+        reason = _("the provider refused the request: its rules forbid some content in the photo, description "
+                   "or prompt (real people, brands, adult or violent scenes). Try another photo or wording.")
+    elif generation.error_class in ("billing", "configuration"):
+        reason = _("the service is busy right now. We are already on it; please try again a little later.")
+    elif generation.error_class == "timeout":
+        reason = _("the provider took too long.")
+    else:
+        reason = _("the provider kept failing.")
+    return _("Sorry, #%(id)s did not work out: %(reason)s %(credits)s returned to your balance.") % {
+        "id": generation.pk, "reason": reason, "credits": credits(generation.cost)}

@@ -1,8 +1,14 @@
 import secrets
 import uuid
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
+
+
+def unit_cost(kind):
+    """Credits for one generation of this kind."""
+    return settings.VIDEO_COST if kind == "video" else settings.IMAGE_COST
 
 
 def _callback_token():
@@ -41,10 +47,15 @@ class Generation(models.Model):
     provider_task_id = models.CharField(max_length=128, blank=True)
     callback_token = models.CharField(max_length=64, unique=True, default=_callback_token, editable=False)
     attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True, help_text="When a queued row is due to be submitted.")
+    # Set just before the provider is asked to create the task: a row found in `submitting` with this
+    # set and no task id may have a provider task we can't see, so it is failed, never submitted twice.
+    create_started_at = models.DateTimeField(null=True, blank=True)
+    next_poll_at = models.DateTimeField(null=True, blank=True, help_text="When the poller reads the task next.")
     timeout_at = models.DateTimeField(null=True, blank=True)
     error_class = models.CharField(max_length=32, blank=True)
     error_message = models.TextField(blank=True)
+    result_url = models.URLField(max_length=2000, blank=True, help_text="Where the provider put the result.")
     result_file = models.FileField(upload_to="results/%Y/%m/%d/", blank=True)
     cost = models.PositiveIntegerField()
     idempotency_key = models.CharField(max_length=200, unique=True)
@@ -69,8 +80,9 @@ class Generation(models.Model):
             models.CheckConstraint(condition=Q(kind__in=["video", "image"]), name="generation_kind_valid"),
         ]
         indexes = [
-            # The worker: what is due to be submitted or polled next.
+            # The dispatcher and the poller: what is due to be submitted or read next.
             models.Index(fields=["status", "next_attempt_at"], name="generation_due"),
+            models.Index(fields=["status", "next_poll_at"], name="generation_poll_due"),
             # The watchdog: in-flight rows past their deadline.
             models.Index(fields=["status", "timeout_at"], name="generation_deadline"),
             # The bot's history, limits and the admin's user page.
@@ -87,3 +99,31 @@ class Generation(models.Model):
     @property
     def is_active(self):
         return self.status in self.ACTIVE
+
+
+class GenerationEvent(models.Model):
+    """The attempt history of a generation, for support: submits, retries, errors, results."""
+
+    generation = models.ForeignKey(Generation, models.CASCADE, related_name="events")
+    at = models.DateTimeField(auto_now_add=True)
+    kind = models.CharField(max_length=32)
+    detail = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self):
+        return f"{self.kind} at {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class ProviderHealth(models.Model):
+    """The circuit breaker of one provider, shared by every worker process."""
+
+    provider = models.CharField(max_length=32, primary_key=True)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    open_until = models.DateTimeField(null=True, blank=True)
+    alerted_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return self.provider

@@ -11,7 +11,8 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from billing import ledger
-from generations.models import Generation
+from generations import pipeline
+from generations.models import Generation, unit_cost
 
 log = logging.getLogger(__name__)
 
@@ -33,10 +34,6 @@ class Order:
     generations: list
     created: bool
     queue_position: int
-
-
-def unit_cost(kind):
-    return settings.VIDEO_COST if kind == Generation.Kind.VIDEO else settings.IMAGE_COST
 
 
 @transaction.atomic
@@ -71,6 +68,8 @@ def create_order(*, user, kind, template, description, wishes, reference_file_id
         Generation(
             user=user, order_id=order_id, kind=kind, template=template, description=description, wishes=wishes,
             reference_file_id=reference_file_id, cost=cost, idempotency_key=f"{order_id}:{index}",
+            # Handed to workers at commit; offered again by the dispatcher if that task is ever lost.
+            next_attempt_at=timezone.now() + pipeline.SUBMIT_LEASE,
         )
         for index in range(count)
     )
@@ -79,6 +78,8 @@ def create_order(*, user, kind, template, description, wishes, reference_file_id
     except ledger.InsufficientCredits as error:
         # `user` was stale: leaving the atomic block with the refusal rolls the generations back.
         raise OrderRefused("balance", needed=error.needed, balance=error.balance) from None
+    ids = [generation.pk for generation in generations]
+    transaction.on_commit(lambda: pipeline.enqueue(ids))
     log.info("order %s created: user %s, %s x %s", order_id, user.pk, count, kind)
     return Order(order_id, generations, created=True, queue_position=stats["queued"] + 1)
 

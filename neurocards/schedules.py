@@ -3,10 +3,12 @@
 from django.db import transaction
 from django_q.models import Schedule
 
-# name -> (task path, minutes between runs). Later features add the watchdog, the generation
-# poller, cleanup and payment reconciliation here.
+# name -> (task path, minutes between runs). The cluster looks at schedules about every 30 s.
 SCHEDULES = {
-    "prune-update-ids": ("botapp.tasks.prune_update_ids", 60),
+    "watchdog": ("generations.tasks.run_watchdog", 1),
+    # Runs for ~50 s of each minute, one runner at a time (a lease): in effect a continuous poller.
+    "generation-poller": ("generations.tasks.poll", 1),
+    "cleanup": ("generations.tasks.run_cleanup", 60),
 }
 
 

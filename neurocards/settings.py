@@ -118,6 +118,9 @@ if not DEBUG:
 TELEGRAM_BOT_TOKEN = env.str("TELEGRAM_BOT_TOKEN", default="")
 TELEGRAM_WEBHOOK_SECRET = env.str("TELEGRAM_WEBHOOK_SECRET", default="")
 TELEGRAM_API_BASE_URL = env.str("TELEGRAM_API_BASE_URL", default="https://api.telegram.org").rstrip("/")
+# Telegram allows about 30 messages a second overall and 1 a second per chat; stay a little under.
+TELEGRAM_MESSAGES_PER_SECOND = env.float("TELEGRAM_MESSAGES_PER_SECOND", default=29.0)
+TELEGRAM_CHAT_INTERVAL_SECONDS = env.float("TELEGRAM_CHAT_INTERVAL_SECONDS", default=1.0)
 
 # --- Generation provider --------------------------------------------------------------------
 KIE_API_KEYS = [key for key in env.list("KIE_API_KEYS", default=[]) if key]
@@ -126,11 +129,35 @@ KIE_API_BASE_URL = env.str("KIE_API_BASE_URL", default="https://api.kie.ai").rst
 KIE_UPLOAD_BASE_URL = env.str("KIE_UPLOAD_BASE_URL", default="https://kieai.redpandaai.co").rstrip("/")
 KIE_WEBHOOK_HMAC_KEY = env.str("KIE_WEBHOOK_HMAC_KEY", default="")
 KIE_MIN_CREDITS = env.int("KIE_MIN_CREDITS", default=0)
+KIE_VIDEO_MODEL = env.str("KIE_VIDEO_MODEL", default="sora-2-image-to-video")
+KIE_IMAGE_MODEL = env.str("KIE_IMAGE_MODEL", default="google/nano-banana-edit")
+KIE_VIDEO_ASPECT_RATIO = env.str("KIE_VIDEO_ASPECT_RATIO", default="portrait")
+KIE_VIDEO_SECONDS = env.int("KIE_VIDEO_SECONDS", default=10)
+KIE_TIMEOUT_SECONDS = env.float("KIE_TIMEOUT_SECONDS", default=30.0)
+KIE_KEY_COOLDOWN_SECONDS = env.int("KIE_KEY_COOLDOWN_SECONDS", default=60)
+# recordInfo allows 10 requests/s per key; keep a margin so jitter never trips a 429.
+KIE_POLL_RATE_PER_KEY = env.float("KIE_POLL_RATE_PER_KEY", default=9.5)
+
+# Circuit breaker: this many temporary failures in a row pause submissions for the cool-down.
+BREAKER_FAILURES = env.int("BREAKER_FAILURES", default=5)
+BREAKER_COOLDOWN_SECONDS = env.int("BREAKER_COOLDOWN_SECONDS", default=120)
+QUEUE_ALERT_MINUTES = env.int("QUEUE_ALERT_MINUTES", default=15)
+
+# --- The offline provider (GENERATION_PROVIDER=local) ---------------------------------------
+LOCAL_PROVIDER_DELAY_SECONDS = env.float("LOCAL_PROVIDER_DELAY_SECONDS", default=3.0)
+# error class=probability pairs, e.g. "temporary=0.1,user=0.05" — every failure path seen offline.
+LOCAL_PROVIDER_FAILURES = {
+    name.strip(): float(chance)
+    for name, _, chance in (pair.partition("=") for pair in env.list("LOCAL_PROVIDER_FAILURES", default=[]))
+    if chance
+}
+LOCAL_PROVIDER_VIDEO_SECONDS = env.float("LOCAL_PROVIDER_VIDEO_SECONDS", default=4.0)
 
 # --- Prompt writer --------------------------------------------------------------------------
 OPENAI_API_KEY = env.str("OPENAI_API_KEY", default="")
 OPENAI_BASE_URL = env.str("OPENAI_BASE_URL", default="https://api.openai.com/v1").rstrip("/")
 OPENAI_MODEL = env.str("OPENAI_MODEL", default="gpt-4o-mini")
+OPENAI_TIMEOUT_SECONDS = env.float("OPENAI_TIMEOUT_SECONDS", default=30.0)
 
 # --- Payments -------------------------------------------------------------------------------
 YOOKASSA_SHOP_ID = env.str("YOOKASSA_SHOP_ID", default="")

@@ -64,12 +64,20 @@ def telegram(telegram_server):
 
 
 @pytest.fixture
-def chat(bot_server, telegram, transactional_db):
+def enqueued(monkeypatch):
+    """Generations handed to the workers (recorded, not run: bot tests stop at the queue)."""
+    handed = []
+    monkeypatch.setattr("generations.pipeline.enqueue", handed.extend)
+    return handed
+
+
+@pytest.fixture
+def chat(bot_server, telegram, transactional_db, enqueued):
     return Chat(server=bot_server, telegram=telegram)
 
 
 @pytest.fixture
-def new_chat(bot_server, telegram, transactional_db):
+def new_chat(bot_server, telegram, transactional_db, enqueued):
     """Another Telegram user: new_chat(user_id=…, language_code=…)."""
     return lambda **user: Chat(server=bot_server, telegram=telegram, **user)
 
@@ -78,3 +86,57 @@ def _free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def kie_server():
+    from tests.fakes.kie import FakeKie
+
+    fake = FakeKie(keys=("kie-key-1", "kie-key-2")).start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture(scope="session")
+def openai_server():
+    from tests.fakes.openai import FakeOpenAI
+
+    fake = FakeOpenAI().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def workers(settings, tmp_path, telegram_server, kie_server, openai_server):
+    """The pipeline wired to the fakes: KIE, OpenAI and the Bot API; files in a temporary MEDIA_ROOT."""
+    from botapp import sender
+    from generations import prompts
+    from generations.providers import get_provider
+
+    telegram_server.reset()
+    kie_server.reset()
+    openai_server.reset()
+    settings.MEDIA_ROOT = str(tmp_path)
+    settings.TELEGRAM_BOT_TOKEN = telegram_server.token
+    settings.TELEGRAM_API_BASE_URL = telegram_server.base_url
+    settings.TELEGRAM_CHAT_INTERVAL_SECONDS = 0
+    settings.TELEGRAM_MESSAGES_PER_SECOND = 10_000
+    settings.GENERATION_PROVIDER = "kie"
+    settings.KIE_API_KEYS = list(kie_server.keys)
+    settings.KIE_API_BASE_URL = settings.KIE_UPLOAD_BASE_URL = kie_server.base_url
+    settings.OPENAI_API_KEY = openai_server.api_key
+    settings.OPENAI_BASE_URL = openai_server.base_url
+    settings.ADMIN_CHAT_IDS = [900001]
+    settings.PUBLIC_BASE_URL = ""
+    for cached in (get_provider, sender._client, prompts._client):
+        cached.cache_clear()
+    yield Workers(telegram=telegram_server, kie=kie_server, openai=openai_server)
+    for cached in (get_provider, sender._client, prompts._client):
+        cached.cache_clear()
+
+
+@dataclass
+class Workers:
+    telegram: object
+    kie: object
+    openai: object

@@ -40,3 +40,25 @@ def give_credits(telegram_id, amount):
     """Credits for a user the bot created, through the ledger as support would grant them."""
     user = TelegramUser.objects.get(telegram_id=telegram_id)
     ledger.grant_credits(user=user, amount=amount, actor=None, reason="test set-up", key=uuid.uuid4().hex)
+
+
+def product_photo(size=(800, 1000), colour=(200, 60, 60)):
+    """A JPEG a seller might send."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", size, (245, 245, 245))
+    ImageDraw.Draw(image).ellipse((size[0] // 4, size[1] // 4, size[0] * 3 // 4, size[1] * 3 // 4), fill=colour)
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=90)
+    return buffer.getvalue()
+
+
+def place_order(user, *, telegram, kind="video", count=1, template="ugc", wishes="", photo=None):
+    """A confirmed order, as the bot's Confirm makes it, with the photo held by the fake Bot API."""
+    from generations import services
+
+    file_id = telegram.add_file(photo or product_photo(), file_path=f"photos/{uuid.uuid4().hex}.jpg")
+    return services.create_order(user=user, kind=kind, template=template, description="Керамическая кружка, 350 мл",
+                                 wishes=wishes, reference_file_id=file_id, count=count, order_id=uuid.uuid4())

@@ -1,0 +1,122 @@
+"""The one way workers talk to Telegram: the Bot API over a pooled HTTP client, within Telegram's limits.
+
+Every message waits for a shared slot (about 1 a second per chat and under 30 a second overall, across
+all processes: Redis when configured, the database otherwise), honours a 429's retry_after, and stops
+for good at a user who blocked the bot.
+"""
+
+import functools
+import json
+import logging
+import time
+
+import httpx
+from django.conf import settings
+from django.utils import timezone
+
+from accounts.models import TelegramUser
+from generations.providers.base import TEMPORARY, USER, ProviderError
+from neurocards.leases import reserve_slot
+
+log = logging.getLogger(__name__)
+
+MAX_TRIES = 6
+NETWORK_BACKOFF = (1, 2, 4, 8, 16)
+# Counted per process, for /metrics.
+stats = {"sent": 0, "too_many": 0}
+
+
+class SendFailed(Exception):
+    """Telegram did not take the message after every try; the caller may try again later."""
+
+
+@functools.cache
+def _client():
+    return httpx.Client(
+        base_url=f"{settings.TELEGRAM_API_BASE_URL}/bot{settings.TELEGRAM_BOT_TOKEN}/",
+        timeout=httpx.Timeout(60, connect=5),
+        limits=httpx.Limits(max_connections=32, max_keepalive_connections=32),
+    )
+
+
+def call(method, *, chat_id, params, files=None):
+    """Send one Bot API request to a chat; the `result`, or None when the user blocked the bot or the
+    request itself is refused (logged). Raises SendFailed when Telegram stays unreachable."""
+    data = {key: json.dumps(value) if isinstance(value, (dict, list)) else value
+            for key, value in params.items() if value is not None}
+    data["chat_id"] = chat_id
+    for attempt in range(MAX_TRIES):
+        _wait_for_turn(chat_id)
+        try:
+            response = _client().post(method, data=data, files=files)
+            body = response.json()
+        except (httpx.HTTPError, ValueError) as error:
+            log.warning("telegram %s to chat %s: %s", method, chat_id, type(error).__name__)
+            time.sleep(NETWORK_BACKOFF[min(attempt, len(NETWORK_BACKOFF) - 1)])
+            continue
+        if body.get("ok"):
+            stats["sent"] += 1
+            return body.get("result")
+        code = body.get("error_code") or response.status_code
+        if code == 429:
+            stats["too_many"] += 1
+            retry_after = (body.get("parameters") or {}).get("retry_after", 1)
+            log.warning("telegram %s to chat %s: 429, retry after %s s", method, chat_id, retry_after)
+            time.sleep(float(retry_after))
+        elif code == 403:
+            mark_blocked(chat_id)
+            return None
+        elif 400 <= code < 500:
+            log.error("telegram %s to chat %s refused: %s", method, chat_id, body.get("description", "")[:200])
+            return None
+        else:
+            time.sleep(NETWORK_BACKOFF[min(attempt, len(NETWORK_BACKOFF) - 1)])
+    raise SendFailed(f"{method} to chat {chat_id} failed {MAX_TRIES} times")
+
+
+def send_message(chat_id, text, *, markup=None):
+    return call("sendMessage", chat_id=chat_id, params={"text": text, "parse_mode": "HTML",
+                                                        "reply_markup": _markup(markup)})
+
+
+def send_file(method, chat_id, *, field, content, filename, caption="", markup=None):
+    """sendPhoto / sendVideo / sendDocument by upload."""
+    params = {"caption": caption, "parse_mode": "HTML", "reply_markup": _markup(markup)}
+    return call(method, chat_id=chat_id, params=params, files={field: (filename, content)})
+
+
+def fetch_file(file_id):
+    """Download a user's file ourselves: its link carries the bot token and is never handed on."""
+    try:
+        response = _client().post("getFile", data={"file_id": file_id})
+        body = response.json()
+        if not body.get("ok"):
+            # An unknown or too big file won't get better by retrying: the user must send it again.
+            raise ProviderError(USER if response.status_code == 400 else TEMPORARY,
+                                f"getFile refused: {body.get('description', '')[:200]}")
+        path = body["result"]["file_path"]
+        url = f"{settings.TELEGRAM_API_BASE_URL}/file/bot{settings.TELEGRAM_BOT_TOKEN}/{path}"
+        download = _client().get(url)
+        download.raise_for_status()
+        return download.content
+    except (httpx.HTTPError, ValueError, KeyError) as error:
+        raise ProviderError(TEMPORARY, f"photo download from Telegram failed: {type(error).__name__}") from None
+
+
+def mark_blocked(chat_id):
+    log.info("chat %s blocked the bot: no more messages", chat_id)
+    TelegramUser.objects.filter(telegram_id=chat_id, bot_blocked_at__isnull=True).update(
+        bot_blocked_at=timezone.now()
+    )
+
+
+def _markup(markup):
+    return markup.to_dict() if hasattr(markup, "to_dict") else markup
+
+
+def _wait_for_turn(chat_id):
+    at = max(reserve_slot("telegram", 1 / settings.TELEGRAM_MESSAGES_PER_SECOND),
+             reserve_slot(f"chat:{chat_id}", settings.TELEGRAM_CHAT_INTERVAL_SECONDS))
+    pause = at - time.time()
+    if pause > 0:
+        time.sleep(pause)

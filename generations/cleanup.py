@@ -1,0 +1,66 @@
+"""Cleanup (hourly): old results and product photos deleted, old update ids and task records pruned."""
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.utils import timezone
+from django_q.models import Task
+
+from botapp.models import ProcessedUpdate
+from generations.models import Generation
+
+log = logging.getLogger(__name__)
+
+TASK_RECORDS_DAYS = 7
+LOCAL_PROVIDER_DAYS = 1
+LOCAL_PROVIDER_DIRS = ("local-provider/uploads", "local-provider/results", "local-provider/tasks")
+
+
+def run(*, dry_run=False):
+    """Returns what was (or, with dry_run, would be) deleted: {what: count}."""
+    now = timezone.now()
+    results = Generation.objects.filter(finished_at__lt=now - timedelta(days=settings.RESULT_TTL_DAYS)).exclude(
+        result_file="")
+    references = Generation.objects.filter(created_at__lt=now - timedelta(days=settings.REFERENCE_TTL_DAYS)).exclude(
+        reference_image="", reference_file_id="")
+    updates = ProcessedUpdate.objects.filter(received_at__lt=now - timedelta(days=settings.UPDATE_ID_TTL_DAYS))
+    tasks = Task.objects.filter(stopped__lt=now - timedelta(days=TASK_RECORDS_DAYS))
+    counts = {"result files": results.count(), "product photos": references.count(),
+              "update ids": updates.count(), "task records": tasks.count(),
+              "offline provider files": len(_old_local_files(now))}
+    if dry_run:
+        return counts
+    _delete_files(results, "result_file")
+    _delete_files(references, "reference_image")
+    references.update(reference_image="", reference_file_id="")
+    results.update(result_file="")
+    updates.delete()
+    tasks.delete()
+    for name in _old_local_files(now):
+        default_storage.delete(name)
+    log.info("cleanup: %s", counts)
+    return counts
+
+
+def _delete_files(generations, field):
+    # Generations of one order share a photo: delete each stored file once.
+    names = set(generations.exclude(**{field: ""}).values_list(field, flat=True))
+    for name in names:
+        default_storage.delete(name)
+
+
+def _old_local_files(now):
+    cutoff = now - timedelta(days=LOCAL_PROVIDER_DAYS)
+    old = []
+    for directory in LOCAL_PROVIDER_DIRS:
+        try:
+            _, files = default_storage.listdir(directory)
+        except FileNotFoundError:
+            continue
+        for filename in files:
+            name = f"{directory}/{filename}"
+            if default_storage.get_modified_time(name) < cutoff:
+                old.append(name)
+    return old

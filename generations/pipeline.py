@@ -1,0 +1,318 @@
+"""The generation state machine: queued → submitting → processing → completed | failed | cancelled.
+
+Every step is claimed with a conditional UPDATE on the status, so a duplicate task delivery, a second
+worker or a restart never creates a second provider task, a second refund or a second message. No
+worker waits for a generation: `submit` creates the provider task and returns; the poller (or a
+callback) notices the result; `finish` stores and sends it.
+"""
+
+import logging
+import random
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models import F
+from django.urls import reverse
+from django.utils import timezone
+from django_q.tasks import async_task
+
+from billing import ledger
+from botapp import notifications, sender
+from generations import breaker, media, prompts
+from generations.models import Generation, GenerationEvent
+from generations.providers import get_provider
+from generations.providers.base import (
+    BILLING,
+    CONFIGURATION,
+    RATE_LIMIT,
+    TEMPORARY,
+    USER,
+    ProviderError,
+    TaskState,
+    classify_failure,
+)
+
+log = logging.getLogger(__name__)
+Status = Generation.Status
+
+MAX_ATTEMPTS = 3
+RETRY_BASE_SECONDS = 30          # 30 s, 60 s, … between attempts after a temporary failure
+RATE_LIMIT_SECONDS = 20          # a rate-limited submit waits this long (plus jitter), attempt not counted
+SUBMIT_LEASE = timedelta(minutes=2)  # a queued row handed to a task is offered again after this
+FIRST_POLL = timedelta(seconds=2.5)
+
+
+def enqueue(generation_ids):
+    for generation_id in generation_ids:
+        async_task("generations.tasks.submit", generation_id, task_name=f"submit-{generation_id}")
+
+
+def dispatch_due(limit=200):
+    """Hand due queued generations (retries, tasks lost by a broker) to workers. Idempotent."""
+    if breaker.is_open(get_provider().name):
+        return 0
+    now = timezone.now()
+    due = Generation.objects.filter(status=Status.QUEUED, next_attempt_at__lte=now)
+    ids = list(due.order_by("next_attempt_at").values_list("pk", flat=True)[:limit])
+    Generation.objects.filter(pk__in=ids, status=Status.QUEUED).update(next_attempt_at=now + SUBMIT_LEASE)
+    enqueue(ids)
+    return len(ids)
+
+
+def submit(*, generation_id):
+    """Write the prompt, upload the photo, create the provider task: queued → submitting → processing."""
+    provider = get_provider()
+    if breaker.is_open(provider.name):
+        return "provider paused"
+    generation = Generation.objects.select_related("user").filter(pk=generation_id).first()
+    if generation is None or generation.status != Status.QUEUED:
+        return "not queued"
+    now = timezone.now()
+    claimed = Generation.objects.filter(pk=generation_id, status=Status.QUEUED).update(
+        status=Status.SUBMITTING, attempts=F("attempts") + 1, provider=provider.name, submitted_at=now,
+        create_started_at=None, timeout_at=now + _timeout(generation.kind), updated_at=now,
+    )
+    if not claimed:
+        return "claimed elsewhere"
+    generation.refresh_from_db()
+    _event(generation, "submit", f"attempt {generation.attempts} on {provider.name}")
+    try:
+        task_id = _create_task(generation, provider)
+    except _Cancelled:
+        return "cancelled meanwhile"
+    except ProviderError as error:
+        return _submit_failed(generation, error)
+    except Exception as error:  # noqa: BLE001  (an unexpected failure is retried like a temporary one)
+        log.exception("generation %s: submit failed", generation_id)
+        return _submit_failed(generation, ProviderError(TEMPORARY, f"{type(error).__name__}: {error}"[:500]))
+    breaker.record_success(provider.name)
+    moved = Generation.objects.filter(pk=generation_id, status=Status.SUBMITTING).update(
+        status=Status.PROCESSING, provider_task_id=task_id, next_poll_at=timezone.now() + FIRST_POLL,
+        updated_at=timezone.now(),
+    )
+    if not moved:
+        # Cancelled while we talked to the provider: the task id is kept for support, its result discarded.
+        Generation.objects.filter(pk=generation_id).update(provider_task_id=task_id)
+        return "cancelled meanwhile"
+    _event(generation, "task", task_id)
+    log.info("generation %s: provider task %s created", generation_id, task_id)
+    return "processing"
+
+
+def _create_task(generation, provider):
+    prompt = _prompt(generation, provider)
+    photo = _reference_photo(generation)
+    image_url = provider.upload_reference(content=photo, filename=f"product_{generation.pk}.jpg")
+    # From here the provider may hold a task we can't see if this process dies: see the watchdog.
+    if not Generation.objects.filter(pk=generation.pk, status=Status.SUBMITTING).update(
+        create_started_at=timezone.now()
+    ):
+        raise _Cancelled
+    callback = f"{settings.PUBLIC_BASE_URL}{reverse('kie-callback', args=[generation.callback_token])}" \
+        if settings.PUBLIC_BASE_URL.startswith("https://") else None
+    return provider.create_task(kind=generation.kind, prompt=prompt, image_url=image_url, callback_url=callback,
+                                title=generation.description.splitlines()[0][:80])
+
+
+def _prompt(generation, provider):
+    if generation.final_prompt:
+        return generation.final_prompt  # a retry keeps the prompt already written
+    limit = provider.max_prompt_length(generation.kind)
+    try:
+        prompt, source = prompts.write_prompt(generation, max_length=limit)
+    except prompts.PromptWriterDown as error:
+        notifications.alert_operators("openai:down", f"The prompt writer is down: {error}. Template prompts are used.")
+        prompt, source = prompts.fallback_prompt(generation, max_length=limit), "template"
+    else:
+        if source == "openai":
+            notifications.resolve("openai:down")
+    Generation.objects.filter(pk=generation.pk).update(final_prompt=prompt)
+    generation.final_prompt = prompt
+    _event(generation, "prompt", source)
+    return prompt
+
+
+def _reference_photo(generation):
+    """The product photo, downloaded from Telegram by us once (its link holds the bot token) and stored."""
+    if generation.reference_image:
+        with default_storage.open(generation.reference_image.name, "rb") as file:
+            return file.read()
+    content = sender.fetch_file(generation.reference_file_id)
+    generation.reference_image.save(f"{generation.pk}.jpg", ContentFile(content), save=False)
+    Generation.objects.filter(pk=generation.pk).update(reference_image=generation.reference_image.name)
+    # Other generations of the order share the photo: store it once for all of them.
+    Generation.objects.filter(order_id=generation.order_id, reference_image="").update(
+        reference_image=generation.reference_image.name
+    )
+    return content
+
+
+def _submit_failed(generation, error):
+    _event(generation, "error", f"{error.error_class}: {error}")
+    log.warning("generation %s: submit failed, %s: %s", generation.pk, error.error_class, error)
+    if error.error_class == RATE_LIMIT:
+        delay = timedelta(seconds=RATE_LIMIT_SECONDS + random.uniform(0, RATE_LIMIT_SECONDS))
+        _requeue(generation, Status.SUBMITTING, error, delay=delay, count_attempt=False)
+        return "rate limited"
+    if error.error_class == TEMPORARY:
+        breaker.record_failure(generation.provider)
+        return retry_or_fail(generation, Status.SUBMITTING, error)
+    if error.error_class in (BILLING, CONFIGURATION):
+        notifications.alert_operators(f"{generation.provider}:{error.error_class}",
+                                      f"{generation.provider} {error.error_class} failure: {error}")
+    fail(generation_id=generation.pk, error_class=error.error_class, message=str(error))
+    return "failed"
+
+
+def retry_or_fail(generation, current, error):
+    if generation.attempts >= MAX_ATTEMPTS:
+        fail(generation_id=generation.pk, error_class=error.error_class, message=str(error))
+        return "failed"
+    delay = timedelta(seconds=RETRY_BASE_SECONDS * 2 ** (generation.attempts - 1))
+    if _requeue(generation, current, error, delay=delay, count_attempt=True):
+        transaction.on_commit(lambda: _quietly(notifications.retrying, generation.pk))
+    return "retrying"
+
+
+def _requeue(generation, current, error, *, delay, count_attempt):
+    changes = {"status": Status.QUEUED, "next_attempt_at": timezone.now() + delay, "create_started_at": None,
+               "provider_task_id": "", "next_poll_at": None, "error_class": error.error_class,
+               "error_message": str(error)[:2000], "updated_at": timezone.now()}
+    if not count_attempt:
+        changes["attempts"] = F("attempts") - 1
+    return Generation.objects.filter(pk=generation.pk, status=current).update(**changes)
+
+
+def fail(*, generation_id, error_class, message):
+    """Fail an unfinished generation, refund it and tell the user: each exactly once."""
+    with transaction.atomic():
+        failed = Generation.objects.filter(pk=generation_id, status__in=Generation.ACTIVE).update(
+            status=Status.FAILED, error_class=error_class, error_message=message[:2000], next_poll_at=None,
+            finished_at=timezone.now(), updated_at=timezone.now(),
+        )
+        if not failed:
+            return False
+        generation = Generation.objects.get(pk=generation_id)
+        ledger.refund_generation(generation=generation, reason=f"generation failed: {error_class}")
+        _event(generation, "failed", f"{error_class}: {message}"[:2000])
+        transaction.on_commit(lambda: _quietly(notifications.failed, generation_id))
+    log.info("generation %s: failed (%s) and refunded", generation_id, error_class)
+    return True
+
+
+def poll(generation, *, key=None):
+    """Read one processing generation's task and act on its state. Returns the state seen."""
+    try:
+        state = get_provider(generation.provider or None).get_task(generation.provider_task_id, key=key)
+    except ProviderError as error:
+        return apply_poll(generation, error=error)
+    return apply_poll(generation, state=state)
+
+
+def apply_poll(generation, *, state=None, error=None):
+    """Act on what a read of the task found: a TaskState, or the ProviderError the read raised."""
+    if error is not None:
+        delay = timedelta(seconds=2) if error.error_class == RATE_LIMIT else _poll_interval(generation)
+        _next_poll(generation, delay)
+        log.warning("generation %s: poll failed, %s", generation.pk, error)
+        return "error"
+    if state.state == "pending":
+        _next_poll(generation, _poll_interval(generation))
+    elif state.state == "success":
+        _succeeded(generation, state)
+    else:
+        _task_failed(generation, state)
+    return state.state
+
+
+def wake(generation):
+    """A callback said the task moved: read it at the poller's next turn (the body is never trusted)."""
+    return Generation.objects.filter(pk=generation.pk, status=Status.PROCESSING, next_poll_at__isnull=False).update(
+        next_poll_at=timezone.now()
+    )
+
+
+def _succeeded(generation, state):
+    if not state.result_urls:
+        return _task_failed(generation, TaskState("fail", fail_message="success without a result URL"))
+    stopped = Generation.objects.filter(pk=generation.pk, status=Status.PROCESSING, next_poll_at__isnull=False).update(
+        next_poll_at=None, result_url=state.result_urls[0], updated_at=timezone.now()
+    )
+    if stopped:
+        async_task("generations.tasks.finish", generation.pk, task_name=f"finish-{generation.pk}")
+
+
+def _task_failed(generation, state):
+    error_class = classify_failure(state.fail_code, state.fail_message)
+    error = ProviderError(error_class, f"task failed: {state.fail_code} {state.fail_message}"[:500])
+    _event(generation, "error", f"{error_class}: {error}")
+    if error_class == TEMPORARY:
+        retry_or_fail(generation, Status.PROCESSING, error)
+    else:
+        fail(generation_id=generation.pk, error_class=error_class, message=str(error))
+
+
+def finish(*, generation_id):
+    """Download the result, store it, complete the generation and send it: processing → completed."""
+    generation = Generation.objects.filter(pk=generation_id, status=Status.PROCESSING).exclude(result_url="").first()
+    if generation is None:
+        return "nothing to finish"
+    content = get_provider(generation.provider or None).download(generation.result_url)
+    if generation.kind == Generation.Kind.IMAGE:
+        content, extension = media.normalize_card(content), "jpg"
+    else:
+        extension = "mp4"
+    name = default_storage.save(f"results/{timezone.now():%Y/%m/%d}/{generation.pk}.{extension}", ContentFile(content))
+    done = Generation.objects.filter(pk=generation_id, status=Status.PROCESSING).update(
+        status=Status.COMPLETED, result_file=name, finished_at=timezone.now(), updated_at=timezone.now()
+    )
+    if not done:
+        # Cancelled meanwhile, or a duplicate delivery of this task finished first.
+        default_storage.delete(name)
+        return "discarded"
+    _event(generation, "completed", name)
+    log.info("generation %s: completed", generation_id)
+    notifications.result(generation_id)
+    return "completed"
+
+
+def _next_poll(generation, delay):
+    Generation.objects.filter(pk=generation.pk, status=Status.PROCESSING, next_poll_at__isnull=False).update(
+        next_poll_at=timezone.now() + delay
+    )
+
+
+def _poll_interval(generation):
+    """KIE's advice: every 2–3 s for the first 30 s, 5–10 s until 2 min, then 15–30 s."""
+    elapsed = (timezone.now() - (generation.submitted_at or timezone.now())).total_seconds()
+    if elapsed < 30:
+        seconds = random.uniform(2, 3)
+    elif elapsed < 120:
+        seconds = random.uniform(5, 10)
+    else:
+        seconds = random.uniform(15, 30)
+    return timedelta(seconds=seconds)
+
+
+def _timeout(kind):
+    minutes = settings.VIDEO_TIMEOUT_MINUTES if kind == Generation.Kind.VIDEO else settings.IMAGE_TIMEOUT_MINUTES
+    return timedelta(minutes=minutes)
+
+
+class _Cancelled(Exception):
+    pass
+
+
+def _event(generation, kind, detail=""):
+    GenerationEvent.objects.create(generation_id=generation.pk, kind=kind, detail=str(detail)[:2000])
+
+
+def _quietly(notify, generation_id):
+    # A message Telegram would not take is logged; the watchdog does not resend it (it would spam).
+    try:
+        notify(generation_id)
+    except Exception:  # noqa: BLE001
+        log.exception("generation %s: %s not delivered", generation_id, notify.__name__)

@@ -1,0 +1,107 @@
+"""The batch poller: one runner at a time reads every in-flight task, within KIE's read limits.
+
+Runs for most of its schedule's period. Reads are spread over the API keys, each key at most
+KIE_POLL_RATE_PER_KEY reads a second; the network reads run in a few threads while this thread
+does all the database work, so one process keeps up with a thousand generations in flight.
+"""
+
+import logging
+import time
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+
+from django.conf import settings
+from django.utils import timezone
+
+from generations import pipeline
+from generations.models import Generation
+from generations.providers import get_provider
+from generations.providers.base import ProviderError
+from neurocards.leases import lease
+from neurocards.models import Heartbeat
+
+log = logging.getLogger(__name__)
+
+THREADS = 16
+BATCH = 500
+DISPATCH_EVERY = 5.0
+IDLE_PAUSE = 0.25
+
+
+def run(*, seconds=50.0):
+    with lease("poller", seconds=seconds + 60) as held:
+        if not held:
+            return "another poller is running"
+        Heartbeat.beat("poller")
+        return Poller(seconds=seconds).loop()
+
+
+class Poller:
+    def __init__(self, *, seconds):
+        self.provider = get_provider()
+        self.deadline = time.monotonic() + seconds
+        interval = 1 / settings.KIE_POLL_RATE_PER_KEY
+        self.interval = interval
+        self.next_slot = {key: time.monotonic() for key in self.provider.poll_keys}
+        self.buffer, self.in_flight, self.futures = [], set(), {}
+        self.reads = self.errors = 0
+        self.last_dispatch = 0.0
+
+    def loop(self):
+        with ThreadPoolExecutor(max_workers=THREADS, thread_name_prefix="poll") as pool:
+            while time.monotonic() < self.deadline:
+                self._dispatch()
+                self._apply_done(block=False)
+                generation = self._next_due()
+                if generation is None:
+                    self._apply_done(block=True, timeout=IDLE_PAUSE)
+                    continue
+                key = min(self.next_slot, key=self.next_slot.get)
+                pause = self.next_slot[key] - time.monotonic()
+                if pause > 0:
+                    time.sleep(pause)
+                self.next_slot[key] = max(self.next_slot[key], time.monotonic()) + self.interval
+                self.in_flight.add(generation.pk)
+                self.futures[pool.submit(self._read, generation, key)] = generation
+                self.reads += 1
+            self._apply_done(block=True, timeout=None)
+        Heartbeat.beat("poller")
+        return f"poller: {self.reads} reads, {self.errors} errors"
+
+    def _read(self, generation, key):
+        # Network only: no database work off this thread.
+        try:
+            return self.provider.get_task(generation.provider_task_id, key=key), None
+        except ProviderError as error:
+            return None, error
+
+    def _apply_done(self, *, block, timeout=0):
+        if not self.futures:
+            if block and timeout:
+                time.sleep(timeout)
+            return
+        done, _ = wait(list(self.futures), timeout=timeout if block else 0, return_when=FIRST_COMPLETED)
+        for future in done:
+            generation = self.futures.pop(future)
+            state, error = future.result()
+            self.errors += error is not None
+            try:
+                pipeline.apply_poll(generation, state=state, error=error)
+            except Exception:  # noqa: BLE001  (one generation's trouble must not stop the others)
+                log.exception("generation %s: poll result not applied", generation.pk)
+            self.in_flight.discard(generation.pk)
+
+    def _next_due(self):
+        while self.buffer:
+            generation = self.buffer.pop(0)
+            if generation.pk not in self.in_flight:
+                return generation
+        due = (Generation.objects.filter(status=Generation.Status.PROCESSING, next_poll_at__lte=timezone.now())
+               .exclude(pk__in=self.in_flight).order_by("next_poll_at")
+               .only("pk", "provider", "provider_task_id", "submitted_at", "attempts", "kind")[:BATCH])
+        self.buffer = list(due)
+        return self.buffer.pop(0) if self.buffer else None
+
+    def _dispatch(self):
+        if time.monotonic() - self.last_dispatch >= DISPATCH_EVERY:
+            self.last_dispatch = time.monotonic()
+            pipeline.dispatch_due()

@@ -1,0 +1,205 @@
+"""KIE AI: Sora 2 image-to-video and nano-banana edit behind one client with rotating keys."""
+
+import itertools
+import json
+import logging
+import threading
+import time
+
+import httpx
+from django.conf import settings
+
+from generations.providers.base import (
+    CONFIGURATION,
+    RATE_LIMIT,
+    TEMPORARY,
+    Provider,
+    ProviderError,
+    TaskState,
+    classify_code,
+)
+
+log = logging.getLogger(__name__)
+
+MAX_RESULT_BYTES = 200 * 1024 * 1024
+FINAL_STATES = {"success": "success", "fail": "fail"}
+
+
+class KieModel:
+    """One model on KIE: how its `input` is built. A new model (Veo, Kling) is a new subclass."""
+
+    name = ""
+    max_prompt = 5000
+
+    def build_input(self, *, prompt, image_url):
+        raise NotImplementedError
+
+
+class Sora2ImageToVideo(KieModel):
+    name = "sora-2-image-to-video"
+    max_prompt = 10000
+
+    def build_input(self, *, prompt, image_url):
+        return {
+            "prompt": prompt, "image_urls": [image_url], "aspect_ratio": settings.KIE_VIDEO_ASPECT_RATIO,
+            # KIE wants the duration as a string: "10" or "15".
+            "n_frames": str(settings.KIE_VIDEO_SECONDS), "remove_watermark": True,
+        }
+
+
+class NanoBananaEdit(KieModel):
+    name = "google/nano-banana-edit"
+    max_prompt = 5000
+
+    def build_input(self, *, prompt, image_url):
+        return {"prompt": prompt, "image_urls": [image_url], "output_format": "png", "image_size": "3:4"}
+
+
+MODELS = {model.name: model for model in (Sora2ImageToVideo(), NanoBananaEdit())}
+
+
+class KeyRing:
+    """The API keys, in turn; a key that answered 401, 402 or 429 rests for a while (per process)."""
+
+    def __init__(self, keys, *, cooldown):
+        self.keys, self.cooldown = list(keys), cooldown
+        self._resting = {}  # key -> (until, the error that sent it to rest)
+        self._turn = itertools.cycle(range(len(self.keys))) if self.keys else None
+        self._lock = threading.Lock()
+
+    def next(self):
+        with self._lock:
+            now = time.monotonic()
+            for _ in range(len(self.keys)):
+                key = self.keys[next(self._turn)]
+                if self._resting.get(key, (0, None))[0] <= now:
+                    return key
+            reasons = [error for until, error in self._resting.values() if until > now]
+        # All keys out of credits (or rejected) is that failure, not a pause: the caller must know.
+        rate_limited = [error for error in reasons if error.error_class == RATE_LIMIT]
+        raise (rate_limited or reasons or [ProviderError(RATE_LIMIT, "no KIE key available", code=429)])[0]
+
+    def rest(self, key, error, seconds=None):
+        with self._lock:
+            self._resting[key] = (time.monotonic() + (seconds or self.cooldown), error)
+        log.warning("kie: key …%s rests for %s s after %s", key[-4:], seconds or self.cooldown, error.code)
+
+
+class KieProvider(Provider):
+    name = "kie"
+
+    def __init__(self):
+        self.keys = KeyRing(settings.KIE_API_KEYS, cooldown=settings.KIE_KEY_COOLDOWN_SECONDS)
+        # One pooled client per process, with a timeout on every call.
+        self.http = httpx.Client(
+            timeout=httpx.Timeout(settings.KIE_TIMEOUT_SECONDS, connect=5),
+            limits=httpx.Limits(max_connections=32, max_keepalive_connections=32),
+        )
+
+    @property
+    def poll_keys(self):
+        return list(self.keys.keys)
+
+    def max_prompt_length(self, kind):
+        return self._model(kind).max_prompt
+
+    def upload_reference(self, *, content, filename):
+        url = f"{settings.KIE_UPLOAD_BASE_URL}/api/file-stream-upload"
+        data = self._call("POST", url, files={"file": (filename, content)},
+                          data={"uploadPath": "neurocards", "fileName": filename})
+        link = (data or {}).get("downloadUrl") or (data or {}).get("fileUrl")
+        if not link:
+            raise ProviderError(TEMPORARY, "KIE upload answered without a download URL")
+        return link
+
+    def create_task(self, *, kind, prompt, image_url, callback_url, title=""):
+        model = self._model(kind)
+        body = {"model": model.name, "input": model.build_input(prompt=prompt, image_url=image_url)}
+        if callback_url:
+            body["callBackUrl"] = callback_url
+        data = self._call("POST", f"{settings.KIE_API_BASE_URL}/api/v1/jobs/createTask", json=body)
+        task_id = (data or {}).get("taskId")
+        if not task_id:
+            raise ProviderError(TEMPORARY, "KIE createTask answered without a taskId")
+        return task_id
+
+    def get_task(self, task_id, *, key=None):
+        data = self._call("GET", f"{settings.KIE_API_BASE_URL}/api/v1/jobs/recordInfo", params={"taskId": task_id},
+                          key=key)
+        state = FINAL_STATES.get((data or {}).get("state"), "pending")
+        if state == "success":
+            return TaskState("success", result_urls=_result_urls(data.get("resultJson")))
+        if state == "fail":
+            return TaskState("fail", fail_code=str(data.get("failCode") or ""),
+                             fail_message=str(data.get("failMsg") or ""))
+        return TaskState("pending")
+
+    def credits(self):
+        return self._call("GET", f"{settings.KIE_API_BASE_URL}/api/v1/chat/credit")
+
+    def download(self, url):
+        try:
+            with self.http.stream("GET", url, timeout=httpx.Timeout(120, connect=10)) as response:
+                if response.status_code != 200:
+                    raise ProviderError(TEMPORARY, f"result download answered HTTP {response.status_code}")
+                chunks, size = [], 0
+                for chunk in response.iter_bytes():
+                    size += len(chunk)
+                    if size > MAX_RESULT_BYTES:
+                        raise ProviderError(TEMPORARY, "result larger than 200 MB")
+                    chunks.append(chunk)
+                return b"".join(chunks)
+        except httpx.HTTPError as error:
+            raise ProviderError(TEMPORARY, f"result download failed: {type(error).__name__}") from None
+
+    def _model(self, kind):
+        name = settings.KIE_VIDEO_MODEL if kind == "video" else settings.KIE_IMAGE_MODEL
+        try:
+            return MODELS[name]
+        except KeyError:
+            raise ProviderError(CONFIGURATION, f"no adapter for KIE model {name!r}") from None
+
+    def _call(self, method, url, *, key=None, **kwargs):
+        """A KIE call; a key answering 401, 402 or 429 rests and the next key is tried.
+
+        With an explicit `key` (the poller spreads reads over keys itself) there is no rotation.
+        """
+        tried = 0
+        while True:
+            use = key or self.keys.next()
+            try:
+                return self._call_once(method, url, use, **kwargs)
+            except ProviderError as error:
+                if key is not None or error.code not in (401, 402, 429):
+                    raise
+                self.keys.rest(use, error, seconds=2 if error.code == 429 else None)
+                tried += 1
+                if tried >= len(self.keys.keys):
+                    raise
+
+    def _call_once(self, method, url, key, **kwargs):
+        """Both the HTTP status and the body `code` must say 200."""
+        try:
+            response = self.http.request(method, url, headers={"Authorization": f"Bearer {key}"}, **kwargs)
+        except httpx.HTTPError as error:
+            raise ProviderError(TEMPORARY, f"KIE unreachable: {type(error).__name__}") from None
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        code = body.get("code") if isinstance(body, dict) else None
+        if response.status_code == 200 and code == 200:
+            return body.get("data")
+        code = code if isinstance(code, int) and code != 200 else response.status_code
+        message = (body.get("msg") or body.get("message") or "") if isinstance(body, dict) else ""
+        raise ProviderError(classify_code(code, message), f"KIE answered {code}: {message[:300]}", code=code)
+
+
+def _result_urls(result_json):
+    # resultJson is a JSON *string* inside the JSON answer.
+    try:
+        parsed = json.loads(result_json) if isinstance(result_json, str) else (result_json or {})
+    except ValueError:
+        return []
+    urls = parsed.get("resultUrls") if isinstance(parsed, dict) else None
+    return [url for url in urls or [] if isinstance(url, str)]

@@ -1,0 +1,95 @@
+"""The offline provider: real cards (Pillow) and real MP4s made here, with a delay and chosen failures.
+
+Tasks live as small JSON files in the storage, so the worker that creates a task and the poller that
+reads it may be different processes, as they are with KIE.
+"""
+
+import json
+import random
+import time
+import uuid
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+
+from generations import media
+from generations.providers.base import USER, Provider, ProviderError, TaskState
+
+ROOT = "local-provider"
+FAILURE_MESSAGES = {
+    USER: "Your request was flagged by the content policy",
+    "temporary": "Internal error, please try again later",
+    "rate_limit": "Too many requests",
+    "billing": "Insufficient credits on the account",
+    "configuration": "Access denied: invalid key",
+}
+# Which failures surface when the task is created, as KIE's create call answers them.
+AT_CREATE = {"rate_limit": 429, "billing": 402, "configuration": 401}
+
+
+class LocalProvider(Provider):
+    name = "local"
+
+    def __init__(self, *, delay=None, failures=None, seed=None):
+        self.delay = settings.LOCAL_PROVIDER_DELAY_SECONDS if delay is None else delay
+        self.failures = settings.LOCAL_PROVIDER_FAILURES if failures is None else failures
+        self.random = random.Random(seed)
+
+    def max_prompt_length(self, kind):
+        return 10000 if kind == "video" else 5000
+
+    def upload_reference(self, *, content, filename):
+        name = default_storage.save(f"{ROOT}/uploads/{uuid.uuid4().hex}-{filename}", ContentFile(content))
+        return f"local:{name}"
+
+    def create_task(self, *, kind, prompt, image_url, callback_url, title=""):
+        outcome = self._draw()
+        if outcome in AT_CREATE:
+            raise ProviderError(outcome, FAILURE_MESSAGES[outcome], code=AT_CREATE[outcome])
+        task_id = f"local-{uuid.uuid4().hex}"
+        task = {"kind": kind, "title": title, "image": image_url, "ready_at": time.time() + self.delay,
+                "outcome": outcome}
+        default_storage.save(_task_name(task_id), ContentFile(json.dumps(task).encode()))
+        return task_id
+
+    def get_task(self, task_id, *, key=None):
+        try:
+            with default_storage.open(_task_name(task_id)) as file:
+                task = json.load(file)
+        except (FileNotFoundError, ValueError):
+            raise ProviderError("configuration", f"unknown local task {task_id}", code=404) from None
+        if time.time() < task["ready_at"]:
+            return TaskState("pending")
+        if task["outcome"] != "success":
+            code = "422" if task["outcome"] == USER else "500"
+            return TaskState("fail", fail_code=code, fail_message=FAILURE_MESSAGES[task["outcome"]])
+        return TaskState("success", result_urls=[f"local:{self._render(task_id, task)}"])
+
+    def download(self, url):
+        with default_storage.open(url.removeprefix("local:"), "rb") as file:
+            return file.read()
+
+    def _render(self, task_id, task):
+        extension = "mp4" if task["kind"] == "video" else "jpg"
+        name = f"{ROOT}/results/{task_id}.{extension}"
+        if default_storage.exists(name):
+            return name
+        photo = self.download(task["image"])
+        if task["kind"] == "video":
+            content = media.render_video(photo, task["title"], seconds=settings.LOCAL_PROVIDER_VIDEO_SECONDS)
+        else:
+            content = media.render_card(photo, task["title"], template="studio")
+        return default_storage.save(name, ContentFile(content))
+
+    def _draw(self):
+        roll = self.random.random()
+        for outcome, chance in self.failures.items():
+            if roll < chance:
+                return outcome
+            roll -= chance
+        return "success"
+
+
+def _task_name(task_id):
+    return f"{ROOT}/tasks/{task_id}.json"

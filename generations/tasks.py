@@ -1,0 +1,23 @@
+"""django-q2 adapters: fetch by id, call a service. Every one is safe to run twice."""
+
+from generations import cleanup, pipeline, poller, watchdog
+
+
+def submit(generation_id):
+    return pipeline.submit(generation_id=generation_id)
+
+
+def finish(generation_id):
+    return pipeline.finish(generation_id=generation_id)
+
+
+def poll():
+    return poller.run()
+
+
+def run_watchdog():
+    return watchdog.run()
+
+
+def run_cleanup():
+    return cleanup.run()

@@ -1,0 +1,95 @@
+"""The watchdog (every minute): deadlines, rows a dead worker left behind, long waits explained."""
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import Min
+from django.utils import timezone
+from django_q.tasks import async_task
+
+from botapp import notifications
+from generations import pipeline
+from generations.models import Generation
+from generations.providers.base import TEMPORARY, ProviderError
+from neurocards.models import Heartbeat
+
+log = logging.getLogger(__name__)
+Status = Generation.Status
+
+# Longer than any submit can take (the cluster's task timeout is 120 s): a row still `submitting`
+# after this was left by a worker that died.
+STALE_SUBMIT = timedelta(minutes=5)
+STALE_FINISH = timedelta(minutes=5)
+SLOW_VIDEO = timedelta(minutes=5)
+
+
+def run():
+    now = timezone.now()
+    counts = {
+        "timed_out": _fail_past_deadline(now),
+        "stale_submits": _recover_stale_submits(now),
+        "finishes_resent": _resend_lost_finishes(now),
+        "slow_told": _explain_slow_videos(now),
+        "dispatched": pipeline.dispatch_due(),
+    }
+    _alert_on_stuck_queue(now)
+    Heartbeat.beat("watchdog")
+    summary = ", ".join(f"{value} {name.replace('_', ' ')}" for name, value in counts.items())
+    log.info("watchdog: %s", summary)
+    return f"watchdog: {summary}"
+
+
+def _fail_past_deadline(now):
+    late = Generation.objects.filter(status__in=[Status.SUBMITTING, Status.PROCESSING], timeout_at__lt=now)
+    return sum(
+        pipeline.fail(generation_id=pk, error_class="timeout", message="no result before the deadline")
+        for pk in late.values_list("pk", flat=True)
+    )
+
+
+def _recover_stale_submits(now):
+    recovered = 0
+    for generation in Generation.objects.filter(status=Status.SUBMITTING, updated_at__lt=now - STALE_SUBMIT):
+        if generation.create_started_at is None:
+            # The worker died before asking the provider: nothing exists there, so it may go again.
+            error = ProviderError(TEMPORARY, "the worker stopped while submitting")
+            pipeline.retry_or_fail(generation, Status.SUBMITTING, error)
+        else:
+            # The provider may hold a task we never heard of: fail (and refund) rather than create a second.
+            pipeline.fail(generation_id=generation.pk, error_class="lost",
+                          message="the worker stopped while the provider was creating the task")
+        recovered += 1
+    return recovered
+
+
+def _resend_lost_finishes(now):
+    lost = Generation.objects.filter(status=Status.PROCESSING, next_poll_at__isnull=True,
+                                     updated_at__lt=now - STALE_FINISH).exclude(result_url="")
+    ids = list(lost.values_list("pk", flat=True))
+    for pk in ids:
+        async_task("generations.tasks.finish", pk, task_name=f"finish-{pk}")
+    return len(ids)
+
+
+def _explain_slow_videos(now):
+    slow = Generation.objects.filter(status=Status.PROCESSING, kind=Generation.Kind.VIDEO, slow_sent_at__isnull=True,
+                                     submitted_at__lt=now - SLOW_VIDEO)
+    told = 0
+    for pk in slow.values_list("pk", flat=True):
+        try:
+            notifications.still_working(pk)
+            told += 1
+        except Exception:  # noqa: BLE001
+            log.exception("generation %s: 'still working' not delivered", pk)
+    return told
+
+
+def _alert_on_stuck_queue(now):
+    oldest = Generation.objects.filter(status=Status.QUEUED).aggregate(oldest=Min("created_at"))["oldest"]
+    limit = timedelta(minutes=settings.QUEUE_ALERT_MINUTES)
+    if oldest is not None and now - oldest > limit:
+        waited = int((now - oldest).total_seconds() // 60)
+        notifications.alert_operators("queue:stuck", f"A generation has been queued for {waited} minutes.")
+    else:
+        notifications.resolve("queue:stuck")

@@ -1,0 +1,65 @@
+"""Shared coordination between processes, in the database: leases and rate-limit slots."""
+
+import functools
+import os
+import socket
+import time
+import uuid
+from contextlib import contextmanager
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from neurocards.models import Lease, RateSlot
+
+
+@contextmanager
+def lease(name, *, seconds):
+    """Yield True when this process now holds `name` (for at most `seconds`), False when another does."""
+    holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    now = timezone.now()
+    Lease.objects.get_or_create(name=name)
+    held = Lease.objects.filter(Q(expires_at__isnull=True) | Q(expires_at__lt=now), name=name).update(
+        holder=holder, expires_at=now + timedelta(seconds=seconds)
+    )
+    try:
+        yield bool(held)
+    finally:
+        if held:
+            Lease.objects.filter(name=name, holder=holder).update(holder="", expires_at=None)
+
+
+# Redis does the same reservation in one atomic step.
+_RESERVE = """
+local now = tonumber(ARGV[1])
+local at = tonumber(redis.call('GET', KEYS[1]) or '0')
+if at < now then at = now end
+redis.call('SET', KEYS[1], tostring(at + tonumber(ARGV[2])), 'EX', 3600)
+return tostring(at)
+"""
+
+
+def reserve_slot(key, interval):
+    """Reserve the next moment `key` may act, `interval` seconds after the previous one; returns it (unix time).
+
+    Shared by every process: Redis when REDIS_URL is set, the database otherwise.
+    """
+    now = time.time()
+    if settings.REDIS_URL:
+        return float(_redis_reserve()(keys=[f"neurocards:slot:{key}"], args=[now, interval]))
+    with transaction.atomic():
+        RateSlot.objects.get_or_create(key=key)
+        slot = RateSlot.objects.select_for_update().get(key=key)
+        at = max(slot.next_at, now)
+        RateSlot.objects.filter(key=key).update(next_at=at + interval)
+    return at
+
+
+@functools.cache
+def _redis_reserve():
+    import redis
+
+    return redis.Redis.from_url(settings.REDIS_URL).register_script(_RESERVE)

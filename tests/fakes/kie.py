@@ -1,0 +1,437 @@
+"""A local fake of the KIE AI task API and file-upload API that speaks the real HTTP protocol.
+
+One ``base_url`` serves both APIs, the uploaded files (``/files/...``) and task results (``/results/...``).
+Standalone: ``python -m tests.fakes.kie --port 8082``.
+"""
+
+import argparse
+import collections
+import functools
+import json
+import secrets
+import threading
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from urllib.parse import unquote
+
+from tests.fakes.http_base import FakeHttpServer, Response, serve_until_signal
+from tests.fakes.kie_tasks import (
+    CODE_MESSAGES,
+    OUTCOMES,
+    RESULT_TYPES,
+    KieError,
+    Program,
+    Task,
+    default_result_content,
+    orphan_record,
+    result_kind,
+    sign,
+    validate_create,
+)
+from tests.fakes.kie_uploads import decode_params, make_upload
+
+CALLBACK_TIMEOUT = 10.0
+JUNK_BODY = (
+    b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
+    b"<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
+)
+
+
+@dataclass
+class Call:
+    method: str
+    path: str
+    params: dict
+    key: str | None
+    status: int = 0
+    code: int | None = None
+    at: float = 0.0
+    url: str = ""  # path and query as sent
+    raw: bytes = field(default=b"", repr=False)
+
+
+@dataclass
+class Delivery:
+    """One callback POST: status is what the app answered, error why it never got there."""
+
+    task_id: str
+    url: str
+    headers: dict
+    body: bytes = field(repr=False)
+    status: int | None = None
+    error: Exception | None = None
+    at: float = field(default_factory=time.monotonic)
+
+    def json(self):
+        return json.loads(self.body)
+
+
+def envelope(code, msg, data=None, *, upload=False):
+    body = {"code": code, "msg": msg, "data": data}
+    return {"success": code == HTTPStatus.OK, **body} if upload else body
+
+
+class FakeKie(FakeHttpServer):
+    thread_name = "fake-kie"
+
+    def __init__(self, *, keys=("kie-test-key-1",), host="127.0.0.1", port=0, latency=0.0,
+                 record_rate_per_key=10.0, create_limit=(20, 10.0)):
+        super().__init__(host=host, port=port, latency=latency)
+        self.record_rate_per_key = record_rate_per_key
+        self.create_limit = create_limit
+        self._lock = threading.RLock()
+        self._delivered = threading.Condition(self._lock)
+        self._key_codes = dict.fromkeys(keys)
+        self._timers = []
+        self._routes = {
+            ("POST", "/api/v1/jobs/createTask"): (self._create_task, False),
+            ("GET", "/api/v1/jobs/recordInfo"): (self._record_info, False),
+            ("GET", "/api/v1/chat/credit"): (self._credit, False),
+            ("POST", "/api/file-stream-upload"): (functools.partial(self._upload, "stream"), True),
+            ("POST", "/api/file-base64-upload"): (functools.partial(self._upload, "base64"), True),
+            ("POST", "/api/file-url-upload"): (functools.partial(self._upload, "url"), True),
+        }
+        self._forget()
+
+    @property
+    def base_url(self):
+        return self.origin
+
+    @property
+    def keys(self):
+        with self._lock:
+            return list(self._key_codes)
+
+    def stop(self):
+        self._cancel_timers()
+        super().stop()
+
+    # -- what tests look at ----------------------------------------------------------------------
+
+    def requests(self, path_suffix=None):
+        with self._lock:
+            calls = list(self.calls)
+        return [call for call in calls if path_suffix is None or call.path.endswith(path_suffix)]
+
+    def saw_text(self, needle):
+        """Whether any request carried `needle` in its URL or body (raw, percent- or JSON-decoded)."""
+        for call in self.requests():
+            decoded = json.dumps(call.params, ensure_ascii=False, default=str)
+            if needle in call.url or needle in unquote(call.url) or needle in decoded or needle.encode() in call.raw:
+                return True
+        return False
+
+    def wait_for_callbacks(self, count, timeout=5.0):
+        """The deliveries so far once there are at least `count` of them (or the timeout passed)."""
+        with self._delivered:
+            self._delivered.wait_for(lambda: len(self.callbacks) >= count, timeout)
+            return list(self.callbacks)
+
+    # -- what tests arrange ----------------------------------------------------------------------
+
+    def program(self, *, outcome="success", after_polls=1, after_seconds=None, fail_code="", fail_msg="",
+                create_code=None, create_http_status=None, times=1, junk=False, callback_early=False):
+        """Script the next `times` tasks; programs are used in the order they were given."""
+        if outcome not in OUTCOMES:
+            raise ValueError(f"outcome must be one of {OUTCOMES}")
+        if times < 1 or after_polls < 1:
+            raise ValueError("times and after_polls start at 1")
+        if create_code is None and create_http_status is not None:
+            create_code = create_http_status
+        program = Program(outcome, after_polls, after_seconds, str(fail_code), str(fail_msg), create_code,
+                          create_http_status, times, junk, callback_early)
+        with self._lock:
+            self._programs.append(program)
+
+    def reset(self):
+        """Forget calls, tasks, programs, uploads, callbacks and counters; back to default settings.
+
+        Only the keys (and the limits and latency given to the constructor) stay. A session-wide fake is
+        reset before each test, so a key code, hmac_key, credits or result_content set by one test must
+        not leak into the next.
+        """
+        self._cancel_timers()
+        with self._lock:
+            self._forget()
+            self._key_codes = dict.fromkeys(self._key_codes)
+
+    def set_key(self, key, *, code=None):
+        """Make `key` answer body `code` on every call (None: healthy); an unknown key becomes known."""
+        with self._lock:
+            self._key_codes[key] = code
+
+    def finish(self, task_id):
+        """Let the provider finish a task now, as its program says, and fire its callback."""
+        with self._lock:
+            task = self.tasks[task_id]
+            became_final = task.settle()
+        if became_final:
+            self._fire_callback(task)
+        return task
+
+    def send_callback(self, task_id, *, signature=None, timestamp=None, body=None, url=None):
+        """POST a callback now and return the HTTP status the app answered (connection errors raise).
+
+        Defaults: the task's callBackUrl and current record, signed when hmac_key is set. A task the
+        fake never made needs `url` and gets a success-looking record.
+        """
+        with self._lock:
+            task = self.tasks.get(task_id)
+            url = url or (task.callBackUrl if task else None)
+            record = task.record() if task else orphan_record(task_id)
+        if not url:
+            raise ValueError(f"no callback URL for {task_id}")
+        if body is None:
+            body = envelope(200, "success", record)
+        if isinstance(body, dict):
+            body = json.dumps(body)
+        payload = body.encode() if isinstance(body, str) else body
+        delivery = self._deliver(task_id, url, payload, self._signature_headers(task_id, signature, timestamp))
+        if delivery.error is not None:
+            raise delivery.error
+        return delivery.status
+
+    # -- HTTP entry point (called from server threads) --------------------------------------------
+
+    def handle(self, request):
+        call = Call(request.method, request.path, dict(request.query), request.bearer(), at=time.monotonic(),
+                    url=request.target, raw=request.body)
+        with self._lock:
+            self.calls.append(call)
+        route = self._routes.get((request.method, request.path))
+        if route is None:
+            response = self._serve_content(request)
+        else:
+            handler, upload = route
+            try:
+                self._decode_and_authorize(call, request)
+                response = handler(call)
+            except KieError as error:
+                response = Response.json(error.http_status, envelope(error.code, error.msg, upload=upload))
+        self._note_answer(call, response)
+        return response
+
+    def _note_answer(self, call, response):
+        call.status = response.status
+        if response.content_type == "application/json":
+            try:
+                call.code = json.loads(response.body).get("code")
+            except (ValueError, AttributeError):
+                call.code = None
+        if HTTPStatus.TOO_MANY_REQUESTS in (call.status, call.code):
+            with self._lock:
+                self.too_many += 1
+
+    def _decode_and_authorize(self, call, request):
+        # Decode first so even a refused call shows its params, but answer the key problem first.
+        try:
+            call.params = decode_params(request)
+        except KieError:
+            self._authorize(call.key)
+            raise
+        self._authorize(call.key)
+
+    def _authorize(self, key):
+        with self._lock:
+            if key not in self._key_codes:
+                raise KieError(401)
+            code = self._key_codes[key]
+        if code is not None:
+            raise KieError(code)
+
+    @staticmethod
+    def _ok(data, msg="success", *, upload=False, after=None):
+        return Response.json(HTTPStatus.OK, envelope(200, msg, data, upload=upload), after=after)
+
+    # -- the task API --------------------------------------------------------------------------------
+
+    def _create_task(self, call):
+        model, input_, callback_url = validate_create(call.params)
+        now = time.monotonic()
+        with self._lock:
+            self._check_create_rate(now)
+            program = self._take_program()
+            if program.create_code is not None:
+                raise KieError(program.create_code, http_status=program.create_http_status or HTTPStatus.OK)
+            task = self._new_task(model, input_, callback_url, call.params, program)
+            self._creations.append(now)
+        # After the answer is written, so the app has the taskId before the wake-up arrives.
+        after = (lambda: self._fire_callback(task, early=True)) if program.callback_early else None
+        return self._ok({"taskId": task.task_id}, after=after)
+
+    def _check_create_rate(self, now):
+        limit, window = self.create_limit
+        while self._creations and self._creations[0] <= now - window:
+            self._creations.popleft()
+        if len(self._creations) >= limit:
+            raise KieError(429, f"Too many requests: at most {limit} new tasks per {window:g} s", 429)
+
+    def _take_program(self):
+        if not self._programs:
+            return Program()
+        program = self._programs[0]
+        program.times -= 1
+        if program.times <= 0:
+            self._programs.popleft()
+        return program
+
+    def _new_task(self, model, input_, callback_url, body, program):
+        task_id = f"task_{secrets.token_hex(16)}"
+        extension = RESULT_TYPES[result_kind(model)][0]
+        task = Task(task_id, model, input_, callback_url, json.dumps(body, ensure_ascii=False), program,
+                    result_url=f"{self.base_url}/results/{task_id}.{extension}", junk_pending=program.junk)
+        self.tasks[task_id] = task
+        if program.after_seconds is not None and program.outcome != "hang":
+            # Time-programmed tasks end (and call back) on their own, like the real service.
+            timer = threading.Timer(program.after_seconds, self._finish_if_known, args=(task_id,))
+            timer.daemon = True
+            self._timers.append(timer)
+            timer.start()
+        return task
+
+    def _finish_if_known(self, task_id):
+        if task_id in self.tasks:
+            self.finish(task_id)
+
+    def _record_info(self, call):
+        task_id = call.params.get("taskId")
+        with self._lock:
+            self._check_record_rate(call.key, time.monotonic())
+            if not task_id:
+                raise KieError(400, "taskId is required")
+            task = self.tasks.get(task_id)
+            if task is None:
+                raise KieError(404, "recordInfo is null")
+            if task.junk_pending:
+                # A gateway answered instead of KIE: the task never saw this read.
+                task.junk_pending = False
+                return Response(HTTPStatus.BAD_GATEWAY, JUNK_BODY, "text/html")
+            became_final = task.poll()
+            data = task.record()
+        if became_final:
+            self._fire_callback(task)
+        return self._ok(data)
+
+    def _check_record_rate(self, key, now):
+        window = self._record_windows[key]
+        while window and window[0] <= now - 1.0:
+            window.popleft()
+        if len(window) >= self.record_rate_per_key:
+            raise KieError(429, f"Too many requests: recordInfo allows {self.record_rate_per_key:g} per second", 429)
+        window.append(now)
+
+    def _credit(self, call):
+        return self._ok(self.credits)
+
+    # -- callbacks -------------------------------------------------------------------------------------
+
+    def _fire_callback(self, task, *, early=False):
+        with self._lock:
+            if not task.callBackUrl:
+                return
+            record = (task.projected() if early else task).record()
+        payload = json.dumps(envelope(200, "success", record)).encode()
+        headers = self._signature_headers(task.task_id, None, None)
+        threading.Thread(
+            target=self._deliver, args=(task.task_id, task.callBackUrl, payload, headers), daemon=True
+        ).start()
+
+    def _signature_headers(self, task_id, signature, timestamp):
+        if self.hmac_key is None and signature is None and timestamp is None:
+            return {}
+        timestamp = str(timestamp if timestamp is not None else int(time.time()))
+        if signature is None and self.hmac_key is not None:
+            signature = sign(self.hmac_key, task_id, timestamp)
+        headers = {"X-Webhook-Timestamp": timestamp}
+        if signature is not None:
+            headers["X-Webhook-Signature"] = signature
+        return headers
+
+    def _deliver(self, task_id, url, payload, headers):
+        delivery = Delivery(task_id, url, headers, payload)
+        request = urllib.request.Request(
+            url, data=payload, method="POST", headers={"Content-Type": "application/json", **headers}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=CALLBACK_TIMEOUT) as answer:
+                delivery.status = answer.status
+        except urllib.error.HTTPError as error:
+            delivery.status = error.code
+        except (OSError, ValueError) as error:
+            delivery.error = error
+        with self._delivered:
+            self.callbacks.append(delivery)
+            self._delivered.notify_all()
+        return delivery
+
+    # -- the upload API ----------------------------------------------------------------------------------
+
+    def _upload(self, via, call):
+        upload = make_upload(via, call.params, self.base_url)
+        with self._lock:
+            self.uploads.append(upload)
+            self._files[upload.file_path] = upload
+        return self._ok(upload.data(), "File uploaded successfully", upload=True)
+
+    # -- public content: uploaded files and results -------------------------------------------------------
+
+    def _serve_content(self, request):
+        if request.method == "GET" and request.path.startswith("/files/"):
+            with self._lock:
+                upload = self._files.get(request.path.removeprefix("/files/"))
+            if upload is not None and upload.content is not None:
+                return Response(HTTPStatus.OK, upload.content, upload.mime_type)
+        if request.method == "GET" and request.path.startswith("/results/"):
+            task_id, _, extension = request.path.removeprefix("/results/").rpartition(".")
+            with self._lock:
+                task = self.tasks.get(task_id)
+            if task is not None and task.state == "success" and RESULT_TYPES[task.kind][0] == extension:
+                return Response(HTTPStatus.OK, self.result_content[task.kind], RESULT_TYPES[task.kind][1])
+        return Response.json(HTTPStatus.NOT_FOUND, envelope(404, CODE_MESSAGES[404]))
+
+    # -- housekeeping ----------------------------------------------------------------------------------------
+
+    def _forget(self):
+        self.credits = 1000.0
+        self.hmac_key = None
+        self.result_content = default_result_content()
+        self.calls = []
+        self.tasks = {}
+        self.uploads = []
+        self.callbacks = []
+        self.too_many = 0
+        self._programs = collections.deque()
+        self._files = {}
+        self._creations = collections.deque()
+        self._record_windows = collections.defaultdict(collections.deque)
+
+    def _cancel_timers(self):
+        with self._lock:
+            timers, self._timers = self._timers, []
+        for timer in timers:
+            timer.cancel()
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description="Serve a fake KIE AI (tasks and uploads) until Ctrl-C.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8082)
+    parser.add_argument("--key", action="append", help="an accepted API key (repeatable)")
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every answer")
+    parser.add_argument("--hmac-key", default=None, help="sign callbacks with this webhook HMAC key")
+    parser.add_argument("--record-rate", type=float, default=10.0, help="recordInfo requests per second per key")
+    parser.add_argument("--create-limit", type=int, default=20, help="new tasks per --create-window")
+    parser.add_argument("--create-window", type=float, default=10.0, help="seconds")
+    args = parser.parse_args(argv)
+    fake = FakeKie(keys=tuple(args.key or ("kie-test-key-1",)), host=args.host, port=args.port,
+                   latency=args.latency, record_rate_per_key=args.record_rate,
+                   create_limit=(args.create_limit, args.create_window))
+    fake.hmac_key = args.hmac_key
+    serve_until_signal(fake, [f"keys: {', '.join(fake.keys)}"])
+
+
+if __name__ == "__main__":
+    main()

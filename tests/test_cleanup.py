@@ -1,0 +1,58 @@
+from datetime import timedelta
+
+import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.core.management import call_command
+from django.utils import timezone
+
+from botapp.models import ProcessedUpdate
+from generations import cleanup
+from generations.models import Generation
+from tests.factories import make_generations, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def aged(settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path)
+    old, fresh = make_generations(make_user(), count=2)
+    for generation, days in ((old, 40), (fresh, 1)):
+        generation.result_file.save(f"r{generation.pk}.mp4", ContentFile(b"video"), save=False)
+        generation.reference_image.save(f"p{generation.pk}.jpg", ContentFile(b"photo"), save=False)
+        generation.reference_file_id = "AgACfile"
+        generation.status = "completed"
+        generation.save()
+        Generation.objects.filter(pk=generation.pk).update(
+            created_at=timezone.now() - timedelta(days=days), finished_at=timezone.now() - timedelta(days=days))
+    ProcessedUpdate.objects.create(update_id=1)
+    ProcessedUpdate.objects.filter(update_id=1).update(received_at=timezone.now() - timedelta(days=30))
+    ProcessedUpdate.objects.create(update_id=2)
+    old.refresh_from_db()
+    fresh.refresh_from_db()
+    return old, fresh
+
+
+def test_it_says_what_it_would_delete_and_deletes_nothing(aged, capsys):
+    old, _ = aged
+
+    call_command("run_cleanup", "--dry-run")
+
+    out = capsys.readouterr().out
+    assert "dry run" in out and "1 result files, 1 product photos, 1 update ids" in out
+    assert default_storage.exists(old.result_file.name)
+
+
+def test_it_deletes_old_files_and_empties_their_fields(aged):
+    old, fresh = aged
+    names = (old.result_file.name, old.reference_image.name)
+
+    cleanup.run()
+
+    old.refresh_from_db()
+    fresh.refresh_from_db()
+    assert (old.result_file.name, old.reference_image.name, old.reference_file_id) == ("", "", "")
+    assert not any(default_storage.exists(name) for name in names)
+    assert fresh.result_file and fresh.reference_image and default_storage.exists(fresh.result_file.name)
+    assert list(ProcessedUpdate.objects.values_list("update_id", flat=True)) == [2]
