@@ -85,8 +85,8 @@ def balance(user):
 
 
 def support(user):
-    lines = [_("Support: %(handle)s") % {"handle": e(support_handle())},
-             _("Your Telegram ID: <code>%(id)s</code> (tap to copy)") % {"id": user.telegram_id}]
+    lines = [_("Support: %(handle)s") % {"handle": e(support_handle())}] if settings.SUPPORT_USERNAME else []
+    lines.append(_("Your Telegram ID: <code>%(id)s</code> (tap to copy)") % {"id": user.telegram_id})
     if user.username:
         lines.append(_("Your username: @%(username)s") % {"username": e(user.username)})
     lines.append(_("Please quote your ID when you write to support: it lets us find your account at once."))

@@ -1,59 +1,87 @@
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
+import uuid
 
-from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
-from django_q.tasks import async_task, result
+
+from accounts.models import TelegramUser
+from billing import ledger
+from billing.models import CreditTransaction
+from neurocards.demo import SELLER, Demo
 
 
 class Command(BaseCommand):
-    help = "Start the web server and a worker cluster, prove both answer, and stop them. Exits 0 on success."
+    help = ("The whole product offline: web and workers start, a scripted seller buys credits, orders 3 videos and "
+            "an image card, gets them, tries a bad input, cancels an order and asks for support; the chat and the "
+            "ledger are printed and everything stops. Exits 0 when every step happened.")
 
     def handle(self, *args, **options):
-        port = _free_port()
-        web = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "neurocards.asgi:application", "--host", "127.0.0.1",
-             "--port", str(port), "--log-level", "warning"],
-            cwd=settings.BASE_DIR,
-        )
-        worker = subprocess.Popen([sys.executable, "manage.py", "qcluster"], cwd=settings.BASE_DIR,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        started = time.monotonic()
+        demo = Demo(self.stdout)
         try:
-            body = _wait_for(f"http://127.0.0.1:{port}/healthz", web)
-            self.stdout.write(f"web: http://127.0.0.1:{port}/healthz answered {body!r}")
-            task_id = async_task("neurocards.tasks.ping")
-            answer = result(task_id, wait=30_000)
-            if answer != "pong":
-                raise CommandError("worker: no answer from the django-q2 cluster within 30 s")
-            self.stdout.write(f"worker: task {task_id} answered {answer!r}")
+            demo.start()
+            self.scenario(demo)
+        except RuntimeError as error:
+            raise CommandError(f"demo: {error}") from None
         finally:
-            for process in (worker, web):
-                process.terminate()
-            for process in (worker, web):
-                try:
-                    process.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-        return "demo: web and worker started, answered and stopped"
+            demo.stop()
+        self.print_ledger()
+        call_command("check_ledger", stdout=self.stdout)
+        return f"demo: done in {time.monotonic() - started:.0f} s"
 
+    def scenario(self, demo):
+        demo.send("/start")
+        user = TelegramUser.objects.get(telegram_id=SELLER["id"])
+        demo.say("support grants 50 credits (payments come with the payments issue)")
+        ledger.grant_credits(user=user, amount=50, actor=None, reason="demo top-up", key=uuid.uuid4().hex)
+        demo.send("/balance")
 
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        demo.say("three videos")
+        demo.tap("Создать видео")
+        demo.send(photo=[{"file_id": demo.photo_id, "file_unique_id": "demo1", "width": 900, "height": 1200,
+                          "file_size": 60_000}])
+        demo.send("Керамическая кружка ручной работы, 350 мл, синяя глазурь")
+        demo.tap("UGC")
+        demo.send("-")
+        demo.tap("3 ·")
+        demo.tap("Подтвердить")
+        demo.say("the workers make them; each arrives on its own")
+        demo.wait_for("sendVideo", 3)
 
+        demo.say("an image card")
+        demo.tap("Главное меню")
+        demo.tap("Создать карточку")
+        demo.send(photo=[{"file_id": demo.photo_id, "file_unique_id": "demo1", "width": 900, "height": 1200,
+                          "file_size": 60_000}], caption="Кружка ручной работы, синяя")
+        demo.tap("Студийная")
+        demo.send("-")
+        demo.tap("1 ·")
+        demo.tap("Подтвердить")
+        demo.wait_for("sendDocument", 1)
 
-def _wait_for(url, process, seconds=30):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise CommandError(f"web: the server exited with status {process.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                return response.read().decode().strip()
-        except OSError:
-            time.sleep(0.2)
-    raise CommandError(f"web: no answer from {url} within {seconds} s")
+        demo.say("a bad input, then an order cancelled")
+        demo.tap("Ещё с этим товаром")
+        demo.send(sticker={"file_id": "CAACsticker", "file_unique_id": "st", "type": "regular", "width": 512,
+                           "height": 512, "is_animated": False, "is_video": False})
+        demo.send("/start")
+        demo.tap("Создать видео")
+        demo.send("вот")
+        demo.send(photo=[{"file_id": demo.photo_id, "file_unique_id": "demo1", "width": 900, "height": 1200,
+                          "file_size": 60_000}], caption="Кружка ручной работы")
+        demo.tap("Реклама")
+        demo.send("-")
+        demo.tap("1 ·")
+        demo.tap("Подтвердить")
+        demo.send("/cancel")
+        demo.tap("Да, отменить")
+
+        demo.send("/support")
+        demo.send("/balance")
+
+    def print_ledger(self):
+        user = TelegramUser.objects.get(telegram_id=SELLER["id"])
+        self.stdout.write(f"--- ledger of {user} (balance {user.balance})")
+        for entry in CreditTransaction.objects.filter(user=user).order_by("pk"):
+            link = f" #{entry.generation_id}" if entry.generation_id else ""
+            self.stdout.write(f"  {entry.amount:+4d}  {entry.get_kind_display():<18}{link:<6} → {entry.balance_after}"
+                              f"  {entry.reason}")
