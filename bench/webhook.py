@@ -138,7 +138,7 @@ def markup_has(data):
     return lambda call: data in json.dumps(call.params.get("reply_markup"))
 
 
-@dataclass
+@dataclass(eq=False)
 class Scenario:
     name: str
     prepare: list

@@ -108,6 +108,8 @@ class Payment(models.Model):
     credits = models.PositiveIntegerField()
     confirmation_url = models.URLField(max_length=1000, blank=True)
     raw = models.JSONField("provider's last answer", default=dict, blank=True)
+    cancellation_reason = models.CharField(max_length=64, blank=True)
+    problem = models.TextField(blank=True, help_text="Why support must look at this payment (set when flagged).")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     paid_at = models.DateTimeField(null=True, blank=True)
@@ -125,6 +127,23 @@ class Payment(models.Model):
 
     def __str__(self):
         return f"{self.get_method_display()} {self.amount} {self.currency} ({self.get_status_display()})"
+
+
+class Refund(models.Model):
+    """A refund of a payment (YooKassa refund, or a Stars refund by support), recorded once."""
+
+    provider_refund_id = models.CharField(max_length=128, unique=True)
+    payment = models.ForeignKey(Payment, models.PROTECT, related_name="refunds")
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    credits_debited = models.PositiveIntegerField(default=0)
+    shortfall = models.PositiveIntegerField(default=0, help_text="Credits already spent, so not taken back.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"refund {self.provider_refund_id} of {self.payment_id}"
 
 
 class WebhookEvent(models.Model):

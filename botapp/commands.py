@@ -5,7 +5,7 @@ from django.conf import settings
 from generations import services
 from generations.models import Generation
 
-from botapp import flow, keyboards, texts
+from botapp import flow, keyboards, purchase, texts
 
 HISTORY_SIZE = 10
 
@@ -38,10 +38,6 @@ def privacy(turn):
     turn.say(texts.privacy())
 
 
-def buy(turn):
-    turn.say(texts.buy(), keyboards.support())
-
-
 def history(turn):
     generations = list(Generation.objects.filter(user=turn.user).order_by("-created_at", "-pk")[:HISTORY_SIZE])
     turn.say(texts.history(generations), keyboards.history(generations))
@@ -63,7 +59,7 @@ MENU = {
     "video": lambda turn: flow.start(turn, "video"),
     "image": lambda turn: flow.start(turn, "image"),
     "balance": balance,
-    "buy": buy,
+    "buy": purchase.show_packs,
     "history": history,
     "support": support,
     "help": help_,

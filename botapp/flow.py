@@ -7,7 +7,7 @@ process can take the next update. Unexpected input repeats the current step's hi
 import logging
 import uuid
 
-from botapp import keyboards, texts
+from botapp import keyboards, purchase, texts
 from botapp.turns import new_token
 from generations import services
 from generations.models import unit_cost
@@ -41,7 +41,9 @@ def again(turn, generation):
 
 def on_message(turn):
     step = turn.flow.step
-    if step == "photo":
+    if step == "email":
+        purchase.take_email(turn)
+    elif step == "photo":
         _take_photo(turn)
     elif step == "description":
         _take_description(turn)
@@ -57,7 +59,10 @@ def on_button(turn):
     parts = turn.data.split(":")
     action, argument = parts[1] if len(parts) > 1 else "", parts[2] if len(parts) > 2 else ""
     step, draft = turn.flow.step, turn.flow.draft
-    if step not in STEPS:
+    if step == "email" and action in ("back", "cancel"):
+        turn.reset()
+        turn.say(texts.main_menu(), keyboards.main_menu())
+    elif step not in STEPS:
         turn.toast(texts.stale_button())
     elif action == "cancel":
         turn.reset()

@@ -7,7 +7,7 @@ from asgiref.sync import sync_to_async
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, close_old_connections
 from django.utils import timezone, translation
-from telegram import Update
+from telegram import LabeledPrice, Update
 from telegram.constants import ChatMemberStatus, ParseMode
 from telegram.error import Forbidden, RetryAfter, TelegramError
 from telegram.ext import (
@@ -16,12 +16,13 @@ from telegram.ext import (
     ChatMemberHandler,
     CommandHandler,
     MessageHandler,
+    PreCheckoutQueryHandler,
     TypeHandler,
     filters,
 )
 
 from accounts.models import TelegramUser, language_for
-from botapp import commands, flow, texts
+from botapp import commands, flow, purchase, texts
 from botapp.models import ProcessedUpdate
 from botapp.turns import run_turn
 
@@ -31,7 +32,9 @@ COMMANDS = {
     "start": commands.start,
     "menu": commands.main_menu,
     "balance": commands.balance,
-    "buy": commands.buy,
+    "buy": purchase.show_packs,
+    "paysupport": purchase.paysupport,
+    "email": purchase.ask_email,
     "history": commands.history,
     "cancel": commands.ask_cancel,
     "support": commands.support,
@@ -43,6 +46,7 @@ CALLBACKS = {
     r"^flow:": flow.on_button,
     r"^cx:": commands.on_cancel_button,
     r"^gen:": commands.on_generation_button,
+    r"^buy:": purchase.on_buy_button,
 }
 # Retry a reply once when Telegram asks for a short pause; a longer one is not worth holding the update.
 MAX_REPLY_PAUSE = 5
@@ -68,6 +72,8 @@ def register(application):
     application.add_handler(TypeHandler(Update, record_update), group=-2)
     application.add_handler(MessageHandler(~filters.ChatType.PRIVATE, not_private), group=-1)
     application.add_handler(ChatMemberHandler(chat_member, ChatMemberHandler.MY_CHAT_MEMBER), group=-1)
+    application.add_handler(PreCheckoutQueryHandler(pre_checkout), group=-1)
+    application.add_handler(MessageHandler(filters.SUCCESSFUL_PAYMENT, as_handler(purchase.successful_payment)))
     for name, step in COMMANDS.items():
         application.add_handler(CommandHandler(name, as_handler(step)))
     for pattern, step in CALLBACKS.items():
@@ -141,6 +147,9 @@ async def deliver(bot, update, outcome):
             log.warning("update %s: answerCallbackQuery failed: %s", update.update_id, type(error).__name__)
     for reply in outcome.replies:
         await send(bot, outcome.chat_id, reply, update_id=update.update_id)
+    for func, args in outcome.actions:
+        for reply in await in_thread(func)(*args):
+            await send(bot, outcome.chat_id, reply, update_id=update.update_id)
 
 
 async def send(bot, chat_id, reply, *, update_id=None):
@@ -159,6 +168,11 @@ async def send(bot, chat_id, reply, *, update_id=None):
 
 
 async def _send_once(bot, chat_id, reply):
+    if reply.invoice is not None:
+        invoice = reply.invoice
+        # Stars: currency XTR, no provider token, exactly one price in whole Stars.
+        return await bot.send_invoice(chat_id, invoice["title"], invoice["description"], invoice["payload"],
+                                      currency="XTR", prices=[LabeledPrice(invoice["label"], invoice["amount"])])
     if reply.media is None:
         return await bot.send_message(chat_id, reply.text, parse_mode=ParseMode.HTML, reply_markup=reply.markup)
     kind, name = reply.media
@@ -185,6 +199,19 @@ async def _send_quietly(bot, chat_id, text):
 
 def _language(update):
     return language_for(update.effective_user.language_code if update.effective_user else "")
+
+
+async def pre_checkout(update, context):
+    """Answered at once (Telegram allows 10 s): the pack still on sale, the amount right, the user allowed."""
+    query = update.pre_checkout_query
+    ok, reason = await in_thread(purchase.check_pre_checkout)(query)
+    if ok:
+        await query.answer(ok=True)
+    else:
+        with translation.override(_language(update)):
+            await query.answer(ok=False, error_message=texts.checkout_refused(reason))
+        log.info("update %s: pre-checkout refused (%s)", update.update_id, reason)
+    raise ApplicationHandlerStop
 
 
 async def on_error(update, context):

@@ -104,3 +104,21 @@ def _read(name):
 def _public_url(name):
     url = default_storage.url(name)
     return url if url.startswith("http") else f"{settings.PUBLIC_BASE_URL}{url}"
+
+
+def payment_credited(payment_id):
+    from billing.models import Payment
+
+    payment = Payment.objects.select_related("user").get(pk=payment_id)
+    with translation.override(payment.user.language):
+        sender.send_message(payment.user.telegram_id, texts.payment_credited(payment, payment.user.balance))
+
+
+def payment_canceled(payment_id):
+    from billing.models import Payment
+
+    payment = Payment.objects.select_related("user").get(pk=payment_id)
+    if payment.cancellation_reason == "not created":
+        return
+    with translation.override(payment.user.language):
+        sender.send_message(payment.user.telegram_id, texts.payment_canceled(payment.cancellation_reason))

@@ -27,6 +27,8 @@ class Reply:
     markup: object = None
     # ("video" | "photo" | "document", storage name) to send a stored file instead of a text
     media: tuple | None = None
+    # A Stars invoice: title, description, payload, label, amount
+    invoice: dict | None = None
 
 
 @dataclass
@@ -36,6 +38,9 @@ class Outcome:
     toast: str | None = None
     # Set by the gate: the update was dropped (flooding) and needs no answer beyond the toast.
     dropped: bool = False
+    # (function, args) run after commit, off the event loop, for work that talks to other services;
+    # each returns more Replies.
+    actions: list = field(default_factory=list)
 
 
 class Turn:
@@ -61,6 +66,9 @@ class Turn:
 
     def toast(self, text):
         self.outcome.toast = text
+
+    def after(self, func, *args):
+        self.outcome.actions.append((func, args))
 
     def go(self, step, **draft):
         self.flow.step = step

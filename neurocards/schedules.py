@@ -9,6 +9,7 @@ SCHEDULES = {
     # Runs for ~50 s of each minute, one runner at a time (a lease): in effect a continuous poller.
     "generation-poller": ("generations.tasks.poll", 1),
     "cleanup": ("generations.tasks.run_cleanup", 60),
+    "payment-reconciliation": ("billing.reconciliation.task", 10),
 }
 
 

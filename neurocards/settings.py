@@ -168,9 +168,19 @@ YOOKASSA_VAT_CODE = env.int("YOOKASSA_VAT_CODE", default=1)
 YOOKASSA_PAYMENT_MODE = env.str("YOOKASSA_PAYMENT_MODE", default="full_prepayment")
 YOOKASSA_PAYMENT_SUBJECT = env.str("YOOKASSA_PAYMENT_SUBJECT", default="service")
 PAYMENT_METHODS = env.list("PAYMENT_METHODS", default=["yookassa", "stars"])
+YOOKASSA_TIMEOUT_SECONDS = env.float("YOOKASSA_TIMEOUT_SECONDS", default=15.0)
+# Where the payer returns after paying; empty = PUBLIC_BASE_URL/billing/return/.
+YOOKASSA_RETURN_URL = env.str("YOOKASSA_RETURN_URL", default="")
+# YooKassa's published notification senders (its docs); notifications from anywhere else are refused.
+YOOKASSA_ALLOWED_IPS = env.list("YOOKASSA_ALLOWED_IPS", default=[
+    "185.71.76.0/27", "185.71.77.0/27", "77.75.153.0/25", "77.75.156.11", "77.75.156.35", "77.75.154.128/25",
+    "2a02:5180::/32",
+])
 
 # --- People ---------------------------------------------------------------------------------
 SUPPORT_USERNAME = env.str("SUPPORT_USERNAME", default="").lstrip("@")
+# The bot's t.me link, for the payment return page (e.g. https://t.me/neurocards_bot).
+BOT_URL = env.str("BOT_URL", default="")
 ADMIN_CHAT_IDS = env.list("ADMIN_CHAT_IDS", cast=int, default=[])
 
 # --- Costs and limits -----------------------------------------------------------------------

@@ -8,4 +8,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("botapp.urls")),
     path("", include("generations.urls")),
+    path("", include("billing.urls")),
 ]

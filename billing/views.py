@@ -1,0 +1,59 @@
+import json
+import logging
+
+from django.conf import settings
+from django.db import DatabaseError
+from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from billing import settlement, yookassa
+from billing.models import WebhookEvent
+from neurocards.network import allowed, client_ip, networks
+
+log = logging.getLogger(__name__)
+
+
+@csrf_exempt
+@require_POST
+def yookassa_webhook(request):
+    """verify the sender → record in the inbox → parse → re-fetch from the API → settle → 200."""
+    sender = client_ip(request, networks(settings.TRUSTED_PROXIES))
+    if not allowed(sender, networks(settings.YOOKASSA_ALLOWED_IPS)):
+        log.warning("yookassa notification from %s refused", sender)
+        return HttpResponseForbidden("sender not allowed")
+    try:
+        event = WebhookEvent.objects.create(provider="yookassa", payload=request.body.decode("utf-8", "replace"))
+    except DatabaseError:
+        log.exception("yookassa notification could not be recorded")
+        return HttpResponse("not recorded, send again", status=500)
+    try:
+        data = json.loads(request.body)
+        kind, object_id = data["event"], data["object"]["id"]
+        if not isinstance(kind, str) or not isinstance(object_id, str) or not object_id:
+            raise ValueError("event and object id must be strings")
+    except (ValueError, KeyError, TypeError):
+        _close(event, WebhookEvent.Status.FAILED, "not a YooKassa notification")
+        return HttpResponseBadRequest("not a notification")
+    WebhookEvent.objects.filter(pk=event.pk).update(event_type=kind[:64], event_id=object_id[:200])
+    try:
+        outcome = settlement.handle_notification(kind, object_id)
+    except (yookassa.ResultUnknown, yookassa.Refused) as error:
+        # Not acknowledged: YooKassa delivers it again, and reconciliation looks too.
+        _close(event, WebhookEvent.Status.FAILED, str(error))
+        log.error("yookassa %s %s: API not reached (%s)", kind, object_id, error)
+        return HttpResponse("payment API unreachable, send again", status=503)
+    status = WebhookEvent.Status.IGNORED if outcome.startswith("ignored") else WebhookEvent.Status.PROCESSED
+    _close(event, status, outcome)
+    log.info("yookassa %s %s: %s", kind, object_id, outcome)
+    return HttpResponse("ok")
+
+
+def payment_return(request):
+    return render(request, "billing/return.html", {"bot_url": settings.BOT_URL})
+
+
+def _close(event, status, note):
+    WebhookEvent.objects.filter(pk=event.pk).update(status=status, error=note[:2000], processed_at=timezone.now())

@@ -1,0 +1,124 @@
+"""YooKassa through its official SDK, with the timeouts and error handling the SDK lacks.
+
+The SDK is synchronous, sets no socket timeout (a dead endpoint blocks forever) and, on a network
+error, raises `AttributeError: 'NoneType' object has no attribute 'status_code'`. Here every request
+has a timeout, and a network failure is `ResultUnknown`: repeat with the same Idempotence-Key.
+"""
+
+import functools
+import logging
+from decimal import Decimal
+
+import requests
+from django.conf import settings
+from yookassa import Configuration
+from yookassa import Payment as SdkPayment
+from yookassa import Refund as SdkRefund
+from yookassa.client import ApiClient
+from yookassa.domain.exceptions import ApiError
+
+log = logging.getLogger(__name__)
+
+CREATE_TRIES = 3
+
+
+class ResultUnknown(Exception):
+    """The request may or may not have reached YooKassa: ask again with the same key, or look it up."""
+
+
+class Refused(Exception):
+    """YooKassa answered with an error (bad request, credentials, …)."""
+
+
+class _TimedClient(ApiClient):
+    def get_session(self):
+        session = super().get_session()
+        session.request = functools.partial(session.request,
+                                            timeout=(5, settings.YOOKASSA_TIMEOUT_SECONDS))
+        return session
+
+
+class _Payments(SdkPayment):
+    def __init__(self):
+        self.client = _TimedClient()
+
+
+class _Refunds(SdkRefund):
+    def __init__(self):
+        self.client = _TimedClient()
+
+
+def _configure():
+    # The SDK's configuration is global, and configure() resets api_url unless it is passed again.
+    Configuration.configure(settings.YOOKASSA_SHOP_ID, settings.YOOKASSA_SECRET_KEY,
+                            api_url=settings.YOOKASSA_API_URL, max_attempts=1)
+
+
+def _call(func, *args):
+    _configure()
+    try:
+        return dict(func(*args))
+    except AttributeError as error:
+        if "status_code" not in str(error):
+            raise
+        raise ResultUnknown("YooKassa unreachable") from None
+    except requests.RequestException as error:
+        raise ResultUnknown(f"YooKassa unreachable: {type(error).__name__}") from None
+    except ApiError as error:
+        if getattr(error, "HTTP_CODE", 0) >= 500:
+            raise ResultUnknown(f"YooKassa answered {error.HTTP_CODE}") from None
+        raise Refused(str(error)[:500]) from None
+
+
+def create_payment(payment, *, email=""):
+    """Create the YooKassa payment for our Payment row; our row's id is the Idempotence-Key."""
+    body = {
+        "amount": {"value": f"{payment.amount:.2f}", "currency": "RUB"},
+        "capture": True,
+        "confirmation": {"type": "redirect", "return_url": settings.YOOKASSA_RETURN_URL
+                         or f"{settings.PUBLIC_BASE_URL}/billing/return/"},
+        "description": _description(payment),
+        "metadata": {"payment_id": str(payment.pk), "telegram_id": str(payment.user.telegram_id)},
+    }
+    if settings.YOOKASSA_RECEIPTS:
+        body["receipt"] = receipt(payment, email=email)
+    for attempt in range(1, CREATE_TRIES + 1):
+        try:
+            return _call(_Payments.create, body, str(payment.pk))
+        except ResultUnknown:
+            log.warning("payment %s: create result unknown (try %s), asking again with the same key",
+                        payment.pk, attempt)
+            if attempt == CREATE_TRIES:
+                raise
+
+
+def receipt(payment, *, email):
+    """A 54-FZ receipt: one line, the credit pack, VAT and modes from settings."""
+    return {
+        "customer": {"email": email},
+        "items": [{
+            "description": _description(payment),
+            "quantity": "1.00",
+            "amount": {"value": f"{payment.amount:.2f}", "currency": "RUB"},
+            "vat_code": settings.YOOKASSA_VAT_CODE,
+            "payment_mode": settings.YOOKASSA_PAYMENT_MODE,
+            "payment_subject": settings.YOOKASSA_PAYMENT_SUBJECT,
+        }],
+    }
+
+
+def fetch_payment(provider_payment_id):
+    return _call(_Payments.find_one, provider_payment_id)
+
+
+def fetch_refund(provider_refund_id):
+    return _call(_Refunds.find_one, provider_refund_id)
+
+
+def amount_of(answer):
+    amount = answer.get("amount") or {}
+    return Decimal(str(amount.get("value", "0"))), amount.get("currency", "")
+
+
+def _description(payment):
+    return f"NeuroCards: {payment.credits} credits"[:128]

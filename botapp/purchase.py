@@ -1,0 +1,152 @@
+"""Buying credits in the bot: packs, the email for receipts, YooKassa links and Stars invoices.
+
+Steps run under the user's lock and only create our Payment row; the call to YooKassa (or the Stars
+invoice) is made after commit, off the event loop, by the action the step leaves behind.
+"""
+
+import logging
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from billing import services, yookassa
+from billing.models import CreditPack, Payment
+from botapp import keyboards, texts
+from botapp.turns import Reply
+
+log = logging.getLogger(__name__)
+
+METHOD_CODES = {"yk": "yookassa", "st": "stars"}
+
+
+def show_packs(turn, intro=None):
+    active = list(CreditPack.objects.filter(is_active=True))
+    text = texts.packs(active) if intro is None else f"{intro}\n\n{texts.packs(active)}"
+    turn.say(text, _packs_keyboard(active))
+
+
+def on_buy_button(turn):
+    parts = turn.data.split(":")
+    method = METHOD_CODES.get(parts[2]) if len(parts) == 3 else None
+    pack = CreditPack.objects.filter(pk=int(parts[1])).first() if len(parts) == 3 and parts[1].isdigit() else None
+    if pack is None or method is None:
+        turn.toast(texts.stale_button())
+    elif not pack.is_active:
+        show_packs(turn, texts.pack_gone())
+    elif method == "yookassa" and settings.YOOKASSA_RECEIPTS and not turn.user.email:
+        turn.reset()
+        turn.go("email", pack=pack.pk)
+        turn.say(texts.ask_email(), keyboards.step_nav())
+    else:
+        _purchase(turn, pack, method)
+
+
+def take_email(turn):
+    text = (turn.message.text or "").strip() if turn.message else ""
+    try:
+        validate_email(text)
+    except ValidationError:
+        turn.say(texts.email_invalid(), keyboards.step_nav())
+        return
+    turn.user.email = text[:254]
+    turn.user.save(update_fields=["email", "updated_at"])
+    pack_id = turn.flow.draft.get("pack")
+    turn.reset()
+    turn.say(texts.email_saved(turn.user.email))
+    pack = CreditPack.objects.filter(pk=pack_id, is_active=True).first() if pack_id else None
+    if pack is not None:
+        _purchase(turn, pack, "yookassa")
+
+
+def ask_email(turn):
+    turn.reset()
+    turn.go("email")
+    turn.say(texts.email_current(turn.user.email), keyboards.step_nav())
+
+
+def paysupport(turn):
+    turn.say(texts.paysupport(), keyboards.support())
+
+
+def successful_payment(turn):
+    """Stars: Telegram took the payment. Credit it once, keyed by its charge id."""
+    paid = turn.message.successful_payment
+    payment = Payment.objects.filter(pk=_uuid(paid.invoice_payload), user=turn.user,
+                                     method=Payment.Method.STARS).first()
+    if payment is None:
+        log.error("stars payment with unknown payload, charge %s", paid.telegram_payment_charge_id)
+        return
+    if paid.currency != "XTR" or paid.total_amount != int(payment.amount):
+        services.flag(payment=payment, problem=f"Stars paid {paid.total_amount} {paid.currency}, expected "
+                                               f"{payment.amount} XTR")
+    result = services.credit(payment=payment, provider_payment_id=paid.telegram_payment_charge_id,
+                             answer=paid.to_dict())
+    if result.credited:
+        turn.say(texts.payment_credited(payment, result.balance))
+
+
+def check_pre_checkout(query):
+    """Within Telegram's 10 s: is this invoice still good? Returns (ok, reason)."""
+    payment = Payment.objects.select_related("pack", "user").filter(
+        pk=_uuid(query.invoice_payload), method=Payment.Method.STARS, user__telegram_id=query.from_user.id).first()
+    if payment is None or payment.status != Payment.Status.PENDING:
+        return False, "unknown"
+    if payment.user.is_blocked:
+        return False, "blocked"
+    if payment.pack is None or not payment.pack.is_active:
+        return False, "inactive"
+    if query.currency != "XTR" or query.total_amount != int(payment.amount):
+        return False, "amount"
+    return True, ""
+
+
+def _purchase(turn, pack, method):
+    try:
+        payment = services.start_purchase(user=turn.user, pack=pack, method=method)
+    except services.PurchaseRefused as refusal:
+        turn.say(texts.topup_limit(refusal.numbers["limit"]) if refusal.reason == "hourly"
+                 else texts.payment_unavailable())
+        return
+    if method == "stars":
+        turn.outcome.replies.append(Reply(invoice={
+            "title": texts.invoice_title(pack), "description": texts.invoice_description(pack),
+            "payload": str(payment.pk), "label": pack.name, "amount": pack.price_stars}))
+    else:
+        turn.after(checkout, payment.pk, turn.user.language)
+
+
+def checkout(payment_id, language):
+    """After commit, off the event loop: create the YooKassa payment and answer with its link."""
+    from django.utils import translation
+
+    payment = Payment.objects.select_related("pack", "user").get(pk=payment_id)
+    with translation.override(language):
+        try:
+            answer = yookassa.create_payment(payment, email=payment.user.email)
+        except (yookassa.ResultUnknown, yookassa.Refused) as error:
+            log.error("payment %s: YooKassa create failed: %s", payment_id, error)
+            with transaction.atomic():
+                services.cancel(payment=payment, reason="not created")
+            return [Reply(texts.payment_unavailable())]
+        payment = services.attach_provider_payment(payment=payment, answer=answer)
+        button = InlineKeyboardButton(texts.pay_button(payment), url=payment.confirmation_url)
+        return [Reply(texts.pay_link(payment), InlineKeyboardMarkup([[button]]))]
+
+
+def _packs_keyboard(active):
+    codes = {method: code for code, method in METHOD_CODES.items()}
+    rows = [[InlineKeyboardButton(texts.pack_button(pack, method), callback_data=f"buy:{pack.pk}:{codes[method]}")
+             for method in settings.PAYMENT_METHODS if method in codes] for pack in active]
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+def _uuid(value):
+    import uuid
+
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None

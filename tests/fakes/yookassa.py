@@ -1,0 +1,516 @@
+"""A local fake of the YooKassa payments API (v3) that speaks the real HTTP protocol.
+
+Point the official SDK at it: ``Configuration.configure(shop_id, secret_key, api_url=fake.api_url)``
+(every configure() call resets api_url unless it is passed again).
+Standalone: ``python -m tests.fakes.yookassa --port 8084``.
+"""
+
+import argparse
+import base64
+import copy
+import html
+import json
+import re
+import secrets
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from http import HTTPStatus
+
+from tests.fakes import http_base
+from tests.fakes.http_base import FakeHttpServer, Response, serve_until_signal
+
+AMOUNT_VALUE = re.compile(r"\d{1,15}\.\d{2}")
+# The SDK sends quantity as str(Decimal(float)), i.e. "1.0"; the API takes any decimal string or number.
+QUANTITY = re.compile(r"\d{1,8}(\.\d{1,6})?")
+CENTS = Decimal("0.01")
+COMMISSION = Decimal("0.035")
+GATEWAY_ID = "100500"
+MAX_DESCRIPTION = 128
+MAX_METADATA_KEYS, MAX_METADATA_KEY, MAX_METADATA_VALUE = 16, 32, 512
+ERROR_CODES = {
+    400: "invalid_request", 401: "invalid_credentials", 403: "forbidden", 404: "not_found",
+    405: "method_not_allowed", 429: "too_many_requests", 500: "internal_server_error",
+}
+DEFAULT_DESCRIPTIONS = {
+    400: "Invalid request", 401: "Login has illegal format or basic authentication failed", 403: "Forbidden",
+    404: "Object not found", 429: "Too many requests", 500: "Internal server error. Repeat the request later",
+}
+METHOD_TITLES = {"bank_card": "Bank card *4444", "sbp": "СБП", "yoo_money": "YooMoney wallet 410011758831136"}
+
+
+class YooKassaError(ValueError):
+    def __init__(self, status, description=None, parameter=None, code=None):
+        self.status = int(status)
+        self.code = code or ERROR_CODES.get(self.status, "internal_server_error")
+        self.description = description or DEFAULT_DESCRIPTIONS.get(self.status, "Error")
+        self.parameter = parameter
+        super().__init__(f"{self.status} {self.code}: {self.description}")
+
+    def body(self):
+        body = {"type": "error", "id": str(uuid.uuid4()), "code": self.code, "description": self.description}
+        if self.parameter:
+            body["parameter"] = self.parameter
+        return body
+
+
+def invalid(description, parameter=None):
+    return YooKassaError(HTTPStatus.BAD_REQUEST, description, parameter)
+
+
+class _Dropped(BaseException):
+    """Raised by handle() to close the connection unanswered.
+
+    A BaseException, so the base server's catch-all (which turns a bug in a fake into a 500) lets it through.
+    """
+
+
+class _Handler(http_base._Handler):
+    def _serve(self):
+        try:
+            super()._serve()
+        except _Dropped:
+            self.close_connection = True
+
+
+@dataclass
+class Call:
+    method: str
+    path: str
+    headers: dict
+    body: object  # the parsed JSON, or None
+    status: int = 0  # 0: not answered (dropped, or still hanging)
+    at: float = 0.0
+    raw: bytes = field(default=b"", repr=False)
+
+    @property
+    def idempotence_key(self):
+        return next((value for name, value in self.headers.items() if name.lower() == "idempotence-key"), None)
+
+
+@dataclass
+class _Failure:
+    error: YooKassaError
+    times: int
+    path_prefix: str
+
+
+# -- request checks ------------------------------------------------------------------------------------
+
+
+def check_amount(amount, where):
+    """The amount's value as a Decimal, or a 400 naming `where`."""
+    if not isinstance(amount, dict):
+        raise invalid(f"{where} is missing or illegal", where)
+    value = amount.get("value")
+    if not isinstance(value, str) or not AMOUNT_VALUE.fullmatch(value) or Decimal(value) <= 0:
+        raise invalid(f"{where}.value must be a string with two decimals above zero, like \"490.00\"",
+                      f"{where}.value")
+    if amount.get("currency") != "RUB":
+        raise invalid(f"{where}.currency must be RUB", f"{where}.currency")
+    return Decimal(value)
+
+
+def check_text(value, where, limit, *, required=False):
+    if value is None and not required:
+        return
+    if not isinstance(value, str) or not value or len(value) > limit:
+        raise invalid(f"{where} must be a non-empty string of at most {limit} characters", where)
+
+
+def check_payment(body, receipts_required):
+    if not isinstance(body, dict):
+        raise invalid("The request body must be a JSON object")
+    total = check_amount(body.get("amount"), "amount")
+    check_confirmation(body.get("confirmation"))
+    if not isinstance(body.get("capture", False), bool):
+        raise invalid("capture must be true or false", "capture")
+    check_text(body.get("description"), "description", MAX_DESCRIPTION)
+    check_metadata(body.get("metadata"))
+    if body.get("receipt") is not None:
+        check_receipt(body["receipt"], total)
+    elif receipts_required:
+        raise invalid("Receipt is missing or illegal", "receipt")
+
+
+def check_confirmation(confirmation):
+    # Only redirect exists here: without a confirmation the buyer would get no link to pay by.
+    if not isinstance(confirmation, dict) or confirmation.get("type") != "redirect":
+        raise invalid("confirmation must be {\"type\": \"redirect\", \"return_url\": ...}", "confirmation.type")
+    return_url = confirmation.get("return_url")
+    if not isinstance(return_url, str) or not return_url.startswith(("http://", "https://")):
+        raise invalid("confirmation.return_url must be an http(s) URL", "confirmation.return_url")
+
+
+def check_metadata(metadata):
+    if metadata is None:
+        return
+    if not isinstance(metadata, dict) or len(metadata) > MAX_METADATA_KEYS:
+        raise invalid(f"metadata must be an object of at most {MAX_METADATA_KEYS} keys", "metadata")
+    for key, value in metadata.items():
+        if len(key) > MAX_METADATA_KEY or not isinstance(value, str) or len(value) > MAX_METADATA_VALUE:
+            raise invalid(f"metadata.{key}: keys up to {MAX_METADATA_KEY} and string values up to "
+                          f"{MAX_METADATA_VALUE} characters", f"metadata.{key}")
+
+
+def check_receipt(receipt, total):
+    customer = receipt.get("customer") if isinstance(receipt, dict) else None
+    if not isinstance(customer, dict) or not (customer.get("email") or customer.get("phone")):
+        raise invalid("Receipt is missing or illegal: receipt.customer needs an email or a phone", "receipt.customer")
+    items = receipt.get("items")
+    if not isinstance(items, list) or not items:
+        raise invalid("Receipt is missing or illegal: receipt.items is empty", "receipt.items")
+    items_total = sum(check_item(f"receipt.items[{index}]", item) for index, item in enumerate(items))
+    if items_total != total:
+        raise invalid(f"Receipt is missing or illegal: the items add up to {items_total}, the payment is {total}",
+                      "receipt.items")
+
+
+def check_item(where, item):
+    """The item's amount × quantity, or a 400."""
+    if not isinstance(item, dict):
+        raise invalid(f"{where} must be an object", where)
+    check_text(item.get("description"), f"{where}.description", MAX_DESCRIPTION, required=True)
+    quantity = check_quantity(item.get("quantity"), f"{where}.quantity")
+    value = check_amount(item.get("amount"), f"{where}.amount")
+    vat_code = item.get("vat_code")
+    if not isinstance(vat_code, int) or isinstance(vat_code, bool) or not 1 <= vat_code <= 12:
+        raise invalid(f"{where}.vat_code must be an integer from 1 to 12", f"{where}.vat_code")
+    for name in ("payment_mode", "payment_subject"):
+        check_text(item.get(name), f"{where}.{name}", 64, required=True)
+    return (value * quantity).quantize(CENTS, ROUND_HALF_UP)
+
+
+def check_quantity(quantity, where):
+    if isinstance(quantity, int | float) and not isinstance(quantity, bool):
+        quantity = str(quantity)
+    if not isinstance(quantity, str) or not QUANTITY.fullmatch(quantity) or Decimal(quantity) <= 0:
+        raise invalid(f"{where} must be a decimal above zero, like \"1.00\"", where)
+    return Decimal(quantity)
+
+
+def check_refund(body):
+    if not isinstance(body, dict) or not isinstance(body.get("payment_id"), str):
+        raise invalid("payment_id is missing or illegal", "payment_id")
+    return check_amount(body.get("amount"), "amount")
+
+
+# -- objects -----------------------------------------------------------------------------------------------
+
+
+def new_id(middle):
+    """An id shaped like YooKassa's: 8 hex, a fixed-looking middle, 12 hex (36 characters, as the SDK checks)."""
+    return f"{secrets.token_hex(4)}-{middle}{secrets.choice('89ab')}000-{secrets.token_hex(6)}"
+
+
+def timestamp(offset=timedelta()):
+    moment = datetime.now(UTC) + offset
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def money(value, currency="RUB"):
+    return {"value": str(Decimal(value).quantize(CENTS, ROUND_HALF_UP)), "currency": currency}
+
+
+def payment_method(method_type, payment_id):
+    method = {"type": method_type, "id": payment_id, "saved": False, "title": METHOD_TITLES.get(method_type, method_type)}
+    if method_type == "bank_card":
+        method["card"] = {"first6": "555555", "last4": "4444", "expiry_month": "12", "expiry_year": "2030",
+                          "card_type": "MasterCard", "issuer_country": "RU"}
+    return method
+
+
+class FakeYooKassa(FakeHttpServer):
+    thread_name = "fake-yookassa"
+    SHOP_ID = "123456"
+    SECRET_KEY = "test_secret_key_for_the_fake"
+
+    def __init__(self, *, shop_id=SHOP_ID, secret_key=SECRET_KEY, host="127.0.0.1", port=0, latency=0.0,
+                 receipts_required=False):
+        super().__init__(host=host, port=port, latency=latency)
+        self.shop_id = shop_id
+        self.secret_key = secret_key
+        self.receipts_required = receipts_required
+        self._lock = threading.RLock()
+        self._wake = threading.Event()
+        self._routes = [
+            ("POST", re.compile(r"/v3/payments"), self._create_payment),
+            ("GET", re.compile(r"/v3/payments/([\w-]+)"), self._get_payment),
+            ("POST", re.compile(r"/v3/refunds"), self._create_refund),
+            ("GET", re.compile(r"/v3/refunds/([\w-]+)"), self._get_refund),
+        ]
+        self._forget()
+
+    @property
+    def base_url(self):
+        return self.origin
+
+    @property
+    def api_url(self):
+        return f"{self.origin}/v3"
+
+    def start(self):
+        super().start()
+        # The base server has no way to answer nothing; this handler turns _Dropped into a closed connection.
+        self._server.RequestHandlerClass = _Handler
+        return self
+
+    def stop(self):
+        self._wake_hung()
+        super().stop()
+
+    # -- what tests look at ----------------------------------------------------------------------------
+
+    def requests(self, method=None, path_prefix=None):
+        with self._lock:
+            calls = list(self.calls)
+        return [call for call in calls if (method is None or call.method == method)
+                and (path_prefix is None or call.path.startswith(path_prefix))]
+
+    def notification(self, event, object_id):
+        """The body YooKassa would POST to the webhook for `event` ("payment.succeeded", "refund.succeeded", …)."""
+        objects = {"payment": self.payments, "refund": self.refunds}[event.partition(".")[0]]
+        with self._lock:
+            return {"type": "notification", "event": event, "object": copy.deepcopy(objects[object_id])}
+
+    # -- what tests arrange ----------------------------------------------------------------------------
+
+    def succeed(self, payment_id, *, method_type="bank_card"):
+        """The buyer paid. A payment created without capture: true waits for capture, as the real one does."""
+        with self._lock:
+            payment = self.payments[payment_id]
+            if payment["status"] not in ("pending", "waiting_for_capture"):
+                raise ValueError(f"payment {payment_id} is {payment['status']}")
+            payment.update(paid=True, payment_method=payment_method(method_type, payment_id))
+            if payment["status"] == "pending" and not self._captures.get(payment_id):
+                payment.update(status="waiting_for_capture", expires_at=timestamp(timedelta(days=7)))
+            else:
+                self._capture(payment)
+            return copy.deepcopy(payment)
+
+    def cancel(self, payment_id, *, party="yoo_money", reason="expired_on_confirmation"):
+        with self._lock:
+            payment = self.payments[payment_id]
+            if payment["status"] not in ("pending", "waiting_for_capture"):
+                raise ValueError(f"payment {payment_id} is {payment['status']}")
+            payment.update(status="canceled", paid=False, cancellation_details={"party": party, "reason": reason})
+            payment.pop("expires_at", None)
+            return copy.deepcopy(payment)
+
+    def refund(self, payment_id, *, amount=None):
+        """A refund made outside the app (say, in the shop's dashboard); the whole remainder by default."""
+        with self._lock:
+            payment = self.payments[payment_id]
+            value = self._refundable(payment) if amount is None else Decimal(
+                amount["value"] if isinstance(amount, dict) else str(amount))
+            return copy.deepcopy(self._make_refund(payment, value))
+
+    def tamper(self, payment_id, **fields):
+        """From now on the API answers these fields for the payment (webhook bodies built later carry them too)."""
+        with self._lock:
+            self.payments[payment_id].update(copy.deepcopy(fields))
+
+    def fail_next(self, *, status, code=None, description=None, times=1, path_prefix="/v3/payments"):
+        """Answer the next `times` requests whose path starts with `path_prefix` with this error (nothing is done)."""
+        with self._lock:
+            self._failures.append(_Failure(YooKassaError(status, description, code=code), times, path_prefix))
+
+    def reset(self):
+        with self._lock:
+            self._forget()
+        self._wake_hung()
+
+    # -- HTTP entry point (called from server threads) ------------------------------------------------------
+
+    def handle(self, request):
+        call = self._record(request)
+        if self.hang_seconds > 0:
+            self._wake.wait(self.hang_seconds)
+        if self.down:
+            raise _Dropped
+        try:
+            response = self._answer(call, request)
+        except YooKassaError as error:
+            response = Response.json(error.status, error.body())
+        call.status = response.status
+        return response
+
+    def _record(self, request):
+        try:
+            body = json.loads(request.body) if request.body else None
+        except ValueError:
+            body = None
+        call = Call(request.method, request.path, dict(request.headers.items()), body, at=time.monotonic(),
+                    raw=request.body)
+        with self._lock:
+            self.calls.append(call)
+        return call
+
+    def _answer(self, call, request):
+        if request.method == "GET" and request.path.startswith("/checkout/"):
+            return self._checkout_page(request.path.removeprefix("/checkout/"))
+        self._take_failure(call.path)
+        self._authorize(request.headers.get("Authorization") or "")
+        for method, pattern, handler in self._routes:
+            match = pattern.fullmatch(call.path)
+            if match and method == call.method:
+                with self._lock:
+                    return Response.json(HTTPStatus.OK, handler(call, *match.groups()))
+        raise YooKassaError(HTTPStatus.NOT_FOUND, f"{call.method} {call.path} not found")
+
+    def _take_failure(self, path):
+        with self._lock:
+            failure = next((f for f in self._failures if path.startswith(f.path_prefix)), None)
+            if failure is None:
+                return
+            failure.times -= 1
+            if failure.times <= 0:
+                self._failures.remove(failure)
+        raise failure.error
+
+    def _authorize(self, header):
+        scheme, _, token = header.partition(" ")
+        try:
+            login = base64.b64decode(token.strip(), validate=True).decode()
+        except ValueError:
+            login = None
+        if scheme.lower() != "basic" or login != f"{self.shop_id}:{self.secret_key}":
+            raise YooKassaError(HTTPStatus.UNAUTHORIZED, parameter="Authorization")
+
+    def _idempotent(self, call, create):
+        """The original answer for a repeated key and body; a 400 for a repeated key with another body."""
+        key = call.idempotence_key
+        if not key or len(key) > 64:
+            raise invalid("Idempotence-Key header is missing or longer than 64 characters", "Idempotence-Key")
+        seen = self._answers.get((call.path, key))
+        if seen is not None:
+            body, answer = seen
+            if body != call.body:
+                raise invalid("Idempotence key duplicated", "Idempotence-Key")
+            return copy.deepcopy(answer)
+        answer = create(call.body)
+        self._answers[(call.path, key)] = (copy.deepcopy(call.body), copy.deepcopy(answer))
+        return answer
+
+    # -- the API ---------------------------------------------------------------------------------------------
+
+    def _create_payment(self, call):
+        return self._idempotent(call, self._new_payment)
+
+    def _new_payment(self, body):
+        check_payment(body, self.receipts_required)
+        payment_id = new_id("000f-5000-")
+        payment = {
+            "id": payment_id, "status": "pending", "paid": False, "amount": dict(body["amount"]),
+            "recipient": {"account_id": self.shop_id, "gateway_id": GATEWAY_ID}, "created_at": timestamp(),
+            "confirmation": {"type": "redirect", "return_url": body["confirmation"]["return_url"],
+                             "confirmation_url": f"{self.base_url}/checkout/{payment_id}"},
+            "test": True, "refundable": False, "metadata": dict(body.get("metadata") or {}),
+        }
+        if "description" in body:
+            payment["description"] = body["description"]
+        if body.get("receipt"):
+            payment["receipt_registration"] = "pending"
+        self.payments[payment_id] = payment
+        self._captures[payment_id] = body.get("capture", False)
+        return copy.deepcopy(payment)
+
+    def _get_payment(self, call, payment_id):
+        if payment_id not in self.payments:
+            raise YooKassaError(HTTPStatus.NOT_FOUND, f"Payment {payment_id} not found", "payment_id")
+        return self.payments[payment_id]
+
+    def _create_refund(self, call):
+        return self._idempotent(call, self._new_refund)
+
+    def _new_refund(self, body):
+        value = check_refund(body)
+        payment = self.payments.get(body["payment_id"])
+        if payment is None:
+            raise invalid(f"Payment {body['payment_id']} not found", "payment_id")
+        return copy.deepcopy(self._make_refund(payment, value))
+
+    def _get_refund(self, call, refund_id):
+        if refund_id not in self.refunds:
+            raise YooKassaError(HTTPStatus.NOT_FOUND, f"Refund {refund_id} not found", "refund_id")
+        return self.refunds[refund_id]
+
+    def _checkout_page(self, payment_id):
+        payment = self.payments.get(payment_id)
+        if payment is None:
+            return Response(HTTPStatus.NOT_FOUND, b"unknown payment", "text/plain; charset=utf-8")
+        page = (f"<h1>Fake YooKassa checkout</h1><p>Payment {html.escape(payment_id)}: "
+                f"{html.escape(payment['amount']['value'])} RUB, {html.escape(payment['status'])}</p>")
+        return Response(HTTPStatus.OK, page.encode(), "text/html; charset=utf-8")
+
+    # -- state changes (under the lock) ---------------------------------------------------------------------------
+
+    def _capture(self, payment):
+        amount = Decimal(payment["amount"]["value"])
+        payment.pop("expires_at", None)
+        payment.update(status="succeeded", captured_at=timestamp(), refundable=True,
+                       income_amount=money(amount - (amount * COMMISSION).quantize(CENTS, ROUND_HALF_UP)))
+        if "receipt_registration" in payment:
+            payment["receipt_registration"] = "succeeded"
+
+    @staticmethod
+    def _refundable(payment):
+        return Decimal(payment["amount"]["value"]) - Decimal(payment.get("refunded_amount", {}).get("value", "0"))
+
+    def _make_refund(self, payment, value):
+        if payment["status"] != "succeeded":
+            raise invalid(f"Payment {payment['id']} is {payment['status']}: only a succeeded one can be refunded",
+                          "payment_id")
+        remaining = self._refundable(payment)
+        if not 0 < value <= remaining:
+            raise invalid(f"The refund must be above zero and at most {remaining}", "amount.value")
+        refund = {"id": new_id("0015-5000-"), "payment_id": payment["id"], "status": "succeeded",
+                  "amount": money(value), "created_at": timestamp()}
+        self.refunds[refund["id"]] = refund
+        refunded = Decimal(payment["amount"]["value"]) - remaining + value
+        payment.update(refunded_amount=money(refunded), refundable=refunded < Decimal(payment["amount"]["value"]))
+        return refund
+
+    # -- housekeeping -----------------------------------------------------------------------------------------
+
+    def _forget(self):
+        self.calls = []
+        self.payments = {}
+        self.refunds = {}
+        self.down = False
+        self.hang_seconds = 0.0
+        self._failures = []
+        self._answers = {}
+        self._captures = {}
+
+    def _wake_hung(self):
+        # Requests waiting out hang_seconds answer now, so that stop() and the next test are not held up.
+        wake, self._wake = self._wake, threading.Event()
+        wake.set()
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description="Serve a fake YooKassa payments API (v3) until Ctrl-C.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8084)
+    parser.add_argument("--shop-id", default=FakeYooKassa.SHOP_ID)
+    parser.add_argument("--secret-key", default=FakeYooKassa.SECRET_KEY)
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every answer")
+    parser.add_argument("--receipts-required", action="store_true", help="refuse payments without a 54-FZ receipt")
+    args = parser.parse_args(argv)
+    fake = FakeYooKassa(shop_id=args.shop_id, secret_key=args.secret_key, host=args.host, port=args.port,
+                        latency=args.latency, receipts_required=args.receipts_required)
+    serve_until_signal(fake, _banner(fake))
+
+
+def _banner(fake):
+    # A generator, so the port is read after start() (with --port 0 it is known only then).
+    yield f"api url: {fake.api_url}"
+    yield f"shop id: {fake.shop_id}, secret key: {fake.secret_key}"
+
+
+if __name__ == "__main__":
+    main()
