@@ -48,6 +48,8 @@ def main():
     if connection.vendor != "postgresql":
         sys.exit("bench/notify.py needs PostgreSQL: set DATABASE_URL=postgres://…")
     old_name = connection.settings_dict["NAME"]
+    # Its own name: autoclobber must never drop the test database of a test run going on meanwhile.
+    connection.settings_dict["TEST"]["NAME"] = f"test_{old_name}_bench_notify"
     connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
     try:
         with fake_telegram() as fake:

@@ -1,6 +1,11 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.db import transaction
+from django.template.response import TemplateResponse
 
-from billing.models import CreditPack, CreditTransaction, Payment, WebhookEvent
+from billing import services, settlement, yookassa
+from billing.models import CreditPack, CreditTransaction, Payment, Refund, WebhookEvent
+from botapp import sender
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -31,21 +36,92 @@ class CreditPackAdmin(admin.ModelAdmin):
     list_editable = ["is_active", "position"]
 
 
+class ReasonForm(forms.Form):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=500)
+
+
+class RefundInline(admin.TabularInline):
+    model = Refund
+    extra = 0
+    can_delete = False
+    readonly_fields = ["provider_refund_id", "amount", "credits_debited", "shortfall", "created_at"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Payment)
 class PaymentAdmin(admin.ModelAdmin):
-    list_display = ["id", "user", "method", "status", "amount", "currency", "credits", "created_at", "paid_at"]
+    list_display = ["id", "user", "method", "status", "amount", "currency", "credits", "problem_short", "created_at"]
     list_filter = ["method", "status", "created_at"]
-    search_fields = ["=id", "=provider_payment_id", "=user__telegram_id"]
+    search_fields = ["=id", "=provider_payment_id", "=user__telegram_id", "user__username"]
     list_select_related = ["user"]
     raw_id_fields = ["user", "pack"]
     readonly_fields = [field.name for field in Payment._meta.fields]
+    inlines = [RefundInline]
+    actions = ["recheck_with_yookassa", "refund_stars"]
 
     def has_add_permission(self, request):
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="problem")
+    def problem_short(self, payment):
+        return payment.problem[:60]
+
+    @admin.action(description="Re-check with YooKassa (credits a paid payment once)")
+    def recheck_with_yookassa(self, request, queryset):
+        for payment in queryset.filter(method=Payment.Method.YOOKASSA).exclude(provider_payment_id=None):
+            try:
+                with transaction.atomic():
+                    outcome = settlement.settle(payment=payment,
+                                                answer=yookassa.fetch_payment(payment.provider_payment_id))
+            except (yookassa.ResultUnknown, yookassa.Refused) as error:
+                outcome = f"YooKassa not reached: {error}"
+            self.message_user(request, f"{payment.pk}: {outcome}")
+            self.log_change(request, payment, f"re-checked with YooKassa: {outcome}")
+
+    @admin.action(description="Refund Stars (and take the unspent credits back)")
+    def refund_stars(self, request, queryset):
+        payments = list(queryset.filter(method=Payment.Method.STARS, status=Payment.Status.SUCCEEDED))
+        form = ReasonForm(request.POST if "apply" in request.POST else None)
+        if not form.is_valid():
+            return TemplateResponse(request, "admin/billing/payment/refund_stars.html", {
+                **self.admin_site.each_context(request), "payments": payments, "form": form,
+                "opts": self.model._meta, "action": "refund_stars"})
+        reason = form.cleaned_data["reason"]
+        for payment in payments:
+            self._refund_stars(request, payment, reason)
+
+    def _refund_stars(self, request, payment, reason):
+        charge = payment.provider_payment_id
+        try:
+            sender.api("refundStarPayment", {"user_id": payment.user.telegram_id,
+                                             "telegram_payment_charge_id": charge})
+        except sender.SendFailed as error:
+            self.message_user(request, f"{payment.pk}: Telegram refused the refund: {error}", messages.ERROR)
+            return
+        refund = services.record_refund(payment=payment, refund_id=f"stars:{charge}", amount=payment.amount,
+                                        reason=f"Stars refund by {request.user}: {reason}")
+        note = (f"refunded {payment.amount:.0f} Stars; {refund.credits_debited} credits taken back, "
+                f"{refund.shortfall} already spent" if refund else "already refunded")
+        self.message_user(request, f"{payment.pk}: {note}")
+        self.log_change(request, payment, f"Stars refund: {note}. Reason: {reason}")
+
 
 @admin.register(WebhookEvent)
 class WebhookEventAdmin(ReadOnlyAdmin):
-    list_display = ["received_at", "provider", "event_type", "event_id", "status", "processed_at"]
+    list_display = ["received_at", "provider", "event_type", "event_id", "status", "error", "processed_at"]
     list_filter = ["provider", "status", "received_at"]
     search_fields = ["=event_id"]
+
+
+@admin.register(Refund)
+class RefundAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "provider_refund_id", "payment", "amount", "credits_debited", "shortfall"]
+    search_fields = ["=provider_refund_id", "=payment__id", "=payment__user__telegram_id"]
+    raw_id_fields = ["payment"]
+
+

@@ -50,8 +50,9 @@ class _Refunds(SdkRefund):
 
 def _configure():
     # The SDK's configuration is global, and configure() resets api_url unless it is passed again.
+    # No retries of its own (max_attempts counts *re*-sends): create_payment retries with the same key.
     Configuration.configure(settings.YOOKASSA_SHOP_ID, settings.YOOKASSA_SECRET_KEY,
-                            api_url=settings.YOOKASSA_API_URL, max_attempts=1)
+                            api_url=settings.YOOKASSA_API_URL, max_attempts=0)
 
 
 def _call(func, *args):

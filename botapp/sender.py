@@ -42,8 +42,7 @@ def _client():
 def call(method, *, chat_id, params, files=None):
     """Send one Bot API request to a chat; the `result`, or None when the user blocked the bot or the
     request itself is refused (logged). Raises SendFailed when Telegram stays unreachable."""
-    data = {key: json.dumps(value) if isinstance(value, (dict, list)) else value
-            for key, value in params.items() if value is not None}
+    data = _encode(params)
     data["chat_id"] = chat_id
     for attempt in range(MAX_TRIES):
         _wait_for_turn(chat_id)
@@ -72,6 +71,17 @@ def call(method, *, chat_id, params, files=None):
         else:
             time.sleep(NETWORK_BACKOFF[min(attempt, len(NETWORK_BACKOFF) - 1)])
     raise SendFailed(f"{method} to chat {chat_id} failed {MAX_TRIES} times")
+
+
+def api(method, params):
+    """A Bot API call that sends no message (a Stars refund, webhook info): no chat slot; raises SendFailed."""
+    try:
+        body = _client().post(method, data=_encode(params)).json()
+    except (httpx.HTTPError, ValueError) as error:
+        raise SendFailed(f"{method}: {type(error).__name__}") from None
+    if not body.get("ok"):
+        raise SendFailed(f"{method}: {body.get('description', '')[:200]}")
+    return body.get("result")
 
 
 def send_message(chat_id, text, *, markup=None):
@@ -108,6 +118,12 @@ def mark_blocked(chat_id):
     TelegramUser.objects.filter(telegram_id=chat_id, bot_blocked_at__isnull=True).update(
         bot_blocked_at=timezone.now()
     )
+
+
+def _encode(params):
+    # As the Bot API takes form fields: objects JSON-encoded, empty values left out.
+    return {key: json.dumps(value) if isinstance(value, (dict, list)) else value
+            for key, value in params.items() if value is not None}
 
 
 def _markup(markup):

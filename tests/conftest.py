@@ -140,3 +140,35 @@ class Workers:
     telegram: object
     kie: object
     openai: object
+
+
+@pytest.fixture(scope="session")
+def yookassa_server():
+    from tests.fakes.yookassa import FakeYooKassa
+
+    fake = FakeYooKassa().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def shop(workers, settings, yookassa_server):
+    """YooKassa wired to its fake (plus the Bot API for the messages), and one credit pack."""
+    from billing.models import CreditPack
+
+    yookassa_server.reset()
+    yookassa_server.receipts_required = False
+    settings.YOOKASSA_SHOP_ID = yookassa_server.shop_id
+    settings.YOOKASSA_SECRET_KEY = yookassa_server.secret_key
+    settings.YOOKASSA_API_URL = yookassa_server.api_url
+    settings.YOOKASSA_TIMEOUT_SECONDS = 3
+    settings.PUBLIC_BASE_URL = "https://bot.example.com"
+    pack = CreditPack.objects.create(name="Seller", credits=100, price_rub="890.00", price_stars=450)
+    return Shop(yookassa=yookassa_server, telegram=workers.telegram, pack=pack)
+
+
+@dataclass
+class Shop:
+    yookassa: object
+    telegram: object
+    pack: object

@@ -31,13 +31,10 @@ COMMISSION = Decimal("0.035")
 GATEWAY_ID = "100500"
 MAX_DESCRIPTION = 128
 MAX_METADATA_KEYS, MAX_METADATA_KEY, MAX_METADATA_VALUE = 16, 32, 512
-ERROR_CODES = {
-    400: "invalid_request", 401: "invalid_credentials", 403: "forbidden", 404: "not_found",
-    405: "method_not_allowed", 429: "too_many_requests", 500: "internal_server_error",
-}
-DEFAULT_DESCRIPTIONS = {
-    400: "Invalid request", 401: "Login has illegal format or basic authentication failed", 403: "Forbidden",
-    404: "Object not found", 429: "Too many requests", 500: "Internal server error. Repeat the request later",
+ERRORS = {  # status: (code, default description)
+    400: ("invalid_request", "Invalid request"), 401: ("invalid_credentials", "Basic authentication failed"),
+    403: ("forbidden", "Forbidden"), 404: ("not_found", "Object not found"),
+    429: ("too_many_requests", "Too many requests"), 500: ("internal_server_error", "Internal server error"),
 }
 METHOD_TITLES = {"bank_card": "Bank card *4444", "sbp": "СБП", "yoo_money": "YooMoney wallet 410011758831136"}
 
@@ -45,8 +42,8 @@ METHOD_TITLES = {"bank_card": "Bank card *4444", "sbp": "СБП", "yoo_money": "
 class YooKassaError(ValueError):
     def __init__(self, status, description=None, parameter=None, code=None):
         self.status = int(status)
-        self.code = code or ERROR_CODES.get(self.status, "internal_server_error")
-        self.description = description or DEFAULT_DESCRIPTIONS.get(self.status, "Error")
+        default_code, default_description = ERRORS.get(self.status, ("internal_server_error", "Error"))
+        self.code, self.description = code or default_code, description or default_description
         self.parameter = parameter
         super().__init__(f"{self.status} {self.code}: {self.description}")
 
@@ -62,10 +59,7 @@ def invalid(description, parameter=None):
 
 
 class _Dropped(BaseException):
-    """Raised by handle() to close the connection unanswered.
-
-    A BaseException, so the base server's catch-all (which turns a bug in a fake into a 500) lets it through.
-    """
+    """Raised by handle() to close the connection unanswered (past the base server's `except Exception`)."""
 
 
 class _Handler(http_base._Handler):
@@ -86,9 +80,12 @@ class Call:
     at: float = 0.0
     raw: bytes = field(default=b"", repr=False)
 
+    def header(self, name):
+        return next((value for key, value in self.headers.items() if key.lower() == name.lower()), None)
+
     @property
     def idempotence_key(self):
-        return next((value for name, value in self.headers.items() if name.lower() == "idempotence-key"), None)
+        return self.header("Idempotence-Key")
 
 
 @dataclass
@@ -192,12 +189,6 @@ def check_quantity(quantity, where):
     return Decimal(quantity)
 
 
-def check_refund(body):
-    if not isinstance(body, dict) or not isinstance(body.get("payment_id"), str):
-        raise invalid("payment_id is missing or illegal", "payment_id")
-    return check_amount(body.get("amount"), "amount")
-
-
 # -- objects -----------------------------------------------------------------------------------------------
 
 
@@ -216,7 +207,8 @@ def money(value, currency="RUB"):
 
 
 def payment_method(method_type, payment_id):
-    method = {"type": method_type, "id": payment_id, "saved": False, "title": METHOD_TITLES.get(method_type, method_type)}
+    title = METHOD_TITLES.get(method_type, method_type)
+    method = {"type": method_type, "id": payment_id, "saved": False, "title": title}
     if method_type == "bank_card":
         method["card"] = {"first6": "555555", "last4": "4444", "expiry_month": "12", "expiry_year": "2030",
                           "card_type": "MasterCard", "issuer_country": "RU"}
@@ -237,10 +229,10 @@ class FakeYooKassa(FakeHttpServer):
         self._lock = threading.RLock()
         self._wake = threading.Event()
         self._routes = [
-            ("POST", re.compile(r"/v3/payments"), self._create_payment),
-            ("GET", re.compile(r"/v3/payments/([\w-]+)"), self._get_payment),
-            ("POST", re.compile(r"/v3/refunds"), self._create_refund),
-            ("GET", re.compile(r"/v3/refunds/([\w-]+)"), self._get_refund),
+            ("POST", re.compile(r"/v3/payments"), lambda call: self._idempotent(call, self._new_payment)),
+            ("GET", re.compile(r"/v3/payments/([\w-]+)"), lambda call, id_: self._find(self.payments, "Payment", id_)),
+            ("POST", re.compile(r"/v3/refunds"), lambda call: self._idempotent(call, self._new_refund)),
+            ("GET", re.compile(r"/v3/refunds/([\w-]+)"), lambda call, id_: self._find(self.refunds, "Refund", id_)),
         ]
         self._forget()
 
@@ -281,9 +273,7 @@ class FakeYooKassa(FakeHttpServer):
     def succeed(self, payment_id, *, method_type="bank_card"):
         """The buyer paid. A payment created without capture: true waits for capture, as the real one does."""
         with self._lock:
-            payment = self.payments[payment_id]
-            if payment["status"] not in ("pending", "waiting_for_capture"):
-                raise ValueError(f"payment {payment_id} is {payment['status']}")
+            payment = self._unfinished(payment_id)
             payment.update(paid=True, payment_method=payment_method(method_type, payment_id))
             if payment["status"] == "pending" and not self._captures.get(payment_id):
                 payment.update(status="waiting_for_capture", expires_at=timestamp(timedelta(days=7)))
@@ -293,9 +283,7 @@ class FakeYooKassa(FakeHttpServer):
 
     def cancel(self, payment_id, *, party="yoo_money", reason="expired_on_confirmation"):
         with self._lock:
-            payment = self.payments[payment_id]
-            if payment["status"] not in ("pending", "waiting_for_capture"):
-                raise ValueError(f"payment {payment_id} is {payment['status']}")
+            payment = self._unfinished(payment_id)
             payment.update(status="canceled", paid=False, cancellation_details={"party": party, "reason": reason})
             payment.pop("expires_at", None)
             return copy.deepcopy(payment)
@@ -332,7 +320,7 @@ class FakeYooKassa(FakeHttpServer):
         if self.down:
             raise _Dropped
         try:
-            response = self._answer(call, request)
+            response = self._answer(call)
         except YooKassaError as error:
             response = Response.json(error.status, error.body())
         call.status = response.status
@@ -349,11 +337,11 @@ class FakeYooKassa(FakeHttpServer):
             self.calls.append(call)
         return call
 
-    def _answer(self, call, request):
-        if request.method == "GET" and request.path.startswith("/checkout/"):
-            return self._checkout_page(request.path.removeprefix("/checkout/"))
+    def _answer(self, call):
+        if call.method == "GET" and call.path.startswith("/checkout/"):
+            return self._checkout_page(call.path.removeprefix("/checkout/"))
         self._take_failure(call.path)
-        self._authorize(request.headers.get("Authorization") or "")
+        self._authorize(call.header("Authorization") or "")
         for method, pattern, handler in self._routes:
             match = pattern.fullmatch(call.path)
             if match and method == call.method:
@@ -397,9 +385,6 @@ class FakeYooKassa(FakeHttpServer):
 
     # -- the API ---------------------------------------------------------------------------------------------
 
-    def _create_payment(self, call):
-        return self._idempotent(call, self._new_payment)
-
     def _new_payment(self, body):
         check_payment(body, self.receipts_required)
         payment_id = new_id("000f-5000-")
@@ -418,25 +403,17 @@ class FakeYooKassa(FakeHttpServer):
         self._captures[payment_id] = body.get("capture", False)
         return copy.deepcopy(payment)
 
-    def _get_payment(self, call, payment_id):
-        if payment_id not in self.payments:
-            raise YooKassaError(HTTPStatus.NOT_FOUND, f"Payment {payment_id} not found", "payment_id")
-        return self.payments[payment_id]
-
-    def _create_refund(self, call):
-        return self._idempotent(call, self._new_refund)
-
     def _new_refund(self, body):
-        value = check_refund(body)
-        payment = self.payments.get(body["payment_id"])
+        payment = self.payments.get(body.get("payment_id")) if isinstance(body, dict) else None
         if payment is None:
-            raise invalid(f"Payment {body['payment_id']} not found", "payment_id")
-        return copy.deepcopy(self._make_refund(payment, value))
+            raise invalid("payment_id is missing or names no payment of this shop", "payment_id")
+        return copy.deepcopy(self._make_refund(payment, check_amount(body.get("amount"), "amount")))
 
-    def _get_refund(self, call, refund_id):
-        if refund_id not in self.refunds:
-            raise YooKassaError(HTTPStatus.NOT_FOUND, f"Refund {refund_id} not found", "refund_id")
-        return self.refunds[refund_id]
+    @staticmethod
+    def _find(objects, kind, object_id):
+        if object_id not in objects:
+            raise YooKassaError(HTTPStatus.NOT_FOUND, f"{kind} {object_id} not found", f"{kind.lower()}_id")
+        return objects[object_id]
 
     def _checkout_page(self, payment_id):
         payment = self.payments.get(payment_id)
@@ -447,6 +424,12 @@ class FakeYooKassa(FakeHttpServer):
         return Response(HTTPStatus.OK, page.encode(), "text/html; charset=utf-8")
 
     # -- state changes (under the lock) ---------------------------------------------------------------------------
+
+    def _unfinished(self, payment_id):
+        payment = self.payments[payment_id]
+        if payment["status"] not in ("pending", "waiting_for_capture"):
+            raise ValueError(f"payment {payment_id} is already {payment['status']}")
+        return payment
 
     def _capture(self, payment):
         amount = Decimal(payment["amount"]["value"])
