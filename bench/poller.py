@@ -17,6 +17,7 @@ import time
 import tracemalloc
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -61,46 +62,62 @@ def main():
 
 
 def run(fake, keys):
-    from generations.poller import Poller
-
     task_ids = create_tasks(fake.base_url, keys[0])
     make_generations(task_ids)
     point_settings_at(fake.base_url, keys)
-    allowed = ALLOWED_PER_KEY * KEYS
     print(f"{TASKS} tasks pending at the fake KIE ({LATENCY * 1000:.0f} ms, 429 above {ALLOWED_PER_KEY:g} reads/s "
-          f"per key), {KEYS} key(s): allowed {allowed:g} reads/s; poller loop of {LOOP_SECONDS:.0f} s, PostgreSQL")
+          f"per key), {KEYS} key(s): allowed {ALLOWED_PER_KEY * KEYS:g} reads/s; poller loop of {LOOP_SECONDS:.0f} s, "
+          f"PostgreSQL")
+    loop = run_loop()
+    reads, too_many = fake.ask("reads")
+    report_reads(reads, loop)
+    print(f"429s: {too_many} (target 0); poller says: {loop.summary}")
+    traced = f"; tracemalloc peak during the loop {loop.traced_mb:.1f} MB" if loop.traced_mb is not None else ""
+    print(f"peak RSS of this process {loop.rss_before_mb:.0f} MB before the loop, {peak_rss_mb():.0f} MB after{traced}")
+
+
+@dataclass
+class Loop:
+    started: float
+    seconds: float
+    summary: str
+    rss_before_mb: float
+    traced_mb: float | None
+
+
+def run_loop():
+    from generations.poller import Poller
 
     rss_before = peak_rss_mb()
     if TRACE_MEMORY:
         tracemalloc.start()
     started = time.monotonic()
     summary = Poller(seconds=LOOP_SECONDS).loop()
-    loop_seconds = time.monotonic() - started
-    traced_peak = tracemalloc.get_traced_memory()[1] / 2**20 if TRACE_MEMORY else None
+    seconds = time.monotonic() - started
+    traced = tracemalloc.get_traced_memory()[1] / 2**20 if TRACE_MEMORY else None
     tracemalloc.stop()
-
-    reads, too_many = fake.ask("reads")
-    report(reads, too_many, started, loop_seconds, allowed, summary, rss_before, traced_peak)
+    return Loop(started, seconds, summary, rss_before, traced)
 
 
-def report(reads, too_many, started, loop_seconds, allowed, summary, rss_before, traced_peak):
-    answered = [read for read in reads if read[2] == 200 and read[3] == 200]
+def report_reads(reads, loop):
+    """reads: (task id, arrival at the fake, HTTP status, body code), in the fake's clock (CLOCK_MONOTONIC)."""
+    allowed = ALLOWED_PER_KEY * KEYS
+    answered = sorted((read for read in reads if read[2] == read[3] == 200), key=lambda read: read[1])
     first_seen = {}
-    for task_id, at, _, _ in sorted(answered, key=lambda read: read[1]):
+    for task_id, at, _, _ in answered:
         first_seen.setdefault(task_id, at)
-    achieved = len(answered) / loop_seconds
     floor = TASKS / allowed
     if len(first_seen) == TASKS:
-        all_once = max(first_seen.values()) - started
+        all_once = max(first_seen.values()) - loop.started
         print(f"every task read once after {all_once:.1f} s (floor at the allowed rate {floor:.1f} s, "
-              f"ratio {all_once / floor:.2f}); first read after {min(first_seen.values()) - started:.2f} s")
+              f"ratio {all_once / floor:.2f}); first read after {min(first_seen.values()) - loop.started:.2f} s")
     else:
-        print(f"only {len(first_seen)} of {TASKS} tasks read within the {loop_seconds:.0f} s loop")
-    print(f"reads answered: {len(answered)} in {loop_seconds:.1f} s = {achieved:.2f}/s; reference (allowed) "
+        refused = {read[0] for read in reads if read[0] not in first_seen and read[3] == 429}
+        print(f"only {len(first_seen)} of {TASKS} tasks read within the {loop.seconds:.0f} s loop (floor at the allowed "
+              f"rate {floor:.1f} s); {len(refused)} of the others had their read refused with a 429")
+    achieved = len(answered) / loop.seconds
+    print(f"reads answered: {len(answered)} in {loop.seconds:.1f} s = {achieved:.2f}/s; reference (allowed) "
           f"{allowed:g}/s; ratio {achieved / allowed:.3f} (target >= 0.9)")
-    print(f"429s: {too_many} (target 0); poller says: {summary}")
-    traced = f"; tracemalloc peak during the loop {traced_peak:.1f} MB" if traced_peak is not None else ""
-    print(f"peak RSS of this process {rss_before:.0f} MB before the loop, {peak_rss_mb():.0f} MB after{traced}")
 
 
 def create_tasks(base_url, key):

@@ -22,7 +22,7 @@ import tempfile
 import threading
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
@@ -241,7 +241,7 @@ class Run:
     server: str
     scenario: Scenario
     sent_at: dict  # chat id -> when its timed update was sent
-    cpu: dict = field(default_factory=dict)  # CPU seconds used during the timed part, by whom
+    cpu: dict  # CPU seconds used during the timed part: server, postgres, driver
 
 
 async def measure(fake, send, server, scenario, process):

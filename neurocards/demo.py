@@ -83,6 +83,23 @@ class Demo:
                                        "message": {"message_id": 1, "date": int(time.time()),
                                                    "chat": {"id": SELLER["id"], "type": "private"}}}})
 
+    def pay_stars(self):
+        """Telegram's side of a Stars purchase: the pre-checkout question, then the successful payment."""
+        invoice = self.telegram.requests("sendInvoice", chat_id=SELLER["id"])[-1].params
+        amount = invoice["prices"][0]["amount"]
+        self.user_says(f"(pays {amount} ⭐ in Telegram)")
+        self._post({"pre_checkout_query": {"id": uuid.uuid4().hex, "from": SELLER, "currency": "XTR",
+                                           "total_amount": amount, "invoice_payload": invoice["payload"]}})
+        answer = self.telegram.requests("answerPreCheckoutQuery")[-1].params
+        if answer.get("ok") is not True:
+            raise RuntimeError(f"pre-checkout refused: {answer}")
+        self._post({"message": {"message_id": self.update_id, "from": SELLER, "date": int(time.time()),
+                                "chat": {"id": SELLER["id"], "type": "private"},
+                                "successful_payment": {"currency": "XTR", "total_amount": amount,
+                                                       "invoice_payload": invoice["payload"],
+                                                       "telegram_payment_charge_id": f"stx{uuid.uuid4().hex}",
+                                                       "provider_payment_charge_id": ""}}})
+
     def _post(self, update):
         self.update_id += 1
         response = httpx.post(f"http://127.0.0.1:{self.port}/telegram/webhook/", json={"update_id": self.update_id,
@@ -113,7 +130,10 @@ class Demo:
         sent = self.telegram.sent(chat_id=SELLER["id"])
         for call in sent[self.seen:]:
             text = call.params.get("text") or call.params.get("caption") or ""
-            kind = {"sendVideo": "[video] ", "sendPhoto": "[photo] ", "sendDocument": "[file] "}.get(call.method, "")
+            kind = {"sendVideo": "[video] ", "sendPhoto": "[photo] ", "sendDocument": "[file] ",
+                    "sendInvoice": "[invoice] "}.get(call.method, "")
+            if call.method == "sendInvoice":
+                text = f"{call.params['title']}: {call.params['prices'][0]['amount']} ⭐"
             size = f" ({len(next(iter(call.files.values()))[1]) // 1024} KB)" if call.files else ""
             self.out.write(f"  bot: {kind}{_plain(text)}{size}")
             buttons = [b["text"] for row in (call.params.get("reply_markup") or {}).get("inline_keyboard", [])

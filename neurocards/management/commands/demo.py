@@ -1,11 +1,9 @@
 import time
-import uuid
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import TelegramUser
-from billing import ledger
 from billing.models import CreditTransaction
 from neurocards.demo import SELLER, Demo
 
@@ -31,10 +29,10 @@ class Command(BaseCommand):
 
     def scenario(self, demo):
         demo.send("/start")
-        user = TelegramUser.objects.get(telegram_id=SELLER["id"])
-        demo.say("support grants 50 credits (payments come with the payments issue)")
-        ledger.grant_credits(user=user, amount=50, actor=None, reason="demo top-up", key=uuid.uuid4().hex)
-        demo.send("/balance")
+        demo.say("buying credits with Telegram Stars")
+        demo.tap("Купить кредиты")
+        demo.tap("Seller · 450 ⭐")
+        demo.pay_stars()
 
         demo.say("three videos")
         demo.tap("Создать видео")
