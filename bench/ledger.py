@@ -34,6 +34,8 @@ def main():
     if connection.vendor != "postgresql":
         sys.exit("bench/ledger.py needs PostgreSQL: set DATABASE_URL=postgres://…")
     old_name = connection.settings_dict["NAME"]
+    # Its own name: autoclobber must never drop the database of a test run going on at the same time.
+    connection.settings_dict["TEST"]["NAME"] = f"test_{old_name}_bench_ledger"
     connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
     try:
         run()

@@ -215,9 +215,10 @@ def poll(generation, *, key=None):
 def apply_poll(generation, *, state=None, error=None):
     """Act on what a read of the task found: a TaskState, or the ProviderError the read raised."""
     if error is not None:
-        delay = timedelta(seconds=2) if error.error_class == RATE_LIMIT else _poll_interval(generation)
-        _next_poll(generation, delay)
         log.warning("generation %s: poll failed, %s", generation.pk, error)
+        if error.error_class == RATE_LIMIT:
+            return "error"  # its place in the queue is kept: it is read again first
+        _next_poll(generation, _poll_interval(generation))
         return "error"
     if state.state == "pending":
         _next_poll(generation, _poll_interval(generation))

@@ -5,7 +5,9 @@ KIE_POLL_RATE_PER_KEY reads a second; the network reads run in a few threads whi
 does all the database work, so one process keeps up with a thousand generations in flight.
 """
 
+import collections
 import logging
+import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
@@ -25,6 +27,30 @@ THREADS = 16
 BATCH = 500
 DISPATCH_EVERY = 5.0
 IDLE_PAUSE = 0.25
+KIE_READS_PER_WINDOW = 10  # recordInfo: 10 requests per second per key
+# The window is held a little longer than KIE's second, so network jitter can't bunch 11 into one.
+WINDOW_SECONDS = 1.05
+
+
+class Window:
+    """At most `limit` departures in any `seconds`, counted when a request really leaves (thread-safe)."""
+
+    def __init__(self, limit, seconds):
+        self.limit, self.seconds = limit, seconds
+        self.departures = collections.deque()
+        self.lock = threading.Lock()
+
+    def wait(self):
+        while True:
+            with self.lock:
+                now = time.monotonic()
+                while self.departures and self.departures[0] <= now - self.seconds:
+                    self.departures.popleft()
+                if len(self.departures) < self.limit:
+                    self.departures.append(now)
+                    return
+                pause = self.departures[0] + self.seconds - now
+            time.sleep(pause)
 
 
 def run(*, seconds=50.0):
@@ -42,6 +68,7 @@ class Poller:
         interval = 1 / settings.KIE_POLL_RATE_PER_KEY
         self.interval = interval
         self.next_slot = {key: time.monotonic() for key in self.provider.poll_keys}
+        self.windows = {key: Window(KIE_READS_PER_WINDOW, WINDOW_SECONDS) for key in self.next_slot}
         self.buffer, self.in_flight, self.futures = [], set(), {}
         self.reads = self.errors = 0
         self.last_dispatch = 0.0
@@ -68,7 +95,9 @@ class Poller:
         return f"poller: {self.reads} reads, {self.errors} errors"
 
     def _read(self, generation, key):
-        # Network only: no database work off this thread.
+        # Network only: no database work off this thread. The pacing above spreads reads out; the
+        # window is the guarantee, taken at the moment the request leaves.
+        self.windows[key].wait()
         try:
             return self.provider.get_task(generation.provider_task_id, key=key), None
         except ProviderError as error:

@@ -75,6 +75,10 @@ class Demo:
         self._post({"message": {"message_id": self.update_id, "from": SELLER, "date": int(time.time()),
                                 "chat": {"id": SELLER["id"], "type": "private"}, **message}})
 
+    def send_photo(self, **message):
+        size = {"file_id": self.photo_id, "file_unique_id": "demo1", "width": 900, "height": 1200, "file_size": 60_000}
+        self.send(photo=[size], **message)
+
     def tap(self, label_part):
         button = self._button(label_part)
         self.user_says(f"(taps “{button['text']}”)")

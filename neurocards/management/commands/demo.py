@@ -36,8 +36,7 @@ class Command(BaseCommand):
 
         demo.say("three videos")
         demo.tap("Создать видео")
-        demo.send(photo=[{"file_id": demo.photo_id, "file_unique_id": "demo1", "width": 900, "height": 1200,
-                          "file_size": 60_000}])
+        demo.send_photo()
         demo.send("Керамическая кружка ручной работы, 350 мл, синяя глазурь")
         demo.tap("UGC")
         demo.send("-")
@@ -49,8 +48,7 @@ class Command(BaseCommand):
         demo.say("an image card")
         demo.tap("Главное меню")
         demo.tap("Создать карточку")
-        demo.send(photo=[{"file_id": demo.photo_id, "file_unique_id": "demo1", "width": 900, "height": 1200,
-                          "file_size": 60_000}], caption="Кружка ручной работы, синяя")
+        demo.send_photo(caption="Кружка ручной работы, синяя")
         demo.tap("Студийная")
         demo.send("-")
         demo.tap("1 ·")
@@ -64,8 +62,7 @@ class Command(BaseCommand):
         demo.send("/start")
         demo.tap("Создать видео")
         demo.send("вот")
-        demo.send(photo=[{"file_id": demo.photo_id, "file_unique_id": "demo1", "width": 900, "height": 1200,
-                          "file_size": 60_000}], caption="Кружка ручной работы")
+        demo.send_photo(caption="Кружка ручной работы")
         demo.tap("Реклама")
         demo.send("-")
         demo.tap("1 ·")
