@@ -1,6 +1,6 @@
 """The only code that changes a balance.
 
-Every function here is keyword-only and transactional: the balance moves with an F-expression in a
+Every function here is keyword-only and transactional: the balance moves by arithmetic inside a
 conditional UPDATE (so it can't go below zero, and the CHECK constraint backs that up) and the ledger
 rows are written in the same transaction. Each posting carries an idempotency key under a unique
 constraint: a second call with the same key changes nothing and returns `created=False`.
@@ -11,7 +11,7 @@ by the database, across threads and processes, and postings of different users n
 
 from dataclasses import dataclass, field
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Sum, Value
 from django.db.models.functions import Coalesce
 
@@ -153,13 +153,9 @@ def _post(*, user_id, lines):
     total = sum(line.amount for line in lines)
     try:
         with transaction.atomic():
-            users = TelegramUser.objects.filter(pk=user_id)
-            if total < 0:
-                users = users.filter(balance__gte=-total)
-            if users.update(balance=F("balance") + total) == 0:
+            balance = _move_balance(user_id, total)
+            if balance is None:
                 raise _Refused
-            # Our UPDATE holds the row lock until commit, so this is the balance it produced.
-            balance = TelegramUser.objects.values_list("balance", flat=True).get(pk=user_id)
             running = balance - total
             entries = []
             for line in lines:
@@ -191,6 +187,24 @@ def _post(*, user_id, lines):
 
 class _Refused(Exception):
     pass
+
+
+def _move_balance(user_id, amount):
+    """balance += amount in the database, never below zero; the new balance, or None when refused.
+
+    The arithmetic happens in the UPDATE itself (what an F-expression does), and RETURNING hands back
+    the balance it produced in the same round trip; PostgreSQL and SQLite (3.35+) both speak it.
+    """
+    table = connection.ops.quote_name(TelegramUser._meta.db_table)
+    sql = f"UPDATE {table} SET balance = balance + %s WHERE id = %s"
+    params = [amount, user_id]
+    if amount < 0:
+        sql += " AND balance >= %s"
+        params.append(-amount)
+    with connection.cursor() as cursor:
+        cursor.execute(sql + " RETURNING balance", params)
+        row = cursor.fetchone()
+    return row[0] if row else None
 
 
 def _already_posted(lines):

@@ -2,10 +2,13 @@
 
 import asyncio
 import logging
+import threading
+import time
 
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, close_old_connections
+from django.db import DatabaseError, IntegrityError, close_old_connections
 from django.utils import timezone, translation
 from telegram import LabeledPrice, Update
 from telegram.constants import ChatMemberStatus, ParseMode
@@ -56,16 +59,31 @@ def in_thread(func):
     """Run ORM code off the event loop, in a pool thread, and tidy its connection as a request would.
 
     Not thread-sensitive: one user's update waiting for their row lock must not hold up the others.
+    Tidying (which makes the next query check the connection first) is done after a database error at
+    once and otherwise every few seconds, not on every update.
     """
 
     def run(*args, **kwargs):
-        close_old_connections()
         try:
             return func(*args, **kwargs)
-        finally:
+        except DatabaseError:
             close_old_connections()
+            raise
+        finally:
+            _tidy()
 
     return sync_to_async(run, thread_sensitive=False)
+
+
+_tidied = threading.local()
+TIDY_EVERY = 10.0
+
+
+def _tidy():
+    now = time.monotonic()
+    if not settings.DATABASES["default"].get("CONN_MAX_AGE") or now - getattr(_tidied, "at", 0.0) >= TIDY_EVERY:
+        close_old_connections()
+        _tidied.at = now
 
 
 def register(application):

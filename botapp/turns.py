@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 
 from accounts.models import TelegramUser
@@ -110,11 +110,7 @@ def _load_locked(sender):
     )
     created = False
     if flow is None:
-        user, created = TelegramUser.objects.get_or_create(
-            telegram_id=sender.id, defaults=_profile(sender) | {"last_activity_at": now}
-        )
-        FlowState.objects.get_or_create(user=user)
-        flow = FlowState.objects.select_related("user").select_for_update().get(user=user)
+        flow, created = _first_contact(sender, now)
     user = flow.user
     profile = _profile(sender)
     stale = user.last_activity_at is None or now - user.last_activity_at >= ACTIVITY_RESOLUTION
@@ -125,6 +121,17 @@ def _load_locked(sender):
         for name, value in profile.items():
             setattr(user, name, value)
     return user, flow, created
+
+
+def _first_contact(sender, now):
+    """Create the user and their flow. Rows we insert are ours until commit, so they need no lock."""
+    try:
+        with transaction.atomic():  # a savepoint: a concurrent first update of this user may win
+            user = TelegramUser.objects.create(telegram_id=sender.id, last_activity_at=now, **_profile(sender))
+            return FlowState.objects.create(user=user), True
+    except IntegrityError:
+        flow = FlowState.objects.select_related("user").select_for_update().filter(user__telegram_id=sender.id)
+        return flow.first() or FlowState.objects.create(user=TelegramUser.objects.get(telegram_id=sender.id)), False
 
 
 def _profile(sender):

@@ -36,15 +36,12 @@ class Order:
     queue_position: int
 
 
-@transaction.atomic
 def create_order(*, user, kind, template, description, wishes, reference_file_id, count, order_id):
     """Check the limits, create `count` queued generations and charge each, all or nothing.
 
-    `order_id` is the idempotency key: confirming the same order again returns it unchanged.
+    `order_id` is the idempotency key: confirming the same order again returns it unchanged. Call it
+    with the user's row locked (the bot's turn does), so the limits and the balance hold while it runs.
     """
-    existing = list(Generation.objects.filter(order_id=order_id).order_by("pk"))
-    if existing:
-        return Order(order_id, existing, created=False, queue_position=_queue_position(existing[0]))
     if count not in COUNTS:
         raise ValueError(f"count must be one of {COUNTS}, not {count!r}")
     if user.is_blocked:
@@ -54,7 +51,11 @@ def create_order(*, user, kind, template, description, wishes, reference_file_id
         queued=Count("pk", filter=Q(status=Status.QUEUED)),
         active_orders=Count("order_id", distinct=True, filter=Q(user=user, status__in=Generation.ACTIVE)),
         last_hour=Count("pk", filter=Q(user=user, created_at__gte=hour_ago)),
+        this_order=Count("pk", filter=Q(user=user, order_id=order_id)),
     )
+    if stats["this_order"]:
+        existing = list(Generation.objects.filter(order_id=order_id).order_by("pk"))
+        return Order(order_id, existing, created=False, queue_position=_queue_position(existing[0]))
     if stats["active_orders"] >= settings.MAX_ACTIVE_ORDERS:
         raise OrderRefused("active_orders", limit=settings.MAX_ACTIVE_ORDERS)
     if stats["last_hour"] + count > settings.RATE_LIMIT_GENERATIONS_PER_HOUR:
@@ -64,22 +65,21 @@ def create_order(*, user, kind, template, description, wishes, reference_file_id
     cost = unit_cost(kind)
     if user.balance < cost * count:
         raise OrderRefused("balance", needed=cost * count, balance=user.balance)
-    generations = Generation.objects.bulk_create(
-        Generation(
-            user=user, order_id=order_id, kind=kind, template=template, description=description, wishes=wishes,
-            reference_file_id=reference_file_id, cost=cost, idempotency_key=f"{order_id}:{index}",
-            # Handed to workers at commit; offered again by the dispatcher if that task is ever lost.
-            next_attempt_at=timezone.now() + pipeline.SUBMIT_LEASE,
+    # Refusals are all above, before any write: inside the caller's transaction this block needs no
+    # savepoint of its own, and standing alone it is the transaction.
+    with transaction.atomic(savepoint=False):
+        generations = Generation.objects.bulk_create(
+            Generation(
+                user=user, order_id=order_id, kind=kind, template=template, description=description, wishes=wishes,
+                reference_file_id=reference_file_id, cost=cost, idempotency_key=f"{order_id}:{index}",
+                # Handed to workers at commit; offered again by the dispatcher if that task is ever lost.
+                next_attempt_at=timezone.now() + pipeline.SUBMIT_LEASE,
+            )
+            for index in range(count)
         )
-        for index in range(count)
-    )
-    try:
         ledger.charge_generations(generations=generations)
-    except ledger.InsufficientCredits as error:
-        # `user` was stale: leaving the atomic block with the refusal rolls the generations back.
-        raise OrderRefused("balance", needed=error.needed, balance=error.balance) from None
-    ids = [generation.pk for generation in generations]
-    transaction.on_commit(lambda: pipeline.enqueue(ids))
+        ids = [generation.pk for generation in generations]
+        transaction.on_commit(lambda: pipeline.enqueue(ids))
     log.info("order %s created: user %s, %s x %s", order_id, user.pk, count, kind)
     return Order(order_id, generations, created=True, queue_position=stats["queued"] + 1)
 
