@@ -25,7 +25,7 @@ from telegram.ext import (
 )
 
 from accounts.models import TelegramUser, language_for
-from botapp import commands, flow, purchase, texts
+from botapp import commands, flow, payment_texts, purchase, texts
 from botapp.models import ProcessedUpdate
 from botapp.turns import run_turn
 
@@ -227,7 +227,7 @@ async def pre_checkout(update, context):
         await query.answer(ok=True)
     else:
         with translation.override(_language(update)):
-            await query.answer(ok=False, error_message=texts.checkout_refused(reason))
+            await query.answer(ok=False, error_message=payment_texts.checkout_refused(reason))
         log.info("update %s: pre-checkout refused (%s)", update.update_id, reason)
     raise ApplicationHandlerStop
 

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 from django.utils import timezone, translation
 
-from botapp import keyboards, sender, texts
+from botapp import keyboards, payment_texts, sender, texts
 from generations.models import Generation
 from neurocards.models import Alert
 
@@ -111,7 +111,7 @@ def payment_credited(payment_id):
 
     payment = Payment.objects.select_related("user").get(pk=payment_id)
     with translation.override(payment.user.language):
-        sender.send_message(payment.user.telegram_id, texts.payment_credited(payment, payment.user.balance))
+        sender.send_message(payment.user.telegram_id, payment_texts.payment_credited(payment, payment.user.balance))
 
 
 def payment_canceled(payment_id):
@@ -121,4 +121,4 @@ def payment_canceled(payment_id):
     if payment.cancellation_reason == "not created":
         return
     with translation.override(payment.user.language):
-        sender.send_message(payment.user.telegram_id, texts.payment_canceled(payment.cancellation_reason))
+        sender.send_message(payment.user.telegram_id, payment_texts.payment_canceled(payment.cancellation_reason))

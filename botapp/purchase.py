@@ -14,7 +14,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from billing import services, yookassa
 from billing.models import CreditPack, Payment
-from botapp import keyboards, texts
+from botapp import keyboards, payment_texts, texts
 from botapp.turns import Reply
 
 log = logging.getLogger(__name__)
@@ -24,7 +24,7 @@ METHOD_CODES = {"yk": "yookassa", "st": "stars"}
 
 def show_packs(turn, intro=None):
     active = list(CreditPack.objects.filter(is_active=True))
-    text = texts.packs(active) if intro is None else f"{intro}\n\n{texts.packs(active)}"
+    text = payment_texts.packs(active) if intro is None else f"{intro}\n\n{payment_texts.packs(active)}"
     turn.say(text, _packs_keyboard(active))
 
 
@@ -35,11 +35,11 @@ def on_buy_button(turn):
     if pack is None or method is None:
         turn.toast(texts.stale_button())
     elif not pack.is_active:
-        show_packs(turn, texts.pack_gone())
+        show_packs(turn, payment_texts.pack_gone())
     elif method == "yookassa" and settings.YOOKASSA_RECEIPTS and not turn.user.email:
         turn.reset()
         turn.go("email", pack=pack.pk)
-        turn.say(texts.ask_email(), keyboards.step_nav())
+        turn.say(payment_texts.ask_email(), keyboards.step_nav())
     else:
         _purchase(turn, pack, method)
 
@@ -49,13 +49,13 @@ def take_email(turn):
     try:
         validate_email(text)
     except ValidationError:
-        turn.say(texts.email_invalid(), keyboards.step_nav())
+        turn.say(payment_texts.email_invalid(), keyboards.step_nav())
         return
     turn.user.email = text[:254]
     turn.user.save(update_fields=["email", "updated_at"])
     pack_id = turn.flow.draft.get("pack")
     turn.reset()
-    turn.say(texts.email_saved(turn.user.email))
+    turn.say(payment_texts.email_saved(turn.user.email))
     pack = CreditPack.objects.filter(pk=pack_id, is_active=True).first() if pack_id else None
     if pack is not None:
         _purchase(turn, pack, "yookassa")
@@ -64,11 +64,11 @@ def take_email(turn):
 def ask_email(turn):
     turn.reset()
     turn.go("email")
-    turn.say(texts.email_current(turn.user.email), keyboards.step_nav())
+    turn.say(payment_texts.email_current(turn.user.email), keyboards.step_nav())
 
 
 def paysupport(turn):
-    turn.say(texts.paysupport(), keyboards.support())
+    turn.say(payment_texts.paysupport(), keyboards.support())
 
 
 def successful_payment(turn):
@@ -85,7 +85,7 @@ def successful_payment(turn):
     result = services.credit(payment=payment, provider_payment_id=paid.telegram_payment_charge_id,
                              answer=paid.to_dict())
     if result.credited:
-        turn.say(texts.payment_credited(payment, result.balance))
+        turn.say(payment_texts.payment_credited(payment, result.balance))
 
 
 def check_pre_checkout(query):
@@ -107,12 +107,12 @@ def _purchase(turn, pack, method):
     try:
         payment = services.start_purchase(user=turn.user, pack=pack, method=method)
     except services.PurchaseRefused as refusal:
-        turn.say(texts.topup_limit(refusal.numbers["limit"]) if refusal.reason == "hourly"
-                 else texts.payment_unavailable())
+        turn.say(payment_texts.topup_limit(refusal.numbers["limit"]) if refusal.reason == "hourly"
+                 else payment_texts.payment_unavailable())
         return
     if method == "stars":
         turn.outcome.replies.append(Reply(invoice={
-            "title": texts.invoice_title(pack), "description": texts.invoice_description(pack),
+            "title": payment_texts.invoice_title(pack), "description": payment_texts.invoice_description(pack),
             "payload": str(payment.pk), "label": pack.name, "amount": pack.price_stars}))
     else:
         turn.after(checkout, payment.pk, turn.user.language)
@@ -130,15 +130,15 @@ def checkout(payment_id, language):
             log.error("payment %s: YooKassa create failed: %s", payment_id, error)
             with transaction.atomic():
                 services.cancel(payment=payment, reason="not created")
-            return [Reply(texts.payment_unavailable())]
+            return [Reply(payment_texts.payment_unavailable())]
         payment = services.attach_provider_payment(payment=payment, answer=answer)
-        button = InlineKeyboardButton(texts.pay_button(payment), url=payment.confirmation_url)
-        return [Reply(texts.pay_link(payment), InlineKeyboardMarkup([[button]]))]
+        button = InlineKeyboardButton(payment_texts.pay_button(payment), url=payment.confirmation_url)
+        return [Reply(payment_texts.pay_link(payment), InlineKeyboardMarkup([[button]]))]
 
 
 def _packs_keyboard(active):
     codes = {method: code for code, method in METHOD_CODES.items()}
-    rows = [[InlineKeyboardButton(texts.pack_button(pack, method), callback_data=f"buy:{pack.pk}:{codes[method]}")
+    rows = [[InlineKeyboardButton(payment_texts.pack_button(pack, method), callback_data=f"buy:{pack.pk}:{codes[method]}")
              for method in settings.PAYMENT_METHODS if method in codes] for pack in active]
     return InlineKeyboardMarkup(rows) if rows else None
 

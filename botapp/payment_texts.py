@@ -1,0 +1,126 @@
+"""What the bot says about buying credits (gettext, HTML like botapp.texts)."""
+
+from django.conf import settings
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from botapp.texts import credits, e, support_handle
+
+
+def money(amount):
+    return number_format(amount, 0 if amount == int(amount) else 2, force_grouping=True)
+
+def packs(pack_list):
+    if not pack_list:
+        return _("No credit packs are on sale right now. Please write to %(support)s.") % {"support": e(support_handle())}
+    lines = [_("<b>Credit packs</b>")]
+    for pack in pack_list:
+        lines.append(_("• %(name)s: %(credits)s, %(rub)s ₽ or %(stars)s ⭐") % {
+            "name": e(pack.name), "credits": credits(pack.credits), "rub": money(pack.price_rub),
+            "stars": pack.price_stars})
+    lines.append(_("One video costs %(video)s, one image card %(image)s.") % {
+        "video": credits(settings.VIDEO_COST), "image": credits(settings.IMAGE_COST)})
+    return "\n".join(lines)
+
+
+def pack_button(pack, method):
+    if method == "stars":
+        return f"{pack.name} · {pack.price_stars} ⭐"
+    return f"{pack.name} · {money(pack.price_rub)} ₽"
+
+
+def pay_link(payment):
+    return _("Pack “%(name)s”: %(credits)s for %(rub)s ₽. Open the payment page to pay; I will write here as soon "
+             "as the payment arrives.") % {"name": e(payment.pack.name), "credits": credits(payment.credits),
+                                           "rub": money(payment.amount)}
+
+
+def pay_button(payment):
+    return _("Pay %(rub)s ₽") % {"rub": money(payment.amount)}
+
+
+def payment_unavailable():
+    return _("The payment service is not answering right now. Please try again in a few minutes.")
+
+
+def payment_credited(payment, balance):
+    return _("Payment received: %(credits)s added. Balance: %(balance)s.") % {
+        "credits": credits(payment.credits), "balance": credits(balance)}
+
+
+def payment_canceled(reason):
+    reasons = {
+        "insufficient_funds": _("there was not enough money on the card"),
+        "card_expired": _("the card has expired"),
+        "invalid_card_number": _("the card number is wrong"),
+        "invalid_csc": _("the card's security code is wrong"),
+        "3d_secure_failed": _("the bank's confirmation (3-D Secure) did not succeed"),
+        "call_issuer": _("the bank declined it: please call your bank"),
+        "issuer_unavailable": _("the bank did not answer"),
+        "payment_method_limit_exceeded": _("a limit of the card or wallet was reached"),
+        "payment_method_restricted": _("payments with this card or wallet are restricted"),
+        "country_forbidden": _("payments from this country are not accepted"),
+        "fraud_suspected": _("the payment looked suspicious to the bank"),
+        "expired_on_confirmation": _("it was not confirmed in time"),
+        "canceled_by_merchant": _("it was cancelled"),
+    }
+    why = reasons.get(reason, _("the bank or the payment service declined it"))
+    return _("The payment did not go through: %(why)s. No money was taken. You can try again with /buy.") % {"why": why}
+
+
+def topup_limit(limit):
+    return ngettext("You can start %(limit)s purchase an hour. Please try again a little later.",
+                    "You can start up to %(limit)s purchases an hour. Please try again a little later.",
+                    limit) % {"limit": limit}
+
+
+def pack_gone():
+    return _("This pack is no longer on sale. Here are the current ones:")
+
+
+def ask_email():
+    return _("For the receipt that the law (54-FZ) requires, send the email address it should go to. "
+             "I will remember it; /email changes it.")
+
+
+def email_invalid():
+    return _("That does not look like an email address. Please send it like name@example.com.")
+
+
+def email_saved(email):
+    return _("Email saved: %(email)s. Receipts go there.") % {"email": e(email)}
+
+
+def email_current(email):
+    if not email:
+        return _("No email for receipts yet. Send one to save it.")
+    return _("Receipts go to %(email)s. To change it, send the new address.") % {"email": e(email)}
+
+
+def paysupport():
+    return _(
+        "<b>Payments and refunds</b>\n"
+        "Credits are added as soon as the payment arrives; if they are not there within a few minutes, write to "
+        "%(support)s with your Telegram ID (/support shows it) and the time of the payment.\n"
+        "A failed or cancelled generation returns its credits to your balance by itself.\n"
+        "Unspent credits can be refunded: write to %(support)s. Purchases made with Telegram Stars are refunded "
+        "in Stars."
+    ) % {"support": e(support_handle())}
+
+
+def invoice_title(pack):
+    return _("%(credits)s for NeuroCards") % {"credits": credits(pack.credits)}
+
+
+def invoice_description(pack):
+    return _("Pack “%(name)s”: %(credits)s for marketing videos and product cards.") % {
+        "name": pack.name, "credits": credits(pack.credits)}
+
+
+def checkout_refused(reason):
+    return {
+        "inactive": _("This pack is no longer on sale: open /buy again."),
+        "amount": _("The price has changed: open /buy again."),
+        "blocked": _("Your access to the bot is suspended."),
+    }.get(reason, _("This purchase can't be completed: open /buy again."))
