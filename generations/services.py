@@ -115,3 +115,29 @@ def _queue_position(generation):
     if generation.status != Status.QUEUED:
         return 0
     return Generation.objects.filter(status=Status.QUEUED, pk__lte=generation.pk).count()
+
+
+class RefundRefused(Exception):
+    pass
+
+
+def support_refund(*, generation, actor, reason):
+    """Support gives back a failed, cancelled or stuck generation's credits, once, with who and why.
+
+    A generation still in the works is cancelled first (its late result is discarded). A second refund,
+    or one of a completed generation, is refused with the reason.
+    """
+    if not (reason or "").strip():
+        raise RefundRefused("A reason is required.")
+    with transaction.atomic():
+        if generation.status == Status.COMPLETED:
+            raise RefundRefused(f"Generation #{generation.pk} completed: its result was delivered.")
+        Generation.objects.filter(pk=generation.pk, status__in=Generation.ACTIVE).update(
+            status=Status.CANCELLED, finished_at=timezone.now(), updated_at=timezone.now(),
+            error_class="cancelled", error_message=f"refunded by support: {reason}"[:2000],
+        )
+        posting = ledger.refund_generation(generation=generation, reason=reason, actor=actor)
+        if not posting.created:
+            raise RefundRefused(f"Generation #{generation.pk} was already refunded.")
+    log.info("generation %s: refunded by staff %s", generation.pk, getattr(actor, "pk", None))
+    return posting
