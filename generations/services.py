@@ -130,6 +130,8 @@ def support_refund(*, generation, actor, reason):
     if not (reason or "").strip():
         raise RefundRefused("A reason is required.")
     with transaction.atomic():
+        # Read the status under the row's lock: a result finishing meanwhile must not be refunded.
+        generation = Generation.objects.select_for_update().get(pk=generation.pk)
         if generation.status == Status.COMPLETED:
             raise RefundRefused(f"Generation #{generation.pk} completed: its result was delivered.")
         Generation.objects.filter(pk=generation.pk, status__in=Generation.ACTIVE).update(
