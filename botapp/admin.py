@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from botapp.models import FlowState, ProcessedUpdate
+from botapp.models import Broadcast, FlowState, ProcessedUpdate
 
 
 @admin.register(ProcessedUpdate)
@@ -21,3 +21,17 @@ class FlowStateAdmin(admin.ModelAdmin):
     search_fields = ["=user__telegram_id"]
     list_select_related = ["user"]
     raw_id_fields = ["user"]
+
+
+@admin.register(Broadcast)
+class BroadcastAdmin(admin.ModelAdmin):
+    """Broadcasts are sent by `manage.py broadcast`; here they are only read."""
+
+    list_display = ["created_at", "sent", "failed", "skipped", "last_user_id", "finished_at"]
+    readonly_fields = [field.name for field in Broadcast._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -29,3 +29,35 @@ class FlowState(models.Model):
 
     def __str__(self):
         return f"{self.user_id}: {self.step}"
+
+
+class Broadcast(models.Model):
+    """A message to every user who has not blocked the bot, sent in order of user id.
+
+    Its position is saved after every user, so a stopped broadcast resumes after the last user done:
+    one open broadcast per text, found by the text's hash.
+    """
+
+    text = models.TextField()
+    # A 4096-character text is too long for a unique btree index; its hash is not.
+    text_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_user_id = models.BigIntegerField(default=0, help_text="The last user done; a resumed run starts after it.")
+    sent = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0, help_text="Users found to have blocked the bot while sending.")
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # The process sending it, renewed with every user: a second run of the same text is refused
+    # rather than sending everyone a second copy.
+    claimed_by = models.CharField(max_length=128, blank=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["text_hash"], condition=models.Q(finished_at__isnull=True),
+                                    name="broadcast_one_open_per_text"),
+        ]
+        indexes = [models.Index(fields=["text_hash"], name="broadcast_text")]
+
+    def __str__(self):
+        return f"broadcast #{self.pk}"
