@@ -18,10 +18,11 @@ venv: $(BIN)/.installed
 catalogs: venv
 	$(MANAGE) compilecatalogs
 
-# Idempotent: translations, migrations, schedules and the default credit packs.
+# Idempotent: translations, migrations, schedules, the Support role and the default credit packs.
 setup: catalogs
 	$(MANAGE) migrate --noinput
 	$(MANAGE) setup_schedules
+	$(MANAGE) setup_roles
 	$(MANAGE) setup_packs
 
 demo: venv

@@ -29,6 +29,13 @@ class TelegramUser(models.Model):
             models.CheckConstraint(condition=Q(balance__gte=0), name="telegramuser_balance_not_negative"),
         ]
         indexes = [models.Index(fields=["username"], name="telegramuser_username")]
+        # The admin's support actions; `manage.py setup_roles` gives them to the Support group.
+        permissions = [
+            ("grant_credits", "Can grant credits"),
+            ("revoke_credits", "Can revoke credits"),
+            ("block_user", "Can block and unblock users"),
+            ("message_user", "Can message users through the bot"),
+        ]
 
     def __str__(self):
         handle = f"@{self.username}" if self.username else self.full_name or "?"

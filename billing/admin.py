@@ -1,11 +1,10 @@
-from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
-from django.template.response import TemplateResponse
 
 from billing import services, settlement, yookassa
 from billing.models import CreditPack, CreditTransaction, Payment, Refund, WebhookEvent
 from botapp import sender
+from neurocards.admin_actions import ReasonForm, asks, permission
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -26,7 +25,7 @@ class CreditTransactionAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "user", "amount", "kind", "balance_after", "generation", "payment", "actor", "reason"]
     list_filter = ["kind", "created_at"]
     search_fields = ["=user__telegram_id", "user__username", "idempotency_key", "reason"]
-    list_select_related = ["user", "actor"]
+    list_select_related = ["user", "actor", "generation", "payment"]
     raw_id_fields = ["user", "generation", "payment", "actor"]
 
 
@@ -34,10 +33,6 @@ class CreditTransactionAdmin(ReadOnlyAdmin):
 class CreditPackAdmin(admin.ModelAdmin):
     list_display = ["name", "credits", "price_rub", "price_stars", "is_active", "position"]
     list_editable = ["is_active", "position"]
-
-
-class ReasonForm(forms.Form):
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=500)
 
 
 class RefundInline(admin.TabularInline):
@@ -61,6 +56,9 @@ class PaymentAdmin(admin.ModelAdmin):
     inlines = [RefundInline]
     actions = ["recheck_with_yookassa", "refund_stars"]
 
+    has_recheck_payment_permission = permission("billing.recheck_payment")
+    has_refund_stars_permission = permission("billing.refund_stars")
+
     def has_add_permission(self, request):
         return False
 
@@ -71,7 +69,7 @@ class PaymentAdmin(admin.ModelAdmin):
     def problem_short(self, payment):
         return payment.problem[:60]
 
-    @admin.action(description="Re-check with YooKassa (credits a paid payment once)")
+    @admin.action(description="Re-check with YooKassa (credits a paid payment once)", permissions=["recheck_payment"])
     def recheck_with_yookassa(self, request, queryset):
         for payment in queryset.filter(method=Payment.Method.YOOKASSA).exclude(provider_payment_id=None):
             try:
@@ -83,17 +81,15 @@ class PaymentAdmin(admin.ModelAdmin):
             self.message_user(request, f"{payment.pk}: {outcome}")
             self.log_change(request, payment, f"re-checked with YooKassa: {outcome}")
 
-    @admin.action(description="Refund Stars (and take the unspent credits back)")
-    def refund_stars(self, request, queryset):
-        payments = list(queryset.filter(method=Payment.Method.STARS, status=Payment.Status.SUCCEEDED))
-        form = ReasonForm(request.POST if "apply" in request.POST else None)
-        if not form.is_valid():
-            return TemplateResponse(request, "admin/billing/payment/refund_stars.html", {
-                **self.admin_site.each_context(request), "payments": payments, "form": form,
-                "opts": self.model._meta, "action": "refund_stars"})
-        reason = form.cleaned_data["reason"]
+    @admin.action(description="Refund Stars (and take the unspent credits back)", permissions=["refund_stars"])
+    @asks(ReasonForm, title="Refund Stars", submit="Refund",
+          eligible=lambda queryset: queryset.filter(method=Payment.Method.STARS, status=Payment.Status.SUCCEEDED),
+          none_eligible="None of the selected payments is a succeeded Stars payment.",
+          intro="These Stars payments will be refunded to the buyers by Telegram, and their unspent credits "
+                "taken back through the ledger:")
+    def refund_stars(self, request, payments, data):
         for payment in payments:
-            self._refund_stars(request, payment, reason)
+            self._refund_stars(request, payment, data["reason"])
 
     def _refund_stars(self, request, payment, reason):
         charge = payment.provider_payment_id

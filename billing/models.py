@@ -124,6 +124,10 @@ class Payment(models.Model):
             models.Index(fields=["status", "created_at"], name="payment_status_created"),
             models.Index(fields=["user", "-created_at"], name="payment_user_recent"),
         ]
+        permissions = [
+            ("recheck_payment", "Can re-check payments with YooKassa"),
+            ("refund_stars", "Can refund Stars payments"),
+        ]
 
     def __str__(self):
         return f"{self.get_method_display()} {self.amount} {self.currency} ({self.get_status_display()})"

@@ -92,6 +92,11 @@ class Generation(models.Model):
             models.Index(fields=["provider_task_id"], name="generation_provider_task"),
             models.Index(fields=["created_at"], name="generation_created"),
         ]
+        permissions = [
+            ("refund_generation", "Can refund generations"),
+            ("cancel_generation", "Can cancel generations"),
+            ("retry_generation", "Can retry generations"),
+        ]
 
     def __str__(self):
         return f"#{self.pk} {self.get_kind_display()} ({self.get_status_display()})"
