@@ -26,6 +26,8 @@ def pytest_configure(config):
     os.environ.setdefault("Q_SYNC", "true")
     # Threads of the live test server must not keep connections open: the test database is dropped.
     os.environ.setdefault("DB_CONN_MAX_AGE", "0")
+    # The test client speaks plain http: never redirect it, whatever a developer's .env says.
+    os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "neurocards.settings")
     if "DATABASE_URL" not in os.environ:
         url = os.environ.get("TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)

@@ -36,7 +36,9 @@ class Demo:
         env = {**os.environ, "TELEGRAM_API_BASE_URL": self.telegram.base_url, "TELEGRAM_BOT_TOKEN": self.telegram.token,
                "TELEGRAM_WEBHOOK_SECRET": SECRET, "GENERATION_PROVIDER": "local", "KIE_API_KEYS": "",
                "OPENAI_API_KEY": "", "LOCAL_PROVIDER_DELAY_SECONDS": "2", "LOG_LEVEL": "WARNING", "Q_WORKERS": "3",
-               "TELEGRAM_CHAT_INTERVAL_SECONDS": "0.2", "SUPPORT_USERNAME": "neurocards_support"}
+               "TELEGRAM_CHAT_INTERVAL_SECONDS": "0.2", "SUPPORT_USERNAME": "neurocards_support",
+               # The scripted seller taps faster than any person: the flood limit would stop the script.
+               "FLOOD_UPDATES_PER_MINUTE": "200"}
         base = settings.BASE_DIR
         self.processes.append(subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "neurocards.asgi:application", "--host", "127.0.0.1", "--port",

@@ -10,6 +10,9 @@ SCHEDULES = {
     "generation-poller": ("generations.tasks.poll", 1),
     "cleanup": ("generations.tasks.run_cleanup", 60),
     "payment-reconciliation": ("billing.reconciliation.task", 10),
+    # The ledger's full scan for /metrics and its alert; KIE credits and webhook delivery errors.
+    "ledger-audit": ("neurocards.monitoring.audit_ledger", 5),
+    "service-checks": ("neurocards.monitoring.check_services", 10),
 }
 
 
@@ -26,6 +29,6 @@ def ensure_schedules():
             Schedule.objects.filter(pk=schedule.pk).update(**defaults)
             updated += 1
     # Only schedules that point at this project's apps are ours to remove; others are left alone.
-    stale = Schedule.objects.filter(func__regex=r"^(accounts|billing|generations|botapp)\.")
+    stale = Schedule.objects.filter(func__regex=r"^(neurocards|accounts|billing|generations|botapp)\.")
     removed, _ = stale.exclude(name__in=SCHEDULES).delete()
     return created, updated, removed

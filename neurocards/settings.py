@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_q",
     "neurocards",
+    "neurocards.metrics",
     "accounts",
     "billing",
     "generations",
@@ -109,10 +110,20 @@ STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=VAR_DIR / "media")
 
+# --- HTTPS: the reverse proxy terminates TLS and says so in X-Forwarded-Proto ------------------
+# With DEBUG off every default is the production one (`manage.py check --deploy` reports nothing).
 if not DEBUG:
-    SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)
-    CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
+# On once the public address is https. The tests and local runs leave PUBLIC_BASE_URL empty and speak
+# plain http to the app; the probes stay reachable over http for local checks and Prometheus.
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG and PUBLIC_BASE_URL.startswith("https://"))
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+# Sent on https responses only. Preload is inert until someone submits the (apex) domain to the list.
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 365 * 24 * 3600)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
 
 # --- Telegram -------------------------------------------------------------------------------
 TELEGRAM_BOT_TOKEN = env.str("TELEGRAM_BOT_TOKEN", default="")
@@ -200,7 +211,9 @@ FLOOD_UPDATES_PER_MINUTE = env.int("FLOOD_UPDATES_PER_MINUTE", default=30)
 
 # --- Operations -----------------------------------------------------------------------------
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+# /metrics answers a Bearer METRICS_TOKEN or a caller in METRICS_ALLOWED_IPS; with neither it is off (404).
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=[])
 
 # --- django-q2 ------------------------------------------------------------------------------
 Q_CLUSTER = {
@@ -233,17 +246,34 @@ else:
     Q_CLUSTER["orm"] = "default"
 
 # --- Logging --------------------------------------------------------------------------------
+# One line per event naming ids, never texts, prompts, emails or secrets; plain, or JSON for a collector.
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be plain or json, not {LOG_FORMAT!r}.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"redact": {"()": "neurocards.logs.RedactSecrets"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "neurocards.logs.JsonFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["redact"]}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
-        # The YooKassa SDK logs the Authorization header at DEBUG; httpx logs full URLs (bot token).
+        # The YooKassa SDK logs the Authorization header at DEBUG; httpx and httpcore log full URLs, and
+        # the Bot API's carry the token. Kept at WARNING whatever LOG_LEVEL says.
         "yookassa": {"level": "WARNING"},
         "httpx": {"level": "WARNING"},
         "httpcore": {"level": "WARNING"},
+        # python-telegram-bot logs every Bot API call's parameters and answer at DEBUG: users' messages.
+        "telegram": {"level": "INFO"},
+        # With DEBUG on, Django logs each SQL statement with its parameters at DEBUG: users' texts, emails.
+        "django.db.backends": {"level": "INFO"},
+        # uvicorn's error log (a crashed request's traceback among them) through the same handler: the same
+        # format, the same redaction; its level stays the one on its command line. Not "uvicorn" itself:
+        # that would reset its access logger too and switch the access log back on (off in deploy/).
+        "uvicorn.error": {"handlers": ["console"], "propagate": False},
     },
 }

@@ -179,10 +179,15 @@ class KieProvider(Provider):
 
     def _call_once(self, method, url, key, **kwargs):
         """Both the HTTP status and the body `code` must say 200."""
+        from neurocards.metrics import counters
+
+        started = time.monotonic()
         try:
             response = self.http.request(method, url, headers={"Authorization": f"Bearer {key}"}, **kwargs)
         except httpx.HTTPError as error:
             raise ProviderError(TEMPORARY, f"KIE unreachable: {type(error).__name__}") from None
+        finally:
+            counters.observe_provider_call("kie", url, time.monotonic() - started)
         try:
             body = response.json()
         except ValueError:

@@ -1,0 +1,1 @@
+"""Prometheus metrics shared by every process: counters added up in one table, and /metrics' exposition."""
