@@ -85,35 +85,30 @@ class TelegramUserAdmin(ObjectActions):
     @admin.action(description="Grant credits", permissions=["grant_credits"])
     @asks(AmountForm, title="Grant credits", submit="Grant", intro="Credits are added through the ledger to:")
     def grant_credits(self, request, users, data):
-        amount, reason = data["amount"], data["reason"]
-        for user in users:
-            posting = ledger.grant_credits(user=user, amount=amount, actor=request.user, reason=reason,
-                                           key=f"{data['key']}:{user.pk}")
-            if not posting.created:
-                self.message_user(request, f"{user}: this form was already applied, nothing granted again.",
-                                  messages.WARNING)
-                continue
-            self.message_user(request, f"{user}: {amount} credits granted, balance {posting.balance}.")
-            self.log_change(request, user, f"Granted {amount} credits. Reason: {reason}")
+        self._move_credits(request, users, data, ledger.grant_credits, "granted")
 
     @admin.action(description="Revoke credits", permissions=["revoke_credits"])
     @asks(AmountForm, title="Revoke credits", submit="Revoke",
           intro="Credits are taken back through the ledger, never below zero, from:")
     def revoke_credits(self, request, users, data):
+        self._move_credits(request, users, data, ledger.revoke_credits, "revoked")
+
+    def _move_credits(self, request, users, data, post, done):
         amount, reason = data["amount"], data["reason"]
         for user in users:
             try:
-                posting = ledger.revoke_credits(user=user, amount=amount, actor=request.user, reason=reason,
-                                                key=f"{data['key']}:{user.pk}")
+                # One key per submitted form and user: a double submit moves the credits once.
+                posting = post(user=user, amount=amount, actor=request.user, reason=reason,
+                               key=f"{data['key']}:{user.pk}")
             except ledger.InsufficientCredits as error:
-                self.message_user(request, f"{user}: nothing revoked. {error}", messages.ERROR)
+                self.message_user(request, f"{user}: nothing {done}. {error}", messages.ERROR)
                 continue
             if not posting.created:
-                self.message_user(request, f"{user}: this form was already applied, nothing revoked again.",
+                self.message_user(request, f"{user}: this form was already applied, nothing {done} again.",
                                   messages.WARNING)
                 continue
-            self.message_user(request, f"{user}: {amount} credits revoked, balance {posting.balance}.")
-            self.log_change(request, user, f"Revoked {amount} credits. Reason: {reason}")
+            self.message_user(request, f"{user}: {amount} credits {done}, balance {posting.balance}.")
+            self.log_change(request, user, f"{done.capitalize()} {amount} credits. Reason: {reason}")
 
     @admin.action(description="Block", permissions=["block_user"])
     @asks(ReasonForm, title="Block users", submit="Block", intro="The bot will refuse new orders from:")
