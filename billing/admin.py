@@ -73,11 +73,13 @@ class PaymentAdmin(admin.ModelAdmin):
     def recheck_with_yookassa(self, request, queryset):
         for payment in queryset.filter(method=Payment.Method.YOOKASSA).exclude(provider_payment_id=None):
             try:
-                with transaction.atomic():
-                    outcome = settlement.settle(payment=payment,
-                                                answer=yookassa.fetch_payment(payment.provider_payment_id))
+                answer = yookassa.fetch_payment(payment.provider_payment_id)
             except (yookassa.ResultUnknown, yookassa.Refused) as error:
                 outcome = f"YooKassa not reached: {error}"
+            else:
+                # Asked before the transaction: no transaction is held open across the call.
+                with transaction.atomic():
+                    outcome = settlement.settle(payment=payment, answer=answer)
             self.message_user(request, f"{payment.pk}: {outcome}")
             self.log_change(request, payment, f"re-checked with YooKassa: {outcome}")
 

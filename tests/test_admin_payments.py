@@ -41,3 +41,21 @@ def test_it_asks_for_a_reason_then_refunds_stars_and_takes_back_unspent_credits(
     assert TelegramUser.objects.get(telegram_id=9191).balance == 0
     assert Payment.objects.get(pk=stars_payment.pk).status == "refunded"
     assert ledger.find_mismatches() == []
+
+
+def test_it_rechecks_a_payment_with_yookassa_and_credits_it_once(staff_client, shop):
+    user = make_user(telegram_id=9292)
+    payment = services.start_purchase(user=user, pack=shop.pack, method="yookassa")
+    from botapp.purchase import checkout
+
+    checkout(payment.pk, "ru")
+    payment.refresh_from_db()
+    shop.yookassa.succeed(payment.provider_payment_id)
+    form = {"action": "recheck_with_yookassa", "_selected_action": [str(payment.pk)]}
+
+    staff_client.post("/admin/billing/payment/", form)
+    staff_client.post("/admin/billing/payment/", form)
+
+    assert TelegramUser.objects.get(telegram_id=9292).balance == 100
+    assert Payment.objects.get(pk=payment.pk).status == "succeeded"
+    assert ledger.find_mismatches() == []
