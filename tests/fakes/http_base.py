@@ -1,4 +1,4 @@
-"""HTTP plumbing shared by the KIE and OpenAI fakes: a threaded stdlib server and a base class.
+"""HTTP plumbing shared by the local fakes (KIE, OpenAI, YooKassa, Telegram): a threaded stdlib server and a base class.
 
 A fake subclasses ``FakeHttpServer`` and implements ``handle(request) -> Response``.
 """
@@ -54,13 +54,17 @@ class Response:
         return cls(status, json.dumps(payload, ensure_ascii=False).encode(), **kwargs)
 
 
+class NotMultipart(ValueError):
+    """The body handed to parse_multipart() is not multipart."""
+
+
 def parse_multipart(content_type, body):
     """({field: str}, {field: (filename, content_type, bytes)}) of a multipart/form-data body."""
     message = email.message_from_bytes(
         b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + body, policy=email.policy.HTTP
     )
     if not message.is_multipart():
-        raise ValueError("not a multipart body")
+        raise NotMultipart("not a multipart body")
     fields, files = {}, {}
     for part in message.iter_parts():
         name = part.get_param("name", header="content-disposition")

@@ -6,23 +6,19 @@ base_file_url=f"{fake.base_url}/file/bot")``. Standalone: ``python -m tests.fake
 
 import argparse
 import collections
-import email
-import email.policy
 import itertools
 import json
 import math
 import mimetypes
 import re
 import secrets
-import signal
-import socket
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import parse_qsl
+
+from tests.fakes.http_base import FakeHttpServer, NotMultipart, Response, parse_multipart, serve_until_signal
 
 MAX_TEXT_LENGTH = 4096
 MAX_CAPTION_LENGTH = 1024
@@ -114,8 +110,11 @@ class _RateLimit:
 
 
 def decode_request(content_type, body, query):
-    """Turn any of the four encodings the Bot API accepts into one (params, files) pair."""
-    raw = dict(parse_qsl(query, keep_blank_values=True))
+    """Turn any of the four encodings the Bot API accepts into one (params, files) pair.
+
+    query is the parsed query string; files maps a field to (filename, bytes).
+    """
+    raw = dict(query)
     files = {}
     media_type = (content_type or "").split(";")[0].strip().lower()
     if media_type == "application/json" and body:
@@ -127,29 +126,15 @@ def decode_request(content_type, body, query):
             raise bad_request("JSON request body must be an object")
         raw.update(decoded)
     elif media_type == "multipart/form-data":
-        fields, files = parse_multipart(content_type, body)
+        try:
+            fields, parts = parse_multipart(content_type, body)
+        except NotMultipart:
+            raise bad_request("can't parse multipart request body") from None
         raw.update(fields)
+        files = {name: (filename, content) for name, (filename, _, content) in parts.items()}
     elif body:
         raw.update(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
     return {key: decode_value(key, value) for key, value in raw.items()}, files
-
-
-def parse_multipart(content_type, body):
-    message = email.message_from_bytes(
-        b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + body, policy=email.policy.HTTP
-    )
-    if not message.is_multipart():
-        raise bad_request("can't parse multipart request body")
-    fields, files = {}, {}
-    for part in message.iter_parts():
-        name = part.get_param("name", header="content-disposition")
-        content = part.get_payload(decode=True) or b""
-        filename = part.get_filename()
-        if filename is None:
-            fields[name] = content.decode("utf-8")
-        else:
-            files[name] = (filename, content)
-    return fields, files
 
 
 def decode_value(key, value):
@@ -187,14 +172,13 @@ def image_size(content):
 # The fake
 
 
-class FakeTelegram:
+class FakeTelegram(FakeHttpServer):
     TOKEN = "123456789:TEST-token-for-the-fake-bot-api"
+    thread_name = "fake-telegram"
 
     def __init__(self, token=TOKEN, host="127.0.0.1", port=0, latency=0.0):
+        super().__init__(host=host, port=port, latency=latency)
         self.token = token
-        self.host = host
-        self.port = port
-        self.latency = latency
         self.base_url = ""
         self.bot_id = int(token.split(":")[0]) if token.split(":")[0].isdigit() else 0
         self.calls = []
@@ -215,8 +199,6 @@ class FakeTelegram:
         self._commands = {}
         self._refunded = set()
         self._webhook_error = None
-        self._server = None
-        self._thread = None
         self._methods = {
             "getMe": self._get_me,
             "sendMessage": self._send_message,
@@ -247,32 +229,17 @@ class FakeTelegram:
     # -- lifecycle -----------------------------------------------------------------------------
 
     def start(self):
-        self._server = _Server((self.host, self.port), _Handler)
-        self._server.fake = self
-        self.port = self._server.server_address[1]
-        self.base_url = f"http://{self.host}:{self.port}"
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-telegram", daemon=True
-        )
-        self._thread.start()
+        super().start()
+        self.base_url = self.origin
         return self
 
     def stop(self):
         if self._server is None:
             return
-        self._server.shutdown()
-        self._server.close_connections()
-        self._server.server_close()
-        self._thread.join()
-        self._server = None
+        super().stop()
+        # Wake long-polling getUpdates calls: they answer at once once the server is gone.
         with self._updates_arrived:
             self._updates_arrived.notify_all()
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc_info):
-        self.stop()
 
     # -- what tests look at ----------------------------------------------------------------------
 
@@ -376,6 +343,22 @@ class FakeTelegram:
             self._webhook_error = (int(date if date is not None else time.time()), message)
 
     # -- HTTP entry points (called from server threads) -----------------------------------------
+
+    def handle(self, request):
+        if request.path.startswith("/file/bot"):
+            token, _, file_path = request.path.removeprefix("/file/bot").partition("/")
+            status, content = self.handle_download(token, file_path)
+            if content is not None:
+                return Response(status, content, "application/octet-stream")
+            status, answer = HTTPStatus.NOT_FOUND, {"ok": False, "error_code": 404, "description": "Not Found"}
+        elif request.path.startswith("/bot"):
+            token, _, method = request.path.removeprefix("/bot").partition("/")
+            status, answer = self.handle_api(
+                token, method, request.headers.get("Content-Type"), request.body, request.query
+            )
+        else:
+            status, answer = HTTPStatus.NOT_FOUND, {"ok": False, "error_code": 404, "description": "Not Found"}
+        return Response.json(status, answer)
 
     def handle_api(self, token, method, content_type, body, query):
         at = time.monotonic()
@@ -785,101 +768,6 @@ class FakeTelegram:
         return True
 
 
-# ---------------------------------------------------------------------------------------------
-# HTTP plumbing
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 512
-    allow_reuse_address = True
-
-    def __init__(self, *args, **kwargs):
-        self._connections = set()
-        self._connections_lock = threading.Lock()
-        super().__init__(*args, **kwargs)
-
-    def track(self, connection, open_):
-        with self._connections_lock:
-            (self._connections.add if open_ else self._connections.discard)(connection)
-
-    def close_connections(self):
-        # Keep-alive connections outlive shutdown(); cut them so a stopped fake answers nothing.
-        with self._connections_lock:
-            connections = list(self._connections)
-        for connection in connections:
-            try:
-                connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-
-    def handle_error(self, request, client_address):
-        if not isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
-            super().handle_error(request, client_address)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    # Headers and body go out as two writes; with Nagle on, keep-alive answers stall ~40 ms each.
-    disable_nagle_algorithm = True
-
-    def setup(self):
-        super().setup()
-        self.server.track(self.connection, True)
-
-    def finish(self):
-        self.server.track(self.connection, False)
-        super().finish()
-
-    def log_message(self, format, *args):
-        pass
-
-    def do_GET(self):
-        self._serve()
-
-    def do_POST(self):
-        self._serve()
-
-    def _serve(self):
-        fake = self.server.fake
-        body = self._read_body()
-        url = urlsplit(self.path)
-        path = unquote(url.path)
-        if path.startswith("/file/bot"):
-            token, _, file_path = path.removeprefix("/file/bot").partition("/")
-            status, content = fake.handle_download(token, file_path)
-            if content is not None:
-                self._answer(status, content, "application/octet-stream")
-                return
-            answer = {"ok": False, "error_code": 404, "description": "Not Found"}
-        elif path.startswith("/bot"):
-            token, _, method = path.removeprefix("/bot").partition("/")
-            status, answer = fake.handle_api(token, method, self.headers.get("Content-Type"), body, url.query)
-        else:
-            status, answer = HTTPStatus.NOT_FOUND, {"ok": False, "error_code": 404, "description": "Not Found"}
-        self._answer(status, json.dumps(answer, ensure_ascii=False).encode(), "application/json")
-
-    def _read_body(self):
-        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            chunks = []
-            while size := int(self.rfile.readline().split(b";")[0].strip() or b"0", 16):
-                chunks.append(self.rfile.read(size))
-                self.rfile.readline()
-            while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                pass
-            return b"".join(chunks)
-        return self.rfile.read(int(self.headers.get("Content-Length") or 0))
-
-    def _answer(self, status, payload, content_type):
-        if self.server.fake.latency:
-            time.sleep(self.server.fake.latency)
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description="Serve a fake Telegram Bot API until Ctrl-C.")
     parser.add_argument("--host", default="127.0.0.1")
@@ -891,15 +779,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     fake = FakeTelegram(token=args.token, host=args.host, port=args.port, latency=args.latency)
     fake.limit_rate(per_second=args.rate, per_chat_per_second=args.chat_rate)
-    fake.start()
-    print(fake.base_url, flush=True)
-    print(f"token: {fake.token}", flush=True)
-    stopping = threading.Event()
-    # The demo stops it with SIGTERM; a background job started by a shell ignores SIGINT unless asked.
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stopping.set())
-    stopping.wait()
-    fake.stop()
+    serve_until_signal(fake, [f"token: {fake.token}"])
 
 
 if __name__ == "__main__":
