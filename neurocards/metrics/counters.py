@@ -101,7 +101,10 @@ def render_labels(labels):
 
 def _flush_if_due():
     # Never inside someone's transaction: the rows would stay locked until it commits, and roll back with it.
-    if time.monotonic() - _last_flush >= FLUSH_SECONDS and not connection.in_atomic_block:
+    # Only from the main thread: helper threads (the poller's network reads) must not open database
+    # connections of their own for this; the end of the task or the next scrape adds what they counted.
+    if (threading.current_thread() is threading.main_thread()
+            and time.monotonic() - _last_flush >= FLUSH_SECONDS and not connection.in_atomic_block):
         flush()
 
 
