@@ -11,16 +11,10 @@ import sys
 import threading
 import time
 import uuid
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "neurocards.settings")
-os.environ.setdefault("SECRET_KEY", "bench-only-not-a-secret")
-os.environ.setdefault("DATABASE_URL", "postgres://neurocards:neurocards@127.0.0.1:5432/neurocards")
+import common
 
-import django  # noqa: E402
-
-django.setup()
+common.setup_django()
 
 import psycopg  # noqa: E402
 from django.db import connection, connections  # noqa: E402
@@ -31,17 +25,8 @@ USERS = 800
 
 
 def main():
-    if connection.vendor != "postgresql":
-        sys.exit("bench/ledger.py needs PostgreSQL: set DATABASE_URL=postgres://…")
-    old_name = connection.settings_dict["NAME"]
-    # Its own name: autoclobber must never drop the database of a test run going on at the same time.
-    connection.settings_dict["TEST"]["NAME"] = f"test_{old_name}_bench_ledger"
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-    try:
+    with common.throwaway_database("ledger"):
         run()
-    finally:
-        connections.close_all()
-        connection.creation.destroy_test_db(old_name, verbosity=0)
 
 
 def run():

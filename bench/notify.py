@@ -9,28 +9,19 @@ The fake runs in a process of its own, so its threads don't share this process's
 Run: `.venv/bin/python bench/notify.py` (about 1½ minutes; BENCH_MESSAGES=200 for a quick run).
 """
 
-import multiprocessing
 import os
-import sys
 import threading
 import time
 from collections import deque
 from contextlib import contextmanager
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "neurocards.settings")
-os.environ.setdefault("SECRET_KEY", "bench-only-not-a-secret")
-os.environ.setdefault("DATABASE_URL", "postgres://neurocards:neurocards@127.0.0.1:5432/neurocards")
+import common
+
 # A 429 would log one warning per message; the count is printed instead.
-os.environ.setdefault("LOG_LEVEL", "ERROR")
-
-import django  # noqa: E402
-
-django.setup()
+common.setup_django(LOG_LEVEL="ERROR")
 
 from django.conf import settings  # noqa: E402
-from django.db import connection, connections  # noqa: E402
+from django.db import connections  # noqa: E402
 
 MESSAGES = int(os.environ.get("BENCH_MESSAGES", 1000))
 THREADS = int(os.environ.get("BENCH_THREADS", 8))
@@ -40,23 +31,11 @@ REDIS_URL = "redis://127.0.0.1:6379/15"
 FLOOR = MESSAGES / LIMIT_PER_SECOND
 # A pass that takes this long is stuck, not slow.
 PASS_TIMEOUT = FLOOR * 3 + 120
-FAKE_START_TIMEOUT = 30
-FAKE_ANSWER_TIMEOUT = 30
 
 
 def main():
-    if connection.vendor != "postgresql":
-        sys.exit("bench/notify.py needs PostgreSQL: set DATABASE_URL=postgres://…")
-    old_name = connection.settings_dict["NAME"]
-    # Its own name: autoclobber must never drop the test database of a test run going on meanwhile.
-    connection.settings_dict["TEST"]["NAME"] = f"test_{old_name}_bench_notify"
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-    try:
-        with fake_telegram() as fake:
-            run(fake)
-    finally:
-        connections.close_all()
-        connection.creation.destroy_test_db(old_name, verbosity=0)
+    with common.throwaway_database("notify"), common.fake_in_child(serve_fake_telegram) as fake:
+        run(fake)
 
 
 def run(fake):
@@ -174,42 +153,6 @@ def redis_answers():
 # its 429 count, so the child runs the same FakeTelegram class and answers the parent over a pipe.
 
 
-class FakeHandle:
-    def __init__(self, conn, base_url, token):
-        self.conn, self.base_url, self.token = conn, base_url, token
-
-    def ask(self, command):
-        self.conn.send(command)
-        if not self.conn.poll(FAKE_ANSWER_TIMEOUT):
-            raise RuntimeError(f"the fake Bot API did not answer {command!r}")
-        return self.conn.recv()
-
-
-@contextmanager
-def fake_telegram():
-    context = multiprocessing.get_context("spawn")
-    parent_end, child_end = context.Pipe()
-    process = context.Process(target=serve_fake_telegram, args=(child_end,), daemon=True)
-    process.start()
-    try:
-        if not parent_end.poll(FAKE_START_TIMEOUT):
-            raise RuntimeError("the fake Bot API did not start")
-        yield FakeHandle(parent_end, *parent_end.recv())
-    finally:
-        stop_process(process, parent_end)
-
-
-def stop_process(process, conn):
-    try:
-        conn.send("stop")
-    except OSError:
-        pass
-    process.join(5)
-    if process.is_alive():
-        process.kill()
-        process.join(5)
-
-
 def serve_fake_telegram(conn):
     from tests.fakes.telegram import FakeTelegram
 
@@ -217,7 +160,7 @@ def serve_fake_telegram(conn):
     fake.limit_rate(per_second=LIMIT_PER_SECOND)
     fake.start()
     try:
-        conn.send((fake.base_url, fake.token))
+        conn.send({"base_url": fake.base_url, "token": fake.token})
         # Bounded: a reset and a log per pass, then stop; silence for longer than any pass ends it too.
         for _ in range(10):
             if not conn.poll(PASS_TIMEOUT + 600):

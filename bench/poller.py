@@ -9,29 +9,17 @@ process's interpreter lock nor count in its memory; the poller runs here on a th
 database. Run: `.venv/bin/python bench/poller.py` (about 2½ minutes; BENCH_TASKS=200 for a quick run).
 """
 
-import multiprocessing
 import os
 import resource
-import sys
 import time
 import tracemalloc
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "neurocards.settings")
-os.environ.setdefault("SECRET_KEY", "bench-only-not-a-secret")
-os.environ.setdefault("DATABASE_URL", "postgres://neurocards:neurocards@127.0.0.1:5432/neurocards")
+import common
+
 # A 429 would log one warning per read; the count is printed instead.
-os.environ.setdefault("LOG_LEVEL", "ERROR")
-
-import django  # noqa: E402
-
-django.setup()
-
-from django.db import connection, connections  # noqa: E402
+common.setup_django(LOG_LEVEL="ERROR")
 
 TASKS = int(os.environ.get("BENCH_TASKS", 1000))
 KEYS = int(os.environ.get("BENCH_KEYS", 1))
@@ -39,26 +27,14 @@ TRACE_MEMORY = os.environ.get("BENCH_TRACEMALLOC", "1") != "0"
 ALLOWED_PER_KEY = 10.0
 LATENCY = 0.05
 CREATE_THREADS = 32
-FAKE_START_TIMEOUT = 30
-FAKE_ANSWER_TIMEOUT = 30
 # Time for one read of every task at the allowed rate, with room for start-up and a slower poller.
 LOOP_SECONDS = TASKS / (ALLOWED_PER_KEY * KEYS) * 1.3 + 5
 
 
 def main():
-    if connection.vendor != "postgresql":
-        sys.exit("bench/poller.py needs PostgreSQL: set DATABASE_URL=postgres://…")
-    old_name = connection.settings_dict["NAME"]
-    # Its own name: autoclobber must never drop the test database of a test run going on meanwhile.
-    connection.settings_dict["TEST"]["NAME"] = f"test_{old_name}_bench_poller"
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-    try:
-        keys = [f"bench-kie-key-{i}" for i in range(1, KEYS + 1)]
-        with fake_kie(keys) as fake:
-            run(fake, keys)
-    finally:
-        connections.close_all()
-        connection.creation.destroy_test_db(old_name, verbosity=0)
+    keys = [f"bench-kie-key-{i}" for i in range(1, KEYS + 1)]
+    with common.throwaway_database("poller"), common.fake_in_child(serve_fake_kie, keys, TASKS) as fake:
+        run(fake, keys)
 
 
 def run(fake, keys):
@@ -174,42 +150,6 @@ def peak_rss_mb():
 # log, so the child runs the same FakeKie class and answers the parent over a pipe.
 
 
-class FakeHandle:
-    def __init__(self, conn, base_url):
-        self.conn, self.base_url = conn, base_url
-
-    def ask(self, command):
-        self.conn.send(command)
-        if not self.conn.poll(FAKE_ANSWER_TIMEOUT):
-            raise RuntimeError(f"the fake KIE did not answer {command!r}")
-        return self.conn.recv()
-
-
-@contextmanager
-def fake_kie(keys):
-    context = multiprocessing.get_context("spawn")
-    parent_end, child_end = context.Pipe()
-    process = context.Process(target=serve_fake_kie, args=(child_end, keys, TASKS), daemon=True)
-    process.start()
-    try:
-        if not parent_end.poll(FAKE_START_TIMEOUT):
-            raise RuntimeError("the fake KIE did not start")
-        yield FakeHandle(parent_end, parent_end.recv())
-    finally:
-        stop_process(process, parent_end)
-
-
-def stop_process(process, conn):
-    try:
-        conn.send("stop")
-    except OSError:
-        pass
-    process.join(5)
-    if process.is_alive():
-        process.kill()
-        process.join(5)
-
-
 def serve_fake_kie(conn, keys, tasks):
     from tests.fakes.kie import FakeKie
 
@@ -217,7 +157,7 @@ def serve_fake_kie(conn, keys, tasks):
     fake.program(outcome="hang", times=tasks)
     fake.start()
     try:
-        conn.send(fake.base_url)
+        conn.send({"base_url": fake.base_url})
         # Bounded: the parent asks once for the log, then says stop; silence for the whole run ends it too.
         for _ in range(10):
             if not conn.poll(LOOP_SECONDS + 600) or conn.recv() != "reads":
