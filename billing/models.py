@@ -113,6 +113,8 @@ class Payment(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     paid_at = models.DateTimeField(null=True, blank=True)
+    checked_at = models.DateTimeField("last asked YooKassa at", null=True, blank=True,
+                                      help_text="By reconciliation; an old open payment is asked less often.")
 
     class Meta:
         ordering = ["-created_at"]
