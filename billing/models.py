@@ -17,9 +17,9 @@ class CreditTransaction(models.Model):
         PAYMENT_REFUND = "payment_refund", "Payment refund"
 
     user = models.ForeignKey("accounts.TelegramUser", models.PROTECT, related_name="transactions")
-    amount = models.IntegerField(help_text="Signed: positive adds credits, negative takes them.")
+    amount = models.BigIntegerField(help_text="Signed: positive adds credits, negative takes them.")
     kind = models.CharField(max_length=32, choices=Kind.choices)
-    balance_after = models.IntegerField()
+    balance_after = models.BigIntegerField()  # as wide as TelegramUser.balance
     generation = models.ForeignKey(
         "generations.Generation", models.PROTECT, null=True, blank=True, related_name="transactions"
     )
