@@ -20,6 +20,9 @@ from billing.models import Payment, Refund
 log = logging.getLogger(__name__)
 Status = Payment.Status
 OPEN = [Status.PENDING, Status.WAITING_FOR_CAPTURE]
+# What a late `succeeded` may still credit: the buyer's money was taken whatever we had decided locally
+# (expired, canceled as not created). Succeeded and refunded rows were credited before.
+CREDITABLE = [*OPEN, Status.CANCELED, Status.EXPIRED]
 
 
 class PurchaseRefused(Exception):
@@ -73,7 +76,7 @@ def credit(*, payment, provider_payment_id=None, answer=None):
         changes["raw"] = answer
     try:
         with transaction.atomic():
-            claimed = Payment.objects.filter(pk=payment.pk, status__in=OPEN).update(**changes)
+            claimed = Payment.objects.filter(pk=payment.pk, status__in=CREDITABLE).update(**changes)
     except IntegrityError:
         # The provider id belongs to another of our rows: never credit twice for one charge.
         log.error("payment %s: provider id %s already used by another payment", payment.pk, provider_payment_id)
@@ -99,8 +102,14 @@ def cancel(*, payment, reason, answer=None):
 
 
 def expire(*, payment):
+    """pending → expired, for a row YooKassa never had (see reconciliation); a late success still credits it."""
     return bool(Payment.objects.filter(pk=payment.pk, status__in=OPEN).update(
         status=Status.EXPIRED, updated_at=timezone.now()))
+
+
+def mark_checked(*, payment):
+    """Reconciliation asked YooKassa about it now (its next question waits longer as the row ages)."""
+    Payment.objects.filter(pk=payment.pk).update(checked_at=timezone.now())
 
 
 def flag(*, payment, problem):
