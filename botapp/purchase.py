@@ -86,11 +86,23 @@ def successful_payment(turn):
         if services.refuse_mismatch(payment=payment, provider_payment_id=paid.telegram_payment_charge_id,
                                     answer=paid.to_dict(), problem=problem):
             turn.after(stars.refund_mismatch, payment.pk, turn.user.language)
+        else:
+            _second_charge(payment, paid.telegram_payment_charge_id)
         return
     result = services.credit(payment=payment, provider_payment_id=paid.telegram_payment_charge_id,
                              answer=paid.to_dict())
     if result.credited:
         turn.say(payment_texts.payment_credited(payment, result.balance))
+    else:
+        _second_charge(payment, paid.telegram_payment_charge_id)
+
+
+def _second_charge(payment, charge):
+    # A redelivery carries the charge we stored. Another charge for an invoice already settled (the
+    # pre-checkout should have refused it) is money taken twice: never silent.
+    if payment.provider_payment_id not in (None, charge):
+        services.flag(payment=payment, problem=f"a second Stars charge {charge} for this invoice was not "
+                                               f"credited: refund it to the buyer")
 
 
 def check_pre_checkout(query):

@@ -118,6 +118,18 @@ def test_it_lets_support_refund_it_by_hand_after_a_failed_refund(chat, pack, ref
     assert ledger.find_mismatches() == []
 
 
+@pytest.mark.parametrize("amount", [450, 1])
+def test_it_flags_a_second_charge_for_an_invoice_already_settled(chat, pack, refunds, amount):  # noqa: F811
+    payment = buy_with_stars(chat, pack)
+    chat.post(paid(chat, payment, amount=450, charge="stxFIRST"))
+
+    chat.post(paid(chat, payment, amount=amount, charge="stxSECOND"))
+
+    payment.refresh_from_db()
+    assert (payment.status, payment.provider_payment_id) == ("succeeded", "stxFIRST")
+    assert "second Stars charge stxSECOND" in payment.problem and TelegramUser.objects.get().balance == 100
+
+
 @pytest.mark.postgres
 def test_it_refunds_once_when_two_deliveries_race(chat, pack, refunds):  # noqa: F811
     payment = buy_with_stars(chat, pack)
