@@ -12,7 +12,8 @@ from neurocards.admin_actions import ObjectActions, OnceForm, ReasonForm, Recent
 
 
 class AmountForm(OnceForm):
-    amount = forms.IntegerField(min_value=1, max_value=1_000_000, help_text="Credits.")
+    amount = forms.IntegerField(min_value=1, max_value=ledger.MAX_MANUAL_AMOUNT,
+                                help_text=f"Credits, at most {ledger.MAX_MANUAL_AMOUNT:,} at once.")
     field_order = ["amount", "reason"]
 
 
@@ -100,7 +101,7 @@ class TelegramUserAdmin(ObjectActions):
                 # One key per submitted form and user: a double submit moves the credits once.
                 posting = post(user=user, amount=amount, actor=request.user, reason=reason,
                                key=f"{data['key']}:{user.pk}")
-            except ledger.InsufficientCredits as error:
+            except (ledger.InsufficientCredits, ledger.BalanceTooLarge) as error:
                 self.message_user(request, f"{user}: nothing {done}. {error}", messages.ERROR)
                 continue
             if not posting.created:

@@ -16,7 +16,8 @@ class TelegramUser(models.Model):
     last_name = models.CharField(max_length=128, blank=True)
     language_code = models.CharField(max_length=16, blank=True)
     email = models.EmailField(blank=True, help_text="For 54-FZ receipts; asked once by the bot, changeable with /email.")
-    balance = models.IntegerField(default=0, editable=False, help_text="Credits. Changed only through the ledger.")
+    # 64 bits: no sane sum of grants and purchases comes near its end (billing.ledger refuses one that would).
+    balance = models.BigIntegerField(default=0, editable=False, help_text="Credits. Changed only through the ledger.")
     is_blocked = models.BooleanField("blocked by staff", default=False)
     bot_blocked_at = models.DateTimeField("blocked the bot at", null=True, blank=True)
     last_activity_at = models.DateTimeField(null=True, blank=True)

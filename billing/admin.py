@@ -1,9 +1,12 @@
+from decimal import Decimal
+
 from django.contrib import admin, messages
 from django.db import transaction
+from django.db.models import Q
 
-from billing import services, settlement, yookassa
+from billing import settlement, yookassa
 from billing.models import CreditPack, CreditTransaction, Payment, Refund, WebhookEvent
-from botapp import sender
+from botapp import sender, stars
 from neurocards.admin_actions import ReasonForm, asks, permission
 
 
@@ -85,8 +88,11 @@ class PaymentAdmin(admin.ModelAdmin):
 
     @admin.action(description="Refund Stars (and take the unspent credits back)", permissions=["refund_stars"])
     @asks(ReasonForm, title="Refund Stars", submit="Refund",
-          eligible=lambda queryset: queryset.filter(method=Payment.Method.STARS, status=Payment.Status.SUCCEEDED),
-          none_eligible="None of the selected payments is a succeeded Stars payment.",
+          # A payment refused as not matching its invoice is canceled, yet the buyer paid: it is refundable too.
+          eligible=lambda queryset: queryset.filter(method=Payment.Method.STARS).filter(
+              Q(status=Payment.Status.SUCCEEDED) | Q(status=Payment.Status.CANCELED, cancellation_reason="mismatch")
+          ).exclude(provider_payment_id=None),
+          none_eligible="None of the selected payments is a paid Stars payment not yet refunded.",
           intro="These Stars payments will be refunded to the buyers by Telegram, and their unspent credits "
                 "taken back through the ledger:")
     def refund_stars(self, request, payments, data):
@@ -94,16 +100,13 @@ class PaymentAdmin(admin.ModelAdmin):
             self._refund_stars(request, payment, data["reason"])
 
     def _refund_stars(self, request, payment, reason):
-        charge = payment.provider_payment_id
+        paid = Decimal(str((payment.raw or {}).get("total_amount", payment.amount)))  # what Telegram took
         try:
-            sender.api("refundStarPayment", {"user_id": payment.user.telegram_id,
-                                             "telegram_payment_charge_id": charge})
+            refund = stars.refund(payment, amount=paid, reason=f"Stars refund by {request.user}: {reason}")
         except sender.SendFailed as error:
             self.message_user(request, f"{payment.pk}: Telegram refused the refund: {error}", messages.ERROR)
             return
-        refund = services.record_refund(payment=payment, refund_id=f"stars:{charge}", amount=payment.amount,
-                                        reason=f"Stars refund by {request.user}: {reason}")
-        note = (f"refunded {payment.amount:.0f} Stars; {refund.credits_debited} credits taken back, "
+        note = (f"refunded {paid:.0f} Stars; {refund.credits_debited} credits taken back, "
                 f"{refund.shortfall} already spent" if refund else "already refunded")
         self.message_user(request, f"{payment.pk}: {note}")
         self.log_change(request, payment, f"Stars refund: {note}. Reason: {reason}")

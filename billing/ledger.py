@@ -19,6 +19,12 @@ from accounts.models import TelegramUser
 from billing.models import CreditTransaction
 
 Kind = CreditTransaction.Kind
+# The balance and ledger columns are 64-bit; the conditional UPDATE keeps a balance inside them on every
+# database (SQLite would otherwise turn an overflowing integer into a float).
+MAX_BALANCE = 2**63 - 1
+# The most a staff member grants or revokes at once (admin form, commands): far past any real need, yet a
+# typed-in 10**20 or a pasted phone number is a clear refusal rather than an error deep in the database.
+MAX_MANUAL_AMOUNT = 2_000_000_000
 
 
 class LedgerError(Exception):
@@ -37,6 +43,12 @@ class UnknownUser(LedgerError):
 
 class InvalidAmount(LedgerError):
     pass
+
+
+class BalanceTooLarge(LedgerError):
+    def __init__(self, *, adding, balance):
+        self.adding, self.balance = adding, balance
+        super().__init__(f"The balance can't hold {adding} more credits: it is {balance} already.")
 
 
 class NotCharged(LedgerError):
@@ -182,6 +194,8 @@ def _post(*, user_id, lines):
         balance = TelegramUser.objects.filter(pk=user_id).values_list("balance", flat=True).first()
         if balance is None:
             raise UnknownUser(f"No user with id {user_id}.") from None
+        if total > 0:
+            raise BalanceTooLarge(adding=total, balance=balance) from None
         raise InsufficientCredits(needed=-total, balance=balance) from None
 
 
@@ -190,7 +204,8 @@ class _Refused(Exception):
 
 
 def _move_balance(user_id, amount):
-    """balance += amount in the database, never below zero; the new balance, or None when refused.
+    """balance += amount in the database, never below zero nor past MAX_BALANCE; the new balance, or None
+    when refused.
 
     The arithmetic happens in the UPDATE itself (what an F-expression does), and RETURNING hands back
     the balance it produced in the same round trip; PostgreSQL and SQLite (3.35+) both speak it.
@@ -201,6 +216,9 @@ def _move_balance(user_id, amount):
     if amount < 0:
         sql += " AND balance >= %s"
         params.append(-amount)
+    elif amount > 0:
+        sql += " AND balance <= %s"
+        params.append(MAX_BALANCE - amount)
     with connection.cursor() as cursor:
         cursor.execute(sql + " RETURNING balance", params)
         row = cursor.fetchone()
@@ -226,7 +244,7 @@ def _locked_balance(user_id):
 
 
 def _require_positive(amount):
-    if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
+    if isinstance(amount, bool) or not isinstance(amount, int) or not 0 < amount <= MAX_BALANCE:
         raise InvalidAmount(f"The amount must be a whole number of credits above zero, not {amount!r}.")
 
 

@@ -17,9 +17,9 @@ class CreditTransaction(models.Model):
         PAYMENT_REFUND = "payment_refund", "Payment refund"
 
     user = models.ForeignKey("accounts.TelegramUser", models.PROTECT, related_name="transactions")
-    amount = models.IntegerField(help_text="Signed: positive adds credits, negative takes them.")
+    amount = models.BigIntegerField(help_text="Signed: positive adds credits, negative takes them.")
     kind = models.CharField(max_length=32, choices=Kind.choices)
-    balance_after = models.IntegerField()
+    balance_after = models.BigIntegerField()  # as wide as TelegramUser.balance
     generation = models.ForeignKey(
         "generations.Generation", models.PROTECT, null=True, blank=True, related_name="transactions"
     )
@@ -113,6 +113,8 @@ class Payment(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     paid_at = models.DateTimeField(null=True, blank=True)
+    checked_at = models.DateTimeField("last asked YooKassa at", null=True, blank=True,
+                                      help_text="By reconciliation; an old open payment is asked less often.")
 
     class Meta:
         ordering = ["-created_at"]

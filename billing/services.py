@@ -15,11 +15,14 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from billing import ledger
-from billing.models import Payment, Refund
+from billing.models import CreditTransaction, Payment, Refund
 
 log = logging.getLogger(__name__)
 Status = Payment.Status
 OPEN = [Status.PENDING, Status.WAITING_FOR_CAPTURE]
+# What a late `succeeded` may still credit: the buyer's money was taken whatever we had decided locally
+# (expired, canceled as not created). Succeeded and refunded rows were credited before.
+CREDITABLE = [*OPEN, Status.CANCELED, Status.EXPIRED]
 
 
 class PurchaseRefused(Exception):
@@ -73,7 +76,7 @@ def credit(*, payment, provider_payment_id=None, answer=None):
         changes["raw"] = answer
     try:
         with transaction.atomic():
-            claimed = Payment.objects.filter(pk=payment.pk, status__in=OPEN).update(**changes)
+            claimed = Payment.objects.filter(pk=payment.pk, status__in=CREDITABLE).update(**changes)
     except IntegrityError:
         # The provider id belongs to another of our rows: never credit twice for one charge.
         log.error("payment %s: provider id %s already used by another payment", payment.pk, provider_payment_id)
@@ -85,6 +88,23 @@ def credit(*, payment, provider_payment_id=None, answer=None):
     log.info("payment %s: succeeded, %s credits added", payment.pk, payment.credits)
     payment.refresh_from_db()
     return Credited(payment, posting.created, posting.balance)
+
+
+def refuse_mismatch(*, payment, provider_payment_id, answer, problem):
+    """A payment that doesn't match its invoice is never credited: open → canceled ("mismatch"), flagged,
+    with the provider's id recorded. True when this call did it, so the money goes back and the buyer is told
+    once: a redelivery finds the row claimed (and the id, unique, is the charge's record)."""
+    changes = {"status": Status.CANCELED, "cancellation_reason": "mismatch", "provider_payment_id": provider_payment_id,
+               "raw": answer, "problem": problem[:2000], "updated_at": timezone.now()}
+    try:
+        with transaction.atomic():
+            claimed = Payment.objects.filter(pk=payment.pk, status__in=OPEN).update(**changes)
+    except IntegrityError:
+        flag(payment=payment, problem=f"{problem}; provider payment id {provider_payment_id} is on another payment")
+        return False
+    if claimed:
+        log.error("payment %s flagged and not credited: %s", payment.pk, problem)
+    return bool(claimed)
 
 
 def cancel(*, payment, reason, answer=None):
@@ -99,8 +119,14 @@ def cancel(*, payment, reason, answer=None):
 
 
 def expire(*, payment):
+    """pending → expired, for a row YooKassa never had (see reconciliation); a late success still credits it."""
     return bool(Payment.objects.filter(pk=payment.pk, status__in=OPEN).update(
         status=Status.EXPIRED, updated_at=timezone.now()))
+
+
+def mark_checked(*, payment):
+    """Reconciliation asked YooKassa about it now (its next question waits longer as the row ages)."""
+    Payment.objects.filter(pk=payment.pk).update(checked_at=timezone.now())
 
 
 def flag(*, payment, problem):
@@ -120,7 +146,12 @@ def record_refund(*, payment, refund_id, amount, reason=""):
             refund = Refund.objects.create(provider_refund_id=refund_id, payment=payment, amount=amount)
     except IntegrityError:
         return None
+    # Locked, so a concurrent credit() (its claim updates this row) lands wholly before or after: credits
+    # are taken back only when they were given, never from the buyer's other credits for a payment we refused.
+    Payment.objects.select_for_update().filter(pk=payment.pk).values_list("pk").get()
+    credited = payment.transactions.filter(kind=CreditTransaction.Kind.PURCHASE).exists()
     share = payment.credits if amount >= payment.amount else int(payment.credits * amount / payment.amount)
+    share = share if credited else 0
     if share > 0:
         posting = ledger.debit_payment_refund(payment=payment, refund_id=refund_id, credits=share,
                                               reason=reason or f"refund {refund_id}")

@@ -40,8 +40,17 @@ def yookassa_webhook(request):
     WebhookEvent.objects.filter(pk=event.pk).update(event_type=kind[:64], event_id=object_id[:200])
     try:
         outcome = settlement.handle_notification(kind, object_id)
+    except yookassa.NotFound:
+        # The API knows no such payment or refund (another shop's object, or an id made up by someone
+        # inside YooKassa's ranges): asking again for 24 h can't change that, so it is acknowledged.
+        _close(event, WebhookEvent.Status.IGNORED, "ignored: unknown to the YooKassa API")
+        log.warning("yookassa %s %s: unknown to the API, ignored", kind, object_id)
+        return HttpResponse("ignored")
     except (yookassa.ResultUnknown, yookassa.Refused) as error:
-        # Not acknowledged: YooKassa delivers it again, and reconciliation looks too.
+        # Not acknowledged: YooKassa delivers it again, and reconciliation looks too. That holds for other
+        # refusals too (401/403: our shop id or key are wrong; 429: too many requests): the notification came
+        # from YooKassa's own addresses and may be a real payment, so it must come again once the keys are
+        # fixed or the pause is over; acknowledging it would leave only reconciliation to find the money.
         _close(event, WebhookEvent.Status.FAILED, str(error))
         log.error("yookassa %s %s: API not reached (%s)", kind, object_id, error)
         return HttpResponse("payment API unreachable, send again", status=503)

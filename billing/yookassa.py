@@ -30,6 +30,10 @@ class Refused(Exception):
     """YooKassa answered with an error (bad request, credentials, …)."""
 
 
+class NotFound(Refused):
+    """YooKassa has no such object (404): not a payment or refund of this shop."""
+
+
 class _TimedClient(ApiClient):
     def get_session(self):
         session = super().get_session()
@@ -68,6 +72,8 @@ def _call(func, *args):
     except ApiError as error:
         if getattr(error, "HTTP_CODE", 0) >= 500:
             raise ResultUnknown(f"YooKassa answered {error.HTTP_CODE}") from None
+        if getattr(error, "HTTP_CODE", 0) == 404:
+            raise NotFound(str(error)[:500]) from None
         raise Refused(str(error)[:500]) from None
 
 

@@ -49,6 +49,17 @@ def payment_credited(payment, balance):
         "credits": credits(payment.credits), "balance": credits(balance)}
 
 
+def stars_mismatch(paid, currency, expected, *, refunded):
+    """A Stars payment that did not match its invoice: never credited, and given back (or left to support)."""
+    numbers = {"paid": f"{money(paid)} ⭐" if currency == "XTR" else f"{money(paid)} {e(currency)}",
+               "expected": f"{money(expected)} ⭐"}
+    if refunded:
+        return _("The payment did not match the invoice: %(paid)s arrived instead of %(expected)s. No credits were "
+                 "added, and the Stars have been returned to you.") % numbers
+    return _("The payment did not match the invoice: %(paid)s arrived instead of %(expected)s. No credits were "
+             "added. The Stars could not be returned automatically; support will return them: /paysupport.") % numbers
+
+
 def payment_canceled(reason):
     reasons = {
         "insufficient_funds": _("there was not enough money on the card"),

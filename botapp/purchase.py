@@ -14,7 +14,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from billing import services, yookassa
 from billing.models import CreditPack, Payment
-from botapp import keyboards, payment_texts, texts
+from botapp import keyboards, payment_texts, stars, texts
 from botapp.turns import Reply
 
 log = logging.getLogger(__name__)
@@ -72,7 +72,8 @@ def paysupport(turn):
 
 
 def successful_payment(turn):
-    """Stars: Telegram took the payment. Credit it once, keyed by its charge id."""
+    """Stars: Telegram took the payment. Credit it once, keyed by its charge id; one that doesn't match its
+    invoice is never credited but given back, after commit (a network call must not run under the lock)."""
     paid = turn.message.successful_payment
     payment = Payment.objects.filter(pk=_uuid(paid.invoice_payload), user=turn.user,
                                      method=Payment.Method.STARS).first()
@@ -80,12 +81,28 @@ def successful_payment(turn):
         log.error("stars payment with unknown payload, charge %s", paid.telegram_payment_charge_id)
         return
     if paid.currency != "XTR" or paid.total_amount != int(payment.amount):
-        services.flag(payment=payment, problem=f"Stars paid {paid.total_amount} {paid.currency}, expected "
-                                               f"{payment.amount} XTR")
+        problem = (f"Stars paid {paid.total_amount} {paid.currency}, expected {payment.amount:.0f} XTR: not credited, "
+                   f"the Stars are given back")
+        if services.refuse_mismatch(payment=payment, provider_payment_id=paid.telegram_payment_charge_id,
+                                    answer=paid.to_dict(), problem=problem):
+            turn.after(stars.refund_mismatch, payment.pk, turn.user.language)
+        else:
+            _second_charge(payment, paid.telegram_payment_charge_id)
+        return
     result = services.credit(payment=payment, provider_payment_id=paid.telegram_payment_charge_id,
                              answer=paid.to_dict())
     if result.credited:
         turn.say(payment_texts.payment_credited(payment, result.balance))
+    else:
+        _second_charge(payment, paid.telegram_payment_charge_id)
+
+
+def _second_charge(payment, charge):
+    # A redelivery carries the charge we stored. Another charge for an invoice already settled (the
+    # pre-checkout should have refused it) is money taken twice: never silent.
+    if payment.provider_payment_id not in (None, charge):
+        services.flag(payment=payment, problem=f"a second Stars charge {charge} for this invoice was not "
+                                               f"credited: refund it to the buyer")
 
 
 def check_pre_checkout(query):

@@ -2,12 +2,11 @@ import re
 import uuid
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import DataError
 
 from accounts.models import TelegramUser
 from billing import ledger
 
-MAX_AMOUNT = 2**31 - 1  # the balance column's range
+MAX_AMOUNT = ledger.MAX_MANUAL_AMOUNT
 
 
 class Command(BaseCommand):
@@ -24,7 +23,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, telegram_id, amount, reason, key, **options):
         if not re.fullmatch(r"[0-9]{1,10}", amount) or not 0 < int(amount) <= MAX_AMOUNT:
-            raise CommandError(f"The amount must be a whole number of credits above zero, not {amount!r}.")
+            raise CommandError(f"The amount must be a whole number of credits above zero and at most "
+                               f"{MAX_AMOUNT:,} at once, not {amount!r}.")
         if not reason.strip():
             raise CommandError("A reason is required: --reason TEXT.")
         user = _user(telegram_id)
@@ -33,8 +33,6 @@ class Command(BaseCommand):
             posting = self.post(user=user, amount=amount, actor=None, reason=reason.strip(), key=key)
         except ledger.LedgerError as error:
             raise CommandError(f"{self.verb}: {error}") from None
-        except DataError:
-            raise CommandError(f"{self.verb}: the balance of {user} would leave its range.") from None
         entry = posting.entries[0]
         if not posting.created:
             # The ledger answers a known key with that key's posting, whoever and whatever it was for.
