@@ -1,0 +1,45 @@
+"""A cluster that starts polls at once, not at its first look at the schedules (30 s in)."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from django_q.conf import Conf
+from django_q.models import Schedule
+from django_q.signals import post_spawn
+
+from generations import poller
+from neurocards.leases import lease
+from neurocards.schedules import POLLER, ensure_schedules
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def enqueued(monkeypatch):
+    monkeypatch.setattr(Conf, "SYNC", False)  # as in a real cluster, where post_spawn means a worker started
+    handed = []
+    monkeypatch.setattr("neurocards.schedules.async_task", lambda func, **options: handed.append(func))
+    ensure_schedules()
+    # Just after the last run: the schedule's next run a minute away.
+    Schedule.objects.filter(name=POLLER).update(next_run=timezone.now() + timedelta(minutes=1))
+    return handed
+
+
+def test_it_starts_a_poller_when_a_worker_starts(enqueued):
+    post_spawn.send(sender="django_q", proc_name="Process-1:1")
+
+    assert enqueued == ["generations.tasks.poll"]
+    # The schedule follows that run by its period, instead of starting a second one beside it.
+    assert Schedule.objects.get(name=POLLER).next_run <= timezone.now()
+
+
+def test_it_runs_the_schedule_as_soon_as_a_killed_pollers_lease_lapses(enqueued):
+    killed = lease("poller", seconds=poller.LEASE_SECONDS)
+    assert killed.__enter__()  # never left: the cluster that held it was killed
+
+    post_spawn.send(sender="django_q", proc_name="Process-1:1")
+
+    assert enqueued == []
+    lapses = timezone.now() + timedelta(seconds=poller.LEASE_SECONDS)
+    assert Schedule.objects.get(name=POLLER).next_run <= lapses
