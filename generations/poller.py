@@ -59,12 +59,17 @@ class Window:
             time.sleep(pause)
 
 
-def run(*, seconds=50.0):
-    with lease(POLLER_LEASE, seconds=LEASE_SECONDS) as held:
-        if not held:
+def run(*, seconds=50.0, wait=0.0):
+    """Poll for `seconds` unless another poller holds the lease; `wait`: how long to wait for it to lapse."""
+    give_up = time.monotonic() + wait
+    while True:
+        with lease(POLLER_LEASE, seconds=LEASE_SECONDS) as held:
+            if held:
+                Heartbeat.beat("poller")
+                return Poller(seconds=seconds, held=held).loop()
+        if time.monotonic() >= give_up:
             return "another poller is running"
-        Heartbeat.beat("poller")
-        return Poller(seconds=seconds, held=held).loop()
+        time.sleep(0.5)
 
 
 class Poller:

@@ -47,13 +47,16 @@ def poll_at_start(**signal):
 
     The cluster looks at schedules first 30 s after it starts, so a fresh or restarted cluster polled
     nothing for 30 s. The schedule is pulled to now as well, so its next run follows this one by its period.
-    When a killed cluster's poller still holds the lease, the schedule runs at the first check after it lapses.
     Each worker of a cluster does this: the second runner finds the lease taken and returns at once.
     """
     if Conf.SYNC:
         return  # tasks run inline (tests): nothing spawned, and each task would start a poller
     now = timezone.now()
     until = held_until(POLLER_LEASE)
-    Schedule.objects.filter(name=POLLER, next_run__gt=until or now).update(next_run=until or now)
+    moved = Schedule.objects.filter(name=POLLER, next_run__gt=until or now).update(next_run=until or now)
     if until is None:
         async_task(SCHEDULES[POLLER][0], task_name="poller-at-start")
+    elif moved:
+        # Held, maybe by this machine's killed cluster, whose lease lapses unrenewed: one runner waits for
+        # it and takes over then, instead of at the first schedule check. One: the schedule moves once.
+        async_task(SCHEDULES[POLLER][0], wait=(until - now).total_seconds() + 1, task_name="poller-at-start")

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 def enqueued(monkeypatch):
     monkeypatch.setattr(Conf, "SYNC", False)  # as in a real cluster, where post_spawn means a worker started
     handed = []
-    monkeypatch.setattr("neurocards.schedules.async_task", lambda func, **options: handed.append(func))
+    monkeypatch.setattr("neurocards.schedules.async_task", lambda func, **options: handed.append((func, options)))
     ensure_schedules()
     # Just after the last run: the schedule's next run a minute away.
     Schedule.objects.filter(name=POLLER).update(next_run=timezone.now() + timedelta(minutes=1))
@@ -29,17 +29,20 @@ def enqueued(monkeypatch):
 def test_it_starts_a_poller_when_a_worker_starts(enqueued):
     post_spawn.send(sender="django_q", proc_name="Process-1:1")
 
-    assert enqueued == ["generations.tasks.poll"]
+    assert [func for func, _ in enqueued] == ["generations.tasks.poll"] and "wait" not in enqueued[0][1]
     # The schedule follows that run by its period, instead of starting a second one beside it.
     assert Schedule.objects.get(name=POLLER).next_run <= timezone.now()
 
 
-def test_it_runs_the_schedule_as_soon_as_a_killed_pollers_lease_lapses(enqueued):
+def test_it_has_one_runner_take_over_a_killed_pollers_lease_as_soon_as_it_lapses(enqueued):
     killed = lease("poller", seconds=poller.LEASE_SECONDS)
     assert killed.__enter__()  # never left: the cluster that held it was killed
 
     post_spawn.send(sender="django_q", proc_name="Process-1:1")
+    post_spawn.send(sender="django_q", proc_name="Process-1:2")
 
-    assert enqueued == []
+    ((func, options),) = enqueued  # one waiting runner per cluster, not one per worker
+    assert func == "generations.tasks.poll" and 0 < options["wait"] <= poller.LEASE_SECONDS + 1
+    # And should that runner be lost, the schedule runs at its first check after the lease lapses.
     lapses = timezone.now() + timedelta(seconds=poller.LEASE_SECONDS)
     assert Schedule.objects.get(name=POLLER).next_run <= lapses
