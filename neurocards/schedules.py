@@ -53,10 +53,11 @@ def poll_at_start(**signal):
         return  # tasks run inline (tests): nothing spawned, and each task would start a poller
     now = timezone.now()
     until = held_until(POLLER_LEASE)
-    moved = Schedule.objects.filter(name=POLLER, next_run__gt=until or now).update(next_run=until or now)
     if until is None:
+        Schedule.objects.filter(name=POLLER, next_run__gt=now).update(next_run=now)
         async_task(SCHEDULES[POLLER][0], task_name="poller-at-start")
-    elif moved:
+    elif Schedule.objects.filter(name=POLLER).exclude(next_run=until).update(next_run=until):
         # Held, maybe by this machine's killed cluster, whose lease lapses unrenewed: one runner waits for
-        # it and takes over then, instead of at the first schedule check. One: the schedule moves once.
+        # it and takes over then, not at the first schedule check. One: the workers read the same `until`,
+        # so only the first moves the schedule (and should the runner be lost, the schedule runs then).
         async_task(SCHEDULES[POLLER][0], wait=(until - now).total_seconds() + 1, task_name="poller-at-start")

@@ -21,12 +21,16 @@ def enqueued(monkeypatch):
     handed = []
     monkeypatch.setattr("neurocards.schedules.async_task", lambda func, **options: handed.append((func, options)))
     ensure_schedules()
-    # Just after the last run: the schedule's next run a minute away.
-    Schedule.objects.filter(name=POLLER).update(next_run=timezone.now() + timedelta(minutes=1))
     return handed
 
 
+def next_run_in(schedule_delay):
+    Schedule.objects.filter(name=POLLER).update(next_run=timezone.now() + schedule_delay)
+
+
 def test_it_starts_a_poller_when_a_worker_starts(enqueued):
+    next_run_in(timedelta(minutes=1))  # just after the last run
+
     post_spawn.send(sender="django_q", proc_name="Process-1:1")
 
     assert [func for func, _ in enqueued] == ["generations.tasks.poll"] and "wait" not in enqueued[0][1]
@@ -34,7 +38,9 @@ def test_it_starts_a_poller_when_a_worker_starts(enqueued):
     assert Schedule.objects.get(name=POLLER).next_run <= timezone.now()
 
 
-def test_it_has_one_runner_take_over_a_killed_pollers_lease_as_soon_as_it_lapses(enqueued):
+@pytest.mark.parametrize("schedule_delay", [timedelta(minutes=1), timedelta(seconds=-10)], ids=["ahead", "due"])
+def test_it_has_one_runner_take_over_a_killed_pollers_lease_as_soon_as_it_lapses(enqueued, schedule_delay):
+    next_run_in(schedule_delay)
     killed = lease("poller", seconds=poller.LEASE_SECONDS)
     assert killed.__enter__()  # never left: the cluster that held it was killed
 
