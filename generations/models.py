@@ -132,3 +132,10 @@ class ProviderHealth(models.Model):
 
     def __str__(self):
         return self.provider
+
+
+class QueueGate(models.Model):
+    """The one row every order's admission locks, so the queue's cap and places are decided one at a time."""
+
+    def __str__(self):
+        return "queue gate"

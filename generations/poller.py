@@ -20,6 +20,7 @@ from generations.providers import get_provider
 from generations.providers.base import ProviderError
 from neurocards.leases import lease
 from neurocards.models import Heartbeat
+from neurocards.schedules import POLLER_LEASE
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +31,11 @@ IDLE_PAUSE = 0.25
 KIE_READS_PER_WINDOW = 10  # recordInfo: 10 requests per second per key
 # The window is held a little longer than KIE's second, so network jitter can't bunch 11 into one.
 WINDOW_SECONDS = 1.05
+# A killed cluster's poller can't let go of its lease: a short one, renewed while the loop runs, lapses
+# within LEASE_SECONDS of the holder's death and the next runner takes it (it was run + 60 s: ~110 s
+# without polling, and finished videos timed out). Renewed from this thread, never the network threads.
+LEASE_SECONDS = 15.0
+RENEW_EVERY = 5.0
 
 
 class Window:
@@ -53,16 +59,22 @@ class Window:
             time.sleep(pause)
 
 
-def run(*, seconds=50.0):
-    with lease("poller", seconds=seconds + 60) as held:
-        if not held:
+def run(*, seconds=50.0, wait=0.0):
+    """Poll for `seconds` unless another poller holds the lease; `wait`: how long to wait for it to lapse."""
+    give_up = time.monotonic() + wait
+    while True:
+        with lease(POLLER_LEASE, seconds=LEASE_SECONDS) as held:
+            if held:
+                Heartbeat.beat("poller")
+                return Poller(seconds=seconds, held=held).loop()
+        if time.monotonic() >= give_up:
             return "another poller is running"
-        Heartbeat.beat("poller")
-        return Poller(seconds=seconds).loop()
+        time.sleep(0.5)
 
 
 class Poller:
-    def __init__(self, *, seconds):
+    def __init__(self, *, seconds, held=None):
+        self.held, self.renewed_at = held, time.monotonic()
         self.provider = get_provider()
         self.deadline = time.monotonic() + seconds
         interval = 1 / settings.KIE_POLL_RATE_PER_KEY
@@ -75,7 +87,7 @@ class Poller:
 
     def loop(self):
         with ThreadPoolExecutor(max_workers=THREADS, thread_name_prefix="poll") as pool:
-            while time.monotonic() < self.deadline:
+            while time.monotonic() < self.deadline and self._renew():
                 self._dispatch()
                 self._apply_done(block=False)
                 generation = self._next_due()
@@ -90,7 +102,9 @@ class Poller:
                 self.in_flight.add(generation.pk)
                 self.futures[pool.submit(self._read, generation, key)] = generation
                 self.reads += 1
-            self._apply_done(block=True, timeout=None)
+            while self.futures:
+                self._apply_done(block=True, timeout=IDLE_PAUSE)
+                self._renew()
         Heartbeat.beat("poller")
         return f"poller: {self.reads} reads, {self.errors} errors"
 
@@ -118,6 +132,16 @@ class Poller:
             except Exception:  # noqa: BLE001  (one generation's trouble must not stop the others)
                 log.exception("generation %s: poll result not applied", generation.pk)
             self.in_flight.discard(generation.pk)
+
+    def _renew(self):
+        """Keep the lease while the loop runs; False when it was lost (this thread stalled past it)."""
+        if self.held is None or time.monotonic() - self.renewed_at < RENEW_EVERY:
+            return True
+        self.renewed_at = time.monotonic()
+        if not self.held.renew():
+            log.warning("poller: lease lost to another runner, stopping")
+            return False
+        return True
 
     def _next_due(self):
         while self.buffer:

@@ -1,5 +1,6 @@
 """Generation state changes: named, keyword-only, transactional. Money moves through billing.ledger."""
 
+import functools
 import logging
 import uuid
 from dataclasses import dataclass
@@ -12,7 +13,7 @@ from django.utils import timezone
 
 from billing import ledger
 from generations import pipeline
-from generations.models import Generation, unit_cost
+from generations.models import Generation, QueueGate, unit_cost
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,20 @@ class Order:
     queue_position: int
 
 
+def _in_a_transaction(func):
+    """Standing alone, run in a transaction of its own: the queue gate's lock must last until the order commits."""
+
+    @functools.wraps(func)
+    def wrapper(**kwargs):
+        if transaction.get_connection().in_atomic_block:
+            return func(**kwargs)
+        with transaction.atomic():
+            return func(**kwargs)
+
+    return wrapper
+
+
+@_in_a_transaction
 def create_order(*, user, kind, template, description, wishes, reference_file_id, count, order_id):
     """Check the limits, create `count` queued generations and charge each, all or nothing.
 
@@ -46,6 +61,7 @@ def create_order(*, user, kind, template, description, wishes, reference_file_id
         raise ValueError(f"count must be one of {COUNTS}, not {count!r}")
     if user.is_blocked:
         raise OrderRefused("blocked")
+    _lock_queue_gate()
     hour_ago = timezone.now() - timedelta(hours=1)
     stats = Generation.objects.filter(Q(status=Status.QUEUED) | Q(user=user)).aggregate(
         queued=Count("pk", filter=Q(status=Status.QUEUED)),
@@ -82,6 +98,23 @@ def create_order(*, user, kind, template, description, wishes, reference_file_id
         transaction.on_commit(lambda: pipeline.enqueue(ids))
     log.info("order %s created: user %s, %s x %s", order_id, user.pk, count, kind)
     return Order(order_id, generations, created=True, queue_position=stats["queued"] + 1)
+
+
+def _lock_queue_gate():
+    """Admit orders one at a time, across processes, until the caller's transaction ends.
+
+    Under the user's lock alone, a burst of users each count the same queue and all fit (20 users into a
+    queue of 5 got 7 in, with repeated places). Behind this lock the count below (a new statement, so a new
+    snapshot under READ COMMITTED) sees every earlier admission committed, so the cap holds and each place is 1 + the generations queued ahead. A counter
+    row would need every way out of `queued` to keep it right; a count under one lock needs nothing.
+    Lock order, always: the user's row (the caller's), then this gate; nothing takes them the other way
+    round, so they can't deadlock. Held only for the rest of the order's transaction, with no network call.
+    One query per order. SQLite ignores the lock, but its IMMEDIATE transactions already admit one at a time.
+    """
+    if not QueueGate.objects.select_for_update().filter(pk=1).values_list("pk", flat=True):
+        # The migration made it; a flushed database (tests) has lost it. The create is once, at most.
+        QueueGate.objects.get_or_create(pk=1)
+        QueueGate.objects.select_for_update().filter(pk=1).values_list("pk", flat=True).get()
 
 
 def cancel_generation(*, generation, reason, actor=None):

@@ -11,8 +11,8 @@ def finish(generation_id):
     return pipeline.finish(generation_id=generation_id)
 
 
-def poll():
-    return poller.run()
+def poll(wait=0.0):
+    return poller.run(wait=wait)
 
 
 def run_watchdog():

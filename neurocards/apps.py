@@ -6,4 +6,9 @@ class NeuroCardsConfig(AppConfig):
     verbose_name = "NeuroCards"
 
     def ready(self):
+        from django_q.signals import post_spawn
+
         from neurocards import checks  # noqa: F401  (registers the system checks)
+        from neurocards.schedules import poll_at_start
+
+        post_spawn.connect(poll_at_start, dispatch_uid="neurocards-poll-at-start")

@@ -16,20 +16,47 @@ from django.utils import timezone
 from neurocards.models import Lease, RateSlot
 
 
+class Held:
+    """What `lease()` yields: true while this process holds the lease, which `renew()` extends."""
+
+    def __init__(self, name, *, holder, seconds, held):
+        self.name, self.holder, self.seconds, self.held = name, holder, seconds, held
+
+    def __bool__(self):
+        return self.held
+
+    def renew(self):
+        """Hold it `seconds` more from now; False when it lapsed meanwhile and another process took it."""
+        if self.held:
+            self.held = bool(Lease.objects.filter(name=self.name, holder=self.holder).update(
+                expires_at=timezone.now() + timedelta(seconds=self.seconds)))
+        return self.held
+
+
 @contextmanager
 def lease(name, *, seconds):
-    """Yield True when this process now holds `name` (for at most `seconds`), False when another does."""
+    """Yield a true Held when this process now holds `name` (for `seconds`, unless renewed), false when another does.
+
+    A holder that dies (a killed cluster) leaves its row behind: the lease is anyone's once it lapses, so
+    a long job takes a short lease and renews it while it runs rather than one long enough for the job.
+    """
     holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
     now = timezone.now()
     Lease.objects.get_or_create(name=name)
     held = Lease.objects.filter(Q(expires_at__isnull=True) | Q(expires_at__lt=now), name=name).update(
         holder=holder, expires_at=now + timedelta(seconds=seconds)
     )
+    grant = Held(name, holder=holder, seconds=seconds, held=bool(held))
     try:
-        yield bool(held)
+        yield grant
     finally:
-        if held:
+        if grant:
             Lease.objects.filter(name=name, holder=holder).update(holder="", expires_at=None)
+
+
+def held_until(name):
+    """When the current hold on `name` lapses, or None when nobody holds it."""
+    return Lease.objects.filter(name=name, expires_at__gte=timezone.now()).values_list("expires_at", flat=True).first()
 
 
 # Redis does the same reservation in one atomic step.

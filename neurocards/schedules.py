@@ -1,13 +1,21 @@
 """The one place that knows NeuroCards' django-q2 schedules."""
 
 from django.db import transaction
+from django.utils import timezone
+from django_q.conf import Conf
 from django_q.models import Schedule
+from django_q.tasks import async_task
+
+from neurocards.leases import held_until
+
+POLLER = "generation-poller"
+POLLER_LEASE = "poller"
 
 # name -> (task path, minutes between runs). The cluster looks at schedules about every 30 s.
 SCHEDULES = {
     "watchdog": ("generations.tasks.run_watchdog", 1),
     # Runs for ~50 s of each minute, one runner at a time (a lease): in effect a continuous poller.
-    "generation-poller": ("generations.tasks.poll", 1),
+    POLLER: ("generations.tasks.poll", 1),
     "cleanup": ("generations.tasks.run_cleanup", 60),
     "payment-reconciliation": ("billing.reconciliation.task", 10),
     # The ledger's full scan for /metrics and its alert; KIE credits and webhook delivery errors.
@@ -32,3 +40,24 @@ def ensure_schedules():
     stale = Schedule.objects.filter(func__regex=r"^(neurocards|accounts|billing|generations|botapp)\.")
     removed, _ = stale.exclude(name__in=SCHEDULES).delete()
     return created, updated, removed
+
+
+def poll_at_start(**signal):
+    """A worker started (django-q2's post_spawn): start polling now, not at the cluster's first schedule check.
+
+    The cluster looks at schedules first 30 s after it starts, so a fresh or restarted cluster polled
+    nothing for 30 s. The schedule is pulled to now as well, so its next run follows this one by its period.
+    Each worker of a cluster does this: the second runner finds the lease taken and returns at once.
+    """
+    if Conf.SYNC:
+        return  # tasks run inline (tests): nothing spawned, and each task would start a poller
+    now = timezone.now()
+    until = held_until(POLLER_LEASE)
+    if until is None:
+        Schedule.objects.filter(name=POLLER, next_run__gt=now).update(next_run=now)
+        async_task(SCHEDULES[POLLER][0], task_name="poller-at-start")
+    elif Schedule.objects.filter(name=POLLER).exclude(next_run=until).update(next_run=until):
+        # Held, maybe by this machine's killed cluster, whose lease lapses unrenewed: one runner waits for
+        # it and takes over then, not at the first schedule check. One: the workers read the same `until`,
+        # so only the first moves the schedule (and should the runner be lost, the schedule runs then).
+        async_task(SCHEDULES[POLLER][0], wait=(until - now).total_seconds() + 1, task_name="poller-at-start")
