@@ -112,10 +112,9 @@ def check_photo(user_id, token):
     The flow moves only if it still waits for this very file under the user's lock: a newer photo, a
     cancel or a back button meanwhile (or a second run of this action) make it change nothing.
     """
-    pending = FlowState.objects.filter(pk=user_id).values_list("draft", flat=True).first() or {}
-    if (pending.get("pending_photo") or {}).get("token") != token:
+    pending = _waiting_for(FlowState.objects.filter(pk=user_id).first(), token)
+    if pending is None:
         return []
-    pending = pending["pending_photo"]
     try:
         name, refusal = photo_check.fetch_and_store(pending["file_id"]), None
     except photo_check.PhotoRefused as refused:
@@ -123,9 +122,8 @@ def check_photo(user_id, token):
         log.info("user %s: photo refused (%s)", user_id, refusal)
     with transaction.atomic():
         state = FlowState.objects.select_related("user").select_for_update().filter(pk=user_id).first()
-        if state is None or state.step != "photo" or state.draft.get("pending_photo", {}).get("token") != token:
-            state = None
-        else:
+        turn = None
+        if _waiting_for(state, token) is not None:
             turn = Turn(user=state.user, flow=state, update=None, outcome=Outcome())
             del state.draft["pending_photo"]
             with translation.override(state.user.language):
@@ -134,11 +132,17 @@ def check_photo(user_id, token):
                 else:
                     _photo_checked(turn, pending["file_id"], name, pending["caption"])
             state.save()
-    if state is None:
+    if turn is None:
         if name:
             default_storage.delete(name)  # the flow moved on meanwhile: this copy is nobody's
         return []
     return turn.outcome.replies
+
+
+def _waiting_for(state, token):
+    """The pending photo of a flow still at the photo step waiting for the file `token` stands for, or None."""
+    pending = state.draft.get("pending_photo") if state is not None and state.step == "photo" else None
+    return pending if isinstance(pending, dict) and pending.get("token") == token else None
 
 
 def _photo_checked(turn, file_id, image, caption):
