@@ -30,7 +30,7 @@ def boolean(value):
     return type(value) is bool
 
 
-def list_of(item, max_items=100):
+def list_of(item, max_items=1000):
     return [item, max_items]
 
 
