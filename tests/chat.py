@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import httpx
+from PIL import Image, ImageDraw
 
 FIXTURES = Path(__file__).parent / "fixtures" / "telegram"
 _update_ids = itertools.count(int(time.time()) * 1000)
@@ -16,10 +17,9 @@ _message_ids = itertools.count(1000)
 
 def image(fmt="JPEG", size=(600, 800)):
     """A product picture in `fmt` (JPEG, PNG, WEBP), as a seller's phone would send it."""
-    from PIL import Image, ImageDraw
-
     picture = Image.new("RGB", size, (245, 245, 245))
-    ImageDraw.Draw(picture).ellipse((size[0] // 4, size[1] // 4, size[0] * 3 // 4, size[1] * 3 // 4), fill=(200, 60, 60))
+    width, height = size
+    ImageDraw.Draw(picture).ellipse((width // 4, height // 4, width * 3 // 4, height * 3 // 4), fill=(200, 60, 60))
     buffer = io.BytesIO()
     picture.save(buffer, fmt)
     return buffer.getvalue()
