@@ -1,4 +1,3 @@
-import json
 import logging
 
 from django.conf import settings
@@ -11,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from billing import settlement, yookassa
 from billing.models import WebhookEvent
+from neurocards.jsonbody import parse_json
 from neurocards.network import allowed, client_ip, networks
 
 log = logging.getLogger(__name__)
@@ -30,7 +30,7 @@ def yookassa_webhook(request):
         log.exception("yookassa notification could not be recorded")
         return HttpResponse("not recorded, send again", status=500)
     try:
-        data = json.loads(request.body)
+        data = parse_json(request.body)
         kind, object_id = data["event"], data["object"]["id"]
         if not isinstance(kind, str) or not isinstance(object_id, str) or not object_id:
             raise ValueError("event and object id must be strings")

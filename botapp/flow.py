@@ -7,14 +7,19 @@ process can take the next update. Unexpected input repeats the current step's hi
 import logging
 import uuid
 
-from botapp import keyboards, purchase, texts
-from botapp.turns import new_token
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import translation
+
+from botapp import keyboards, photo_check, purchase, texts
+from botapp.models import FlowState
+from botapp.turns import Outcome, Turn, new_token
 from generations import services
 from generations.models import unit_cost
 
 log = logging.getLogger(__name__)
 
-MAX_PHOTO_BYTES = 20 * 1024 * 1024  # getFile's download limit
+MAX_PHOTO_BYTES = photo_check.MAX_PHOTO_BYTES
 IMAGE_MIME_TYPES = ("image/jpeg", "image/png", "image/webp")
 DESCRIPTION_LENGTH = (3, 1000)
 WISHES_MAX = 1000
@@ -95,8 +100,53 @@ def _take_photo(turn):
     if size > MAX_PHOTO_BYTES:
         turn.say(texts.photo_too_big(round(size / 1024 / 1024, 1)), keyboards.step_nav())
         return
-    turn.go("description", photo=file_id)
-    caption = (message.caption or "").strip()
+    # Only the bytes tell what the file is: it is checked after commit, with no lock held meanwhile.
+    token = new_token()
+    turn.go("photo", pending_photo={"token": token, "file_id": file_id, "caption": (message.caption or "").strip()})
+    turn.after(check_photo, turn.user.pk, token)
+
+
+def check_photo(user_id, token):
+    """After commit, off the event loop: download and check the photo the flow waits for, then move on.
+
+    The flow moves only if it still waits for this very file under the user's lock: a newer photo, a
+    cancel or a back button meanwhile (or a second run of this action) make it change nothing.
+    """
+    pending = _waiting_for(FlowState.objects.filter(pk=user_id).first(), token)
+    if pending is None:
+        return []
+    try:
+        name, refusal = photo_check.fetch_and_store(pending["file_id"]), None
+    except photo_check.PhotoRefused as refused:
+        name, refusal = None, refused.reason
+        log.info("user %s: photo refused (%s)", user_id, refusal)
+    with transaction.atomic():
+        state = FlowState.objects.select_related("user").select_for_update().filter(pk=user_id).first()
+        turn = None
+        if _waiting_for(state, token) is not None:
+            turn = Turn(user=state.user, flow=state, update=None, outcome=Outcome())
+            del state.draft["pending_photo"]
+            with translation.override(state.user.language):
+                if refusal:
+                    turn.say(texts.photo_refused(refusal), keyboards.step_nav())
+                else:
+                    _photo_checked(turn, pending["file_id"], name, pending["caption"])
+            state.save()
+    if turn is None:
+        if name:
+            default_storage.delete(name)  # the flow moved on meanwhile: this copy is nobody's
+        return []
+    return turn.outcome.replies
+
+
+def _waiting_for(state, token):
+    """The pending photo of a flow still at the photo step waiting for the file `token` stands for, or None."""
+    pending = state.draft.get("pending_photo") if state is not None and state.step == "photo" else None
+    return pending if isinstance(pending, dict) and pending.get("token") == token else None
+
+
+def _photo_checked(turn, file_id, image, caption):
+    turn.go("description", photo=file_id, image=image)
     if DESCRIPTION_LENGTH[0] <= len(caption) <= DESCRIPTION_LENGTH[1]:
         # A caption is the description the user would type next: take it and move on.
         turn.go("template", description=caption)
@@ -133,8 +183,8 @@ def _confirm(turn):
     try:
         order = services.create_order(
             user=user, kind=draft["kind"], template=draft["template"], description=draft["description"],
-            wishes=draft.get("wishes", ""), reference_file_id=draft["photo"], count=draft["count"],
-            order_id=uuid.UUID(draft["token"]),
+            wishes=draft.get("wishes", ""), reference_file_id=draft["photo"], reference_image=draft.get("image", ""),
+            count=draft["count"], order_id=uuid.UUID(draft["token"]),
         )
     except services.OrderRefused as refusal:
         markup = keyboards.short_of_credits() if refusal.reason == "balance" else keyboards.step_nav()

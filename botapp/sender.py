@@ -24,12 +24,20 @@ MAX_TRIES = 6
 MAX_LATENESS = 0.03  # seconds
 MAX_RESERVATIONS = 3  # an overloaded process still sends, if late, rather than waste slot after slot
 NETWORK_BACKOFF = (1, 2, 4, 8, 16)
+MAX_FILE_BYTES = 20 * 1024 * 1024  # getFile's download limit
 # Counted per process, for /metrics.
 stats = {"sent": 0, "too_many": 0}
 
 
 class SendFailed(Exception):
     """Telegram did not take the message after every try; the caller may try again later."""
+
+
+class FileTooBig(ProviderError):
+    """A user's file over what we download (Telegram's getFile serves at most 20 MB anyway)."""
+
+    def __init__(self, message):
+        super().__init__(USER, message)
 
 
 @functools.cache
@@ -97,21 +105,34 @@ def send_file(method, chat_id, *, field, content, filename, caption="", markup=N
     return call(method, chat_id=chat_id, params=params, files={field: (filename, content)})
 
 
-def fetch_file(file_id):
-    """Download a user's file ourselves: its link carries the bot token and is never handed on."""
+def fetch_file(file_id, *, max_bytes=MAX_FILE_BYTES):
+    """Download a user's file ourselves: its link carries the bot token and is never handed on.
+
+    Read as a stream and dropped past `max_bytes` (FileTooBig): neither a missing `file_size` nor one
+    that lies makes us hold more than that in memory.
+    """
     try:
         response = _client().post("getFile", data={"file_id": file_id})
         body = response.json()
         if not body.get("ok"):
+            description = str(body.get("description", ""))[:200]
+            if "too big" in description.lower():
+                raise FileTooBig(f"getFile refused: {description}")
             # An unknown or too big file won't get better by retrying: the user must send it again.
-            raise ProviderError(USER if response.status_code == 400 else TEMPORARY,
-                                f"getFile refused: {body.get('description', '')[:200]}")
-        path = body["result"]["file_path"]
-        url = f"{settings.TELEGRAM_API_BASE_URL}/file/bot{settings.TELEGRAM_BOT_TOKEN}/{path}"
-        download = _client().get(url)
-        download.raise_for_status()
-        return download.content
-    except (httpx.HTTPError, ValueError, KeyError) as error:
+            raise ProviderError(USER if response.status_code == 400 else TEMPORARY, f"getFile refused: {description}")
+        result = body["result"]
+        if (result.get("file_size") or 0) > max_bytes:
+            raise FileTooBig(f"file of {result['file_size']} bytes")
+        url = f"{settings.TELEGRAM_API_BASE_URL}/file/bot{settings.TELEGRAM_BOT_TOKEN}/{result['file_path']}"
+        with _client().stream("GET", url) as download:
+            download.raise_for_status()
+            content = bytearray()
+            for chunk in download.iter_bytes():
+                content += chunk
+                if len(content) > max_bytes:
+                    raise FileTooBig(f"download past {max_bytes} bytes")
+        return bytes(content)
+    except (httpx.HTTPError, ValueError, KeyError, TypeError, AttributeError) as error:
         raise ProviderError(TEMPORARY, f"photo download from Telegram failed: {type(error).__name__}") from None
 
 

@@ -142,6 +142,16 @@ def photo_too_big(size_mb):
         "size": number_format(size_mb, 1)}
 
 
+def photo_refused(reason):
+    """The photo step's answer when the file itself fails the check (see botapp/photo_check.py)."""
+    if reason == "too_big":
+        return _("This file is over 20 MB. Please send a smaller photo.")
+    if reason == "not_image":
+        return _("This file is not an image I can read. Please send the product photo as a photo, or as a "
+                 "JPEG, PNG or WebP file.")
+    return _("I couldn't download this photo from Telegram. Please try again: send it once more.")
+
+
 def ask_description():
     return _("Now describe the product in a few words: what it is and what matters about it "
              "(3 to 1000 characters).")

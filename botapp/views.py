@@ -1,5 +1,4 @@
 import hmac
-import json
 import logging
 
 from django.conf import settings
@@ -9,7 +8,9 @@ from django.views.decorators.http import require_POST
 from telegram import Update
 from telegram.error import TelegramError
 
+from botapp import update_check
 from botapp.application import get_application
+from neurocards.jsonbody import parse_json
 
 log = logging.getLogger(__name__)
 
@@ -25,12 +26,16 @@ async def webhook(request):
     if not secret or not hmac.compare_digest(given, secret):
         return HttpResponseForbidden("wrong secret token")
     try:
-        data = json.loads(request.body)
+        data = parse_json(request.body)
     except ValueError:
         return HttpResponseBadRequest("not JSON")
     update_id = data.get("update_id") if isinstance(data, dict) else None
     if type(update_id) is not int or not 0 <= update_id < INT64:
         return HttpResponseBadRequest("not a Telegram update")
+    wrong = update_check.problem(data)
+    if wrong:
+        log.warning("update %s: field %s of the wrong type or size, rejected", update_id, wrong)
+        return HttpResponseBadRequest("malformed update")
     try:
         application = await get_application()
     except TelegramError as error:

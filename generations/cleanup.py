@@ -8,7 +8,7 @@ from django.core.files.storage import default_storage
 from django.utils import timezone
 from django_q.models import Task
 
-from botapp.models import ProcessedUpdate
+from botapp.models import FlowState, ProcessedUpdate
 from generations.models import Generation
 
 log = logging.getLogger(__name__)
@@ -16,6 +16,7 @@ log = logging.getLogger(__name__)
 TASK_RECORDS_DAYS = 7
 LOCAL_PROVIDER_DAYS = 1
 LOCAL_PROVIDER_DIRS = ("local-provider/uploads", "local-provider/results", "local-provider/tasks")
+REFERENCES_DIR = "references"
 
 
 def run(*, dry_run=False):
@@ -29,7 +30,8 @@ def run(*, dry_run=False):
     tasks = Task.objects.filter(stopped__lt=now - timedelta(days=TASK_RECORDS_DAYS))
     counts = {"result files": results.count(), "product photos": references.count(),
               "update ids": updates.count(), "task records": tasks.count(),
-              "offline provider files": len(_old_local_files(now))}
+              "offline provider files": len(_old_local_files(now)),
+              "unused product photos": len(_unused_photos(now))}
     if dry_run:
         return counts
     _delete_files(results, "result_file")
@@ -38,7 +40,7 @@ def run(*, dry_run=False):
     results.update(result_file="")
     updates.delete()
     tasks.delete()
-    for name in _old_local_files(now):
+    for name in _old_local_files(now) + _unused_photos(now):
         default_storage.delete(name)
     log.info("cleanup: %s", counts)
     return counts
@@ -49,6 +51,21 @@ def _delete_files(generations, field):
     names = set(generations.exclude(**{field: ""}).values_list(field, flat=True))
     for name in names:
         default_storage.delete(name)
+
+
+def _unused_photos(now):
+    """Photos the bot checked and stored (flat under references/) that no order took and no draft holds:
+    the seller sent another one, cancelled, or never confirmed."""
+    cutoff = now - timedelta(days=settings.REFERENCE_TTL_DAYS)
+    try:
+        _, files = default_storage.listdir(REFERENCES_DIR)
+    except FileNotFoundError:
+        return []
+    old = [f"{REFERENCES_DIR}/{filename}" for filename in files
+           if default_storage.get_modified_time(f"{REFERENCES_DIR}/{filename}") < cutoff]
+    used = set(Generation.objects.filter(reference_image__in=old).values_list("reference_image", flat=True))
+    used |= set(FlowState.objects.filter(draft__image__in=old).values_list("draft__image", flat=True))
+    return [name for name in old if name not in used]
 
 
 def _old_local_files(now):

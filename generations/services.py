@@ -51,11 +51,14 @@ def _in_a_transaction(func):
 
 
 @_in_a_transaction
-def create_order(*, user, kind, template, description, wishes, reference_file_id, count, order_id):
+def create_order(*, user, kind, template, description, wishes, reference_file_id, count, order_id,
+                 reference_image=""):
     """Check the limits, create `count` queued generations and charge each, all or nothing.
 
     `order_id` is the idempotency key: confirming the same order again returns it unchanged. Call it
     with the user's row locked (the bot's turn does), so the limits and the balance hold while it runs.
+    `reference_image` is the photo already checked and stored by the bot; without it the pipeline
+    downloads `reference_file_id` itself.
     """
     if count not in COUNTS:
         raise ValueError(f"count must be one of {COUNTS}, not {count!r}")
@@ -87,7 +90,8 @@ def create_order(*, user, kind, template, description, wishes, reference_file_id
         generations = Generation.objects.bulk_create(
             Generation(
                 user=user, order_id=order_id, kind=kind, template=template, description=description, wishes=wishes,
-                reference_file_id=reference_file_id, cost=cost, idempotency_key=f"{order_id}:{index}",
+                reference_file_id=reference_file_id, reference_image=reference_image, cost=cost,
+                idempotency_key=f"{order_id}:{index}",
                 # Handed to workers at commit; offered again by the dispatcher if that task is ever lost.
                 next_attempt_at=timezone.now() + pipeline.SUBMIT_LEASE,
             )

@@ -1,7 +1,6 @@
 import base64
 import hashlib
 import hmac
-import json
 import logging
 import time
 
@@ -12,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from generations import pipeline
 from generations.models import Generation
+from neurocards.jsonbody import parse_json
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +26,7 @@ def kie_callback(request, token):
     if generation is None:
         return HttpResponse("unknown", status=404)
     try:
-        body = json.loads(request.body)
+        body = parse_json(request.body)
         task_id = body["data"]["taskId"]
     except (ValueError, KeyError, TypeError):
         return HttpResponse("not a KIE callback", status=400)

@@ -1,16 +1,28 @@
 """A seller's side of the chat: real Update JSON posted to the real webhook URL of a live server."""
 
 import copy
+import io
 import itertools
 import json
 import time
 from pathlib import Path
 
 import httpx
+from PIL import Image, ImageDraw
 
 FIXTURES = Path(__file__).parent / "fixtures" / "telegram"
 _update_ids = itertools.count(int(time.time()) * 1000)
 _message_ids = itertools.count(1000)
+
+
+def image(fmt="JPEG", size=(600, 800)):
+    """A product picture in `fmt` (JPEG, PNG, WEBP), as a seller's phone would send it."""
+    picture = Image.new("RGB", size, (245, 245, 245))
+    width, height = size
+    ImageDraw.Draw(picture).ellipse((width // 4, height // 4, width * 3 // 4, height * 3 // 4), fill=(200, 60, 60))
+    buffer = io.BytesIO()
+    picture.save(buffer, fmt)
+    return buffer.getvalue()
 
 
 def fixture(name):
@@ -49,20 +61,28 @@ class Chat:
     def send(self, text):
         return self._expect_ok(self.message_update(text=text))
 
-    def send_photo(self, *, file_id="AgACAgIAAxkBAAIBPhoto", file_size=250_000, caption=None):
+    def send_photo(self, *, file_id="AgACAgIAAxkBAAIBPhoto", file_size=250_000, caption=None, content=None):
+        """A photo in Telegram's sizes; the fake Bot API serves `content` (a JPEG by default) as the largest."""
+        self.telegram.add_file(image("JPEG") if content is None else content, file_id=file_id)
         sizes = [{"file_id": f"{file_id}-{w}", "file_unique_id": f"AQAD{w}", "width": w, "height": w * 4 // 3,
-                  "file_size": file_size // (4 - i)} for i, w in enumerate((90, 320, 800))]
-        sizes.append({"file_id": file_id, "file_unique_id": "AQADlarge", "width": 1280, "height": 1707,
-                      "file_size": file_size})
-        fields = {"photo": sizes}
+                  "file_size": (file_size or 250_000) // (4 - i)} for i, w in enumerate((90, 320, 800))]
+        largest = {"file_id": file_id, "file_unique_id": "AQADlarge", "width": 1280, "height": 1707}
+        if file_size is not None:
+            largest["file_size"] = file_size
+        fields = {"photo": [*sizes, largest]}
         if caption is not None:
             fields["caption"] = caption
         return self._expect_ok(self.message_update(**fields))
 
     def send_document(self, *, mime_type="image/png", file_size=1_200_000, file_name="product.png",
-                      file_id="BQACAgIAAxkBAAIBDoc"):
-        document = {"file_name": file_name, "mime_type": mime_type, "file_id": file_id,
-                    "file_unique_id": "AgADdoc", "file_size": file_size}
+                      file_id="BQACAgIAAxkBAAIBDoc", content=None):
+        """A file; the fake Bot API serves `content` (by default an image of the format `mime_type` names)."""
+        if content is None:
+            content = image({"image/jpeg": "JPEG", "image/webp": "WEBP"}.get(mime_type, "PNG"))
+        self.telegram.add_file(content, file_id=file_id)
+        document = {"file_name": file_name, "mime_type": mime_type, "file_id": file_id, "file_unique_id": "AgADdoc"}
+        if file_size is not None:
+            document["file_size"] = file_size
         return self._expect_ok(self.message_update(document=document))
 
     def send_sticker(self):

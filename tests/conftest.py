@@ -72,12 +72,19 @@ def enqueued(monkeypatch):
 
 
 @pytest.fixture
-def chat(bot_server, telegram, transactional_db, enqueued):
+def media_root(settings, tmp_path):
+    """Stored files (the product photos the bot checks, results) in a temporary MEDIA_ROOT."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    return tmp_path / "media"
+
+
+@pytest.fixture
+def chat(bot_server, telegram, transactional_db, enqueued, media_root):
     return Chat(server=bot_server, telegram=telegram)
 
 
 @pytest.fixture
-def new_chat(bot_server, telegram, transactional_db, enqueued):
+def new_chat(bot_server, telegram, transactional_db, enqueued, media_root):
     """Another Telegram user: new_chat(user_id=…, language_code=…)."""
     return lambda **user: Chat(server=bot_server, telegram=telegram, **user)
 

@@ -56,3 +56,24 @@ def test_it_deletes_old_files_and_empties_their_fields(aged):
     assert not any(default_storage.exists(name) for name in names)
     assert fresh.result_file and fresh.reference_image and default_storage.exists(fresh.result_file.name)
     assert list(ProcessedUpdate.objects.values_list("update_id", flat=True)) == [2]
+
+
+def test_it_deletes_checked_photos_no_order_took_once_they_are_old(settings, tmp_path):
+    import os
+
+    from accounts.models import TelegramUser
+    from botapp.models import FlowState
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    names = {what: default_storage.save(f"references/{what}.jpg", ContentFile(b"photo"))
+             for what in ("abandoned", "ordered", "in-a-draft", "recent")}
+    (generation,) = make_generations(make_user())
+    Generation.objects.filter(pk=generation.pk).update(reference_image=names["ordered"])
+    FlowState.objects.create(user=TelegramUser.objects.get(), step="count", draft={"image": names["in-a-draft"]})
+    long_ago = (timezone.now() - timedelta(days=settings.REFERENCE_TTL_DAYS + 1)).timestamp()
+    for what in ("abandoned", "ordered", "in-a-draft"):
+        os.utime(default_storage.path(names[what]), (long_ago, long_ago))
+
+    assert cleanup.run()["unused product photos"] == 1
+
+    assert [what for what, name in names.items() if not default_storage.exists(name)] == ["abandoned"]
