@@ -241,7 +241,11 @@ Q_CLUSTER = {
     "sync": env.bool("Q_SYNC", default=False),
 }
 if REDIS_URL:
-    Q_CLUSTER["redis"] = REDIS_URL
+    # With socket timeouts (unless the URL names its own): a web request that enqueues a task must fail, not
+    # hang, while Redis stalls. The cluster's BLPOP waits 1 s, well under the read timeout.
+    _timeouts = "&".join(f"{name}=5" for name in ("socket_connect_timeout", "socket_timeout")
+                         if f"{name}=" not in REDIS_URL)
+    Q_CLUSTER["redis"] = f"{REDIS_URL}{'&' if '?' in REDIS_URL else '?'}{_timeouts}" if _timeouts else REDIS_URL
 else:
     Q_CLUSTER["orm"] = "default"
 
