@@ -207,6 +207,9 @@ IMAGE_TIMEOUT_MINUTES = env.int("IMAGE_TIMEOUT_MINUTES", default=10)
 RESULT_TTL_DAYS = env.int("RESULT_TTL_DAYS", default=30)
 REFERENCE_TTL_DAYS = env.int("REFERENCE_TTL_DAYS", default=7)
 UPDATE_ID_TTL_DAYS = env.int("UPDATE_ID_TTL_DAYS", default=7)
+# Raw provider payloads (YooKassa notification bodies, payments' last API answers, generation events) are
+# dropped after this; the payments and their ledger rows stay.
+PAYLOAD_TTL_DAYS = env.int("PAYLOAD_TTL_DAYS", default=90)
 FLOOD_UPDATES_PER_MINUTE = env.int("FLOOD_UPDATES_PER_MINUTE", default=30)
 
 # --- Operations -----------------------------------------------------------------------------
