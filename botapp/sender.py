@@ -25,6 +25,10 @@ MAX_LATENESS = 0.03  # seconds
 MAX_RESERVATIONS = 3  # an overloaded process still sends, if late, rather than waste slot after slot
 NETWORK_BACKOFF = (1, 2, 4, 8, 16)
 MAX_FILE_BYTES = 20 * 1024 * 1024  # getFile's download limit
+# The longest 429 retry_after a worker sleeps through. A longer one (a flood ban) gives up as SendFailed: a
+# task asleep for minutes holds a worker and outlives the cluster's timeout, while the caller's own retry
+# (delivery backoff, a broadcast's resume) tries again later without holding anything.
+MAX_RETRY_AFTER = 60  # seconds
 # Counted per process, for /metrics.
 stats = {"sent": 0, "too_many": 0}
 
@@ -71,6 +75,8 @@ def call(method, *, chat_id, params, files=None):
             stats["too_many"] += 1
             retry_after = (body.get("parameters") or {}).get("retry_after", 1)
             log.warning("telegram %s to chat %s: 429, retry after %s s", method, chat_id, retry_after)
+            if not isinstance(retry_after, (int, float)) or not 0 <= retry_after <= MAX_RETRY_AFTER:
+                raise SendFailed(f"{method} to chat {chat_id}: 429 with retry_after {retry_after!r} s, over the cap")
             time.sleep(float(retry_after))
         elif code == 403:
             mark_blocked(chat_id)

@@ -1,4 +1,5 @@
-"""Cleanup (hourly): old results and product photos deleted, old update ids and task records pruned."""
+"""Cleanup (hourly): old results and product photos deleted, old update ids and task records pruned, and raw
+provider payloads (webhook bodies, payment answers, generation events) dropped after PAYLOAD_TTL_DAYS."""
 
 import logging
 from datetime import timedelta
@@ -8,8 +9,9 @@ from django.core.files.storage import default_storage
 from django.utils import timezone
 from django_q.models import Task
 
+from billing.models import Payment, WebhookEvent
 from botapp.models import FlowState, ProcessedUpdate
-from generations.models import Generation
+from generations.models import Generation, GenerationEvent
 
 log = logging.getLogger(__name__)
 
@@ -28,10 +30,17 @@ def run(*, dry_run=False):
         reference_image="", reference_file_id="")
     updates = ProcessedUpdate.objects.filter(received_at__lt=now - timedelta(days=settings.UPDATE_ID_TTL_DAYS))
     tasks = Task.objects.filter(stopped__lt=now - timedelta(days=TASK_RECORDS_DAYS))
+    # Raw payloads carry payers' and sellers' details; the rows that say what happened (the payment, its status
+    # and amount, the event's id and type) stay, only the bodies go.
+    payloads_before = now - timedelta(days=settings.PAYLOAD_TTL_DAYS)
+    webhook_bodies = WebhookEvent.objects.filter(received_at__lt=payloads_before).exclude(payload="")
+    payment_answers = Payment.objects.filter(updated_at__lt=payloads_before).exclude(raw={})
+    events = GenerationEvent.objects.filter(at__lt=payloads_before)
     counts = {"result files": results.count(), "product photos": references.count(),
               "update ids": updates.count(), "task records": tasks.count(),
               "offline provider files": len(_old_local_files(now)),
-              "unused product photos": len(_unused_photos(now))}
+              "unused product photos": len(_unused_photos(now)), "webhook bodies": webhook_bodies.count(),
+              "payment answers": payment_answers.count(), "generation events": events.count()}
     if dry_run:
         return counts
     _delete_files(results, "result_file")
@@ -40,6 +49,10 @@ def run(*, dry_run=False):
     results.update(result_file="")
     updates.delete()
     tasks.delete()
+    webhook_bodies.update(payload="")
+    # A queryset update leaves updated_at alone: the payment still says when it last changed.
+    payment_answers.update(raw={})
+    events.delete()
     for name in _old_local_files(now) + _unused_photos(now):
         default_storage.delete(name)
     log.info("cleanup: %s", counts)

@@ -45,7 +45,7 @@ def asks(form_class, *, title, submit, intro="", eligible=None, none_eligible="N
             return TemplateResponse(request, "admin/action_form.html", {
                 **modeladmin.admin_site.each_context(request), "opts": modeladmin.model._meta,
                 "title": title, "intro": intro, "submit": submit, "none_eligible": none_eligible,
-                "objects": objects, "form": form, "action": run.__name__, "next": request.POST.get("_next", ""),
+                "objects": objects, "form": form, "action": run.__name__, "next": _next(request),
             })
 
         return run
@@ -55,11 +55,18 @@ def asks(form_class, *, title, submit, intro="", eligible=None, none_eligible="N
 
 def _back(request):
     """Where an action started from a change page returns to; None lets the admin go back to the list."""
+    target = _next(request)
+    return HttpResponseRedirect(target) if target else None
+
+
+def _next(request):
+    """The posted `_next`, only when it is a page of this site: it is rendered into a link and a redirect, so
+    a `javascript:` or foreign URL smuggled into the form must never reach either."""
     target = request.POST.get("_next", "")
     if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
                                                   require_https=request.is_secure()):
-        return HttpResponseRedirect(target)
-    return None
+        return target
+    return ""
 
 
 def permission(codename):

@@ -1,4 +1,8 @@
-"""System checks: a feature whose secrets are missing is named here, with the variable to set."""
+"""System checks: a feature whose secrets are missing is named here, with the variable to set, and so is a
+value that would run wrongly (a zero cost, a placeholder secret, an http public address)."""
+
+import re
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.checks import Error, Warning, register
@@ -55,3 +59,95 @@ def check_features(app_configs, **kwargs):
                   hint="Use yookassa and/or stars.", id="neurocards.E005")
         )
     return problems
+
+
+# --- Values that would run, but wrongly ----------------------------------------------------------------------
+# A cost or limit of 0 turns a feature into "free" or "refuse everyone"; only these mean "off" at 0 (README).
+AT_LEAST_ONE = (
+    "VIDEO_COST", "IMAGE_COST", "MAX_ACTIVE_ORDERS", "RATE_LIMIT_GENERATIONS_PER_HOUR", "RATE_LIMIT_TOPUP_PER_HOUR",
+    "MAX_QUEUE_SIZE", "VIDEO_TIMEOUT_MINUTES", "IMAGE_TIMEOUT_MINUTES", "RESULT_TTL_DAYS", "REFERENCE_TTL_DAYS",
+    "UPDATE_ID_TTL_DAYS", "PAYLOAD_TTL_DAYS", "FLOOD_UPDATES_PER_MINUTE", "BREAKER_FAILURES",
+    "BREAKER_COOLDOWN_SECONDS", "QUEUE_ALERT_MINUTES", "KIE_KEY_COOLDOWN_SECONDS",
+)
+ZERO_IS_OFF = ("WELCOME_CREDITS", "KIE_MIN_CREDITS")  # 0: no welcome credits / no low-credit alert
+ABOVE_ZERO = ("TELEGRAM_MESSAGES_PER_SECOND", "TELEGRAM_CHAT_INTERVAL_SECONDS", "KIE_POLL_RATE_PER_KEY",
+              "KIE_TIMEOUT_SECONDS", "OPENAI_TIMEOUT_SECONDS", "YOOKASSA_TIMEOUT_SECONDS")  # fractions allowed
+SECRETS = ("SECRET_KEY", "TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET", "YOOKASSA_SHOP_ID", "YOOKASSA_SECRET_KEY",
+           "METRICS_TOKEN", "KIE_API_KEYS", "KIE_WEBHOOK_HMAC_KEY", "OPENAI_API_KEY")
+# What .env.example ships for its secrets (tests/test_startup_checks.py keeps this in step with the file): a copy
+# left unfilled must not go live with a key anyone can read on GitHub.
+PLACEHOLDERS = {"change-me", "000000000:placeholder", "placeholder-secret", "000000", "placeholder",
+                "placeholder-token"}
+WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what Telegram's setWebhook accepts as secret_token
+METRICS_TOKEN_MIN_LENGTH = 32
+
+
+def is_placeholder(value):
+    value = value.strip().lower()
+    return value in PLACEHOLDERS or any(word in value for word in ("placeholder", "change-me", "changeme"))
+
+
+@register()
+def check_values(app_configs, **kwargs):
+    """Settings that are present but would misbehave. Messages name the variable, never its value."""
+    level = Warning if settings.DEBUG else Error
+    problems = []
+
+    numbers = {name: getattr(settings, name) for name in (*AT_LEAST_ONE, *ZERO_IS_OFF, *ABOVE_ZERO)}
+    numbers["Q_WORKERS"] = settings.Q_CLUSTER["workers"]
+    low = [name for name in (*AT_LEAST_ONE, "Q_WORKERS") if numbers[name] < 1]
+    low += [name for name in ZERO_IS_OFF if numbers[name] < 0]
+    low += [name for name in ABOVE_ZERO if not numbers[name] > 0]
+    if low:
+        problems.append(level(
+            f"Costs and limits out of range: {', '.join(low)}.",
+            hint=f"Each must be at least 1 ({', '.join(ZERO_IS_OFF)} may be 0, meaning off; "
+                 f"{', '.join(ABOVE_ZERO)} may be fractions above 0).",
+            id=_id(level, 101)))
+
+    secret = settings.TELEGRAM_WEBHOOK_SECRET
+    if secret and not WEBHOOK_SECRET.fullmatch(secret):
+        problems.append(level("TELEGRAM_WEBHOOK_SECRET has characters Telegram does not accept.",
+                              hint="1-256 characters of A-Z a-z 0-9 _ -, e.g. python3 -c \"import secrets; "
+                                   "print(secrets.token_urlsafe(32))\".", id=_id(level, 102)))
+
+    problems += _public_base_url(level)
+
+    placeholders = [name for name in SECRETS if any(is_placeholder(value) for value in _values(name))]
+    if placeholders:
+        problems.append(level(f"{', '.join(placeholders)} still {'has' if len(placeholders) == 1 else 'have'} "
+                              f"the placeholder of .env.example.",
+                              hint="Fill in the real secret (or leave an optional one empty).", id=_id(level, 104)))
+
+    if settings.METRICS_TOKEN and len(settings.METRICS_TOKEN) < METRICS_TOKEN_MIN_LENGTH:
+        problems.append(level(f"METRICS_TOKEN is shorter than {METRICS_TOKEN_MIN_LENGTH} characters.",
+                              hint="python3 -c \"import secrets; print(secrets.token_urlsafe(32))\", or leave it "
+                                   "empty and use METRICS_ALLOWED_IPS.", id=_id(level, 105)))
+    return problems
+
+
+def _public_base_url(level):
+    url = settings.PUBLIC_BASE_URL
+    if url:
+        if not url.startswith("https://") or not urlsplit(url).hostname:
+            return [level("PUBLIC_BASE_URL must be an https:// address.",
+                          hint="Telegram delivers webhooks and YooKassa returns payers only over https.",
+                          id=_id(level, 103))]
+        return []
+    if settings.DEBUG:
+        return []
+    if "yookassa" in settings.PAYMENT_METHODS and not settings.YOOKASSA_RETURN_URL:
+        return [Error("PUBLIC_BASE_URL is empty: YooKassa would be given a relative return address.",
+                      hint="Set PUBLIC_BASE_URL=https://your.host (or YOOKASSA_RETURN_URL).", id="neurocards.E106")]
+    # Long polling (runbot) works without it; the webhook and KIE callbacks don't.
+    return [Warning("PUBLIC_BASE_URL is empty: setwebhook refuses and KIE callbacks are off.",
+                    hint="Set PUBLIC_BASE_URL=https://your.host for the webhook.", id="neurocards.W106")]
+
+
+def _values(name):
+    value = getattr(settings, name)
+    return value if isinstance(value, list) else [value]
+
+
+def _id(level, number):
+    return f"neurocards.{'E' if level is Error else 'W'}{number:03d}"

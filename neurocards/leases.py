@@ -85,8 +85,14 @@ def reserve_slot(key, interval):
     return at
 
 
+# A reservation takes a millisecond; a Redis that stalls must fail the send (the caller retries later) rather
+# than hang every worker that paces a message.
+REDIS_TIMEOUT_SECONDS = 2
+
+
 @functools.cache
 def _redis_reserve():
     import redis
 
-    return redis.Redis.from_url(settings.REDIS_URL).register_script(_RESERVE)
+    return redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+                                socket_timeout=REDIS_TIMEOUT_SECONDS).register_script(_RESERVE)

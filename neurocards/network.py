@@ -2,6 +2,8 @@
 
 import ipaddress
 
+from django.conf import settings
+
 
 def networks(values):
     return [ipaddress.ip_network(value.strip(), strict=False) for value in values if value.strip()]
@@ -19,6 +21,13 @@ def client_ip(request, trusted_proxies):
         if not _within(address, trusted_proxies):
             return address
     return peer
+
+
+def caller(request):
+    """client_ip with the configured TRUSTED_PROXIES, as text (django-axes counts staff login failures by it).
+    Unreadable forwarding falls back to the peer: never to an address the caller wrote."""
+    address = client_ip(request, networks(settings.TRUSTED_PROXIES))
+    return str(address) if address else request.META.get("REMOTE_ADDR", "")
 
 
 def allowed(address, allow_list):

@@ -1,5 +1,6 @@
 """NeuroCards settings: one module, everything from the environment (see .env.example)."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -32,6 +33,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "axes",
     "django_q",
     "neurocards",
     "neurocards.metrics",
@@ -50,6 +52,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "neurocards.middleware.AdminContentSecurityPolicy",
+    # Last, as django-axes asks: it turns a locked-out login into its 429 answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "neurocards.urls"
@@ -97,6 +102,18 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# --- Staff login: django-axes throttles password guessing on the admin --------------------------------------
+# The axes backend first: it refuses a locked-out login before the password is even checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
+# Either one locks: a username guessed at from many addresses, and an address guessing many usernames.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+# The caller as every other view sees it: X-Forwarded-For only from TRUSTED_PROXIES, so a guesser can't
+# get a fresh address per try by making one up.
+AXES_CLIENT_IP_CALLABLE = "neurocards.network.caller"
 
 LANGUAGE_CODE = "ru"
 LANGUAGES = [("ru", "Русский"), ("en", "English")]
@@ -207,6 +224,9 @@ IMAGE_TIMEOUT_MINUTES = env.int("IMAGE_TIMEOUT_MINUTES", default=10)
 RESULT_TTL_DAYS = env.int("RESULT_TTL_DAYS", default=30)
 REFERENCE_TTL_DAYS = env.int("REFERENCE_TTL_DAYS", default=7)
 UPDATE_ID_TTL_DAYS = env.int("UPDATE_ID_TTL_DAYS", default=7)
+# Raw provider payloads (YooKassa notification bodies, payments' last API answers, generation events) are
+# dropped after this; the payments and their ledger rows stay.
+PAYLOAD_TTL_DAYS = env.int("PAYLOAD_TTL_DAYS", default=90)
 FLOOD_UPDATES_PER_MINUTE = env.int("FLOOD_UPDATES_PER_MINUTE", default=30)
 
 # --- Operations -----------------------------------------------------------------------------
@@ -241,7 +261,11 @@ Q_CLUSTER = {
     "sync": env.bool("Q_SYNC", default=False),
 }
 if REDIS_URL:
-    Q_CLUSTER["redis"] = REDIS_URL
+    # With socket timeouts (unless the URL names its own): a web request that enqueues a task must fail, not
+    # hang, while Redis stalls. The cluster's BLPOP waits 1 s, well under the read timeout.
+    _timeouts = "&".join(f"{name}=5" for name in ("socket_connect_timeout", "socket_timeout")
+                         if f"{name}=" not in REDIS_URL)
+    Q_CLUSTER["redis"] = f"{REDIS_URL}{'&' if '?' in REDIS_URL else '?'}{_timeouts}" if _timeouts else REDIS_URL
 else:
     Q_CLUSTER["orm"] = "default"
 
@@ -271,6 +295,8 @@ LOGGING = {
         "telegram": {"level": "INFO"},
         # With DEBUG on, Django logs each SQL statement with its parameters at DEBUG: users' texts, emails.
         "django.db.backends": {"level": "INFO"},
+        # django-axes says "BEGIN" at INFO in every process; lockouts and repeated failures come at WARNING.
+        "axes": {"level": "WARNING"},
         # uvicorn's error log (a crashed request's traceback among them) through the same handler: the same
         # format, the same redaction; its level stays the one on its command line. Not "uvicorn" itself:
         # that would reset its access logger too and switch the access log back on (off in deploy/).

@@ -13,17 +13,20 @@ def healthz(request):
 
 
 async def readyz(request):
-    """200 when every part answers, else 503 naming the failing ones. For monitoring, not for the load
-    balancer: a stopped worker cluster must not take the webhook's web servers out of rotation."""
+    """200 when every part answers, else 503. For monitoring, not for the load balancer: a stopped worker
+    cluster must not take the webhook's web servers out of rotation. Which parts fail, and why, only for the
+    callers /metrics answers: to anyone else they map the deployment (broker, webhook state)."""
     checks = await sync_to_async(health.local_checks)()
     if health.telegram_checked():
         # Off the thread the ORM shares with the webhook: a Telegram that hangs (at most once a minute,
         # the answer is cached) delays this probe only.
         checks["telegram"] = await sync_to_async(health.telegram, thread_sensitive=False)()
     failing = sorted(name for name, result in checks.items() if result != health.OK)
-    body = {"status": "failing" if failing else "ok", "checks": checks}
-    if failing:
-        body["failing"] = failing
+    body = {"status": "failing" if failing else "ok"}
+    if _metrics_caller_allowed(request):
+        body["checks"] = checks
+        if failing:
+            body["failing"] = failing
     return JsonResponse(body, status=503 if failing else 200)
 
 

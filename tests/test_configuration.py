@@ -8,7 +8,7 @@ from django.conf import settings
 
 FEATURES = {
     "TELEGRAM_BOT_TOKEN": "123:abc", "TELEGRAM_WEBHOOK_SECRET": "s3cret", "YOOKASSA_SHOP_ID": "1",
-    "YOOKASSA_SECRET_KEY": "test_x",
+    "YOOKASSA_SECRET_KEY": "test_x", "PUBLIC_BASE_URL": "https://bot.example.com",
 }
 
 

@@ -1,4 +1,5 @@
-"""/healthz says the process lives; /readyz says whether the deployment can work, naming what can't."""
+"""/healthz says the process lives; /readyz says whether the deployment can work, and names what can't to the
+callers /metrics answers (its token or an allowed address)."""
 
 import os
 from datetime import timedelta
@@ -15,12 +16,14 @@ from neurocards.models import Heartbeat
 pytestmark = pytest.mark.django_db
 
 PUBLIC = "https://bot.example.com"
+TOKEN = "readyz-metrics-token-0123456789abcdef"
 
 
 @pytest.fixture
 def ready(workers, settings):
     """Everything in place: a fresh watchdog beat and the webhook registered at our address."""
     settings.PUBLIC_BASE_URL = PUBLIC
+    settings.METRICS_TOKEN = TOKEN
     cache.delete(health.WEBHOOK_INFO_KEY)
     sender.api("setWebhook", {"url": f"{PUBLIC}/telegram/webhook/", "secret_token": "readyz-test"})
     Heartbeat.beat("watchdog")
@@ -29,8 +32,9 @@ def ready(workers, settings):
     cache.delete(health.WEBHOOK_INFO_KEY)
 
 
-def probe():
-    response = Client().get("/readyz")
+def probe(token=TOKEN, **extra):
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    response = Client().get("/readyz", headers=headers, **extra)
     return response.status_code, response.json()
 
 
@@ -97,7 +101,32 @@ def test_it_remembers_a_failed_answer_too(ready):
     assert len(ready.telegram.requests("getWebhookInfo")) == 1
 
 
+def test_it_says_only_ok_to_a_caller_without_credentials(ready):
+    assert probe(token=None) == (200, {"status": "ok"})
+
+
+def test_it_says_only_that_it_fails_to_a_caller_without_credentials(ready, settings):
+    Heartbeat.objects.all().delete()
+    settings.METRICS_ALLOWED_IPS = ["10.0.0.0/8"]
+
+    assert probe(token=None) == (503, {"status": "failing"})
+    assert probe(token="wrong-token") == (503, {"status": "failing"})
+    # X-Forwarded-For is believed only from a trusted proxy, and the test client is not one.
+    assert probe(token=None, HTTP_X_FORWARDED_FOR="10.1.2.3") == (503, {"status": "failing"})
+
+
+def test_it_names_the_failing_parts_to_an_allowed_address(ready, settings):
+    Heartbeat.objects.all().delete()
+    settings.METRICS_TOKEN = ""
+    settings.METRICS_ALLOWED_IPS = ["127.0.0.1"]
+
+    status, body = probe(token=None)
+
+    assert (status, body["failing"], body["checks"]["worker"]) == (503, ["worker"], "no worker heartbeat yet")
+
+
 def test_it_leaves_telegram_out_in_debug_without_a_token(settings):
+    settings.METRICS_TOKEN = TOKEN
     settings.DEBUG = True
     settings.TELEGRAM_BOT_TOKEN = ""
     Heartbeat.beat("watchdog")

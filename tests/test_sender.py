@@ -18,6 +18,19 @@ def test_it_waits_as_long_as_telegram_asks_and_sends_once(workers, monkeypatch):
     assert workers.telegram.texts(chat_id=777) == ["hello"]
 
 
+def test_it_gives_up_rather_than_sleep_through_a_long_retry_after(workers, monkeypatch):
+    pauses = []
+    monkeypatch.setattr(sender.time, "sleep", pauses.append)
+    workers.telegram.fail_next("sendMessage", status=429, description="Too Many Requests: retry after 3600",
+                               retry_after=3600)
+
+    with pytest.raises(sender.SendFailed):
+        sender.send_message(786, "hello")
+
+    assert all(pause <= sender.MAX_RETRY_AFTER for pause in pauses)
+    assert workers.telegram.texts(chat_id=786) == []
+
+
 def test_it_stops_for_good_at_a_user_who_blocked_the_bot(workers):
     user = make_user(telegram_id=778)
     workers.telegram.block(778)
