@@ -129,7 +129,7 @@ def _delivery_failed(generation, mine, error):
                             f"The result of generation #{generation.pk} (user {generation.user.telegram_id}) was "
                             f"not delivered in a day, {tries} tries; it stays in their /history.")
         return "gave up"
-    mine.update(next_delivery_at=now + min(DELIVERY_BACKOFF * 2 ** (tries - 1), DELIVERY_BACKOFF_MAX))
+    mine.update(next_delivery_at=now + min(DELIVERY_BACKOFF * 2 ** min(tries - 1, 10), DELIVERY_BACKOFF_MAX))
     return "retrying"
 
 

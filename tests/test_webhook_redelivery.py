@@ -2,6 +2,7 @@
 redelivers it, one that committed is skipped, and the user hears each reply (or apology) once."""
 
 import copy
+import time
 
 import pytest
 from django.db import OperationalError
@@ -10,6 +11,7 @@ from accounts.models import TelegramUser
 from botapp import texts
 from botapp.models import FlowState, ProcessedUpdate
 from tests.chat import fixture
+from tests.concurrency import race
 
 BALANCE = "Баланс: <b>0 кредитов</b>"
 APOLOGY = "что-то пошло не так"
@@ -126,3 +128,28 @@ def test_it_gives_a_group_its_hint_once_when_telegram_redelivers(chat):
         assert chat.post(update).status_code == 200
 
     assert len(chat.telegram.texts(chat_id=update["message"]["chat"]["id"])) == 1
+
+
+@pytest.mark.postgres
+def test_it_runs_a_waiting_duplicate_when_the_first_delivery_rolls_back(chat, monkeypatch):
+    chat.send("/start")
+    chat.replies()
+    real = texts.balance
+    calls = []
+
+    def balance(user):
+        calls.append(user.pk)
+        if len(calls) == 1:
+            time.sleep(0.5)  # the other delivery arrives meanwhile and waits on the update's unique index
+            raise OperationalError("deadlock detected")
+        return real(user)
+
+    monkeypatch.setattr(texts, "balance", balance)
+    update = chat.message_update(text="/balance")
+
+    outcomes = race(lambda: chat.post(update), threads=2)
+
+    assert sorted(response.status_code for response, _ in outcomes) == [200, 503]
+    (reply,) = chat.replies()
+    assert BALANCE in reply
+    assert ProcessedUpdate.objects.filter(update_id=update["update_id"]).count() == 1
