@@ -1,14 +1,16 @@
 """python-telegram-bot routing: which step handles which update, and delivery of what it decided."""
 
 import asyncio
+import contextvars
 import logging
 import threading
 import time
+from dataclasses import dataclass
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.db import DatabaseError, IntegrityError, close_old_connections
+from django.db import DatabaseError, InterfaceError, OperationalError, close_old_connections, transaction
 from django.utils import timezone, translation
 from telegram import LabeledPrice, Update
 from telegram.constants import ChatMemberStatus, ParseMode
@@ -20,14 +22,12 @@ from telegram.ext import (
     CommandHandler,
     MessageHandler,
     PreCheckoutQueryHandler,
-    TypeHandler,
     filters,
 )
 
 from accounts.models import TelegramUser, language_for
 from botapp import commands, flow, payment_texts, purchase, texts
-from botapp.models import ProcessedUpdate
-from botapp.turns import run_turn
+from botapp.turns import record, run_turn
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +53,42 @@ CALLBACKS = {
 }
 # Retry a reply once when Telegram asks for a short pause; a longer one is not worth holding the update.
 MAX_REPLY_PAUSE = 5
+# The database going away or a deadlock: nothing of the update was recorded, so it is worth delivering again.
+# Anything else is a bug, and the same update would fail the same way.
+TRANSIENT = (OperationalError, InterfaceError)
+
+
+@dataclass
+class _Delivery:
+    """What the handlers learnt about the update being processed, for the webhook's answer."""
+
+    redeliver: bool = False  # failed on a transient database error before anything was recorded
+    committed: bool = False  # its step committed (the update is recorded)
+
+
+_delivery = contextvars.ContextVar("delivery")
+
+
+async def process(application, update):
+    """Handle one update; False when Telegram should deliver it again (a transient database error)."""
+    state = _Delivery()
+    token = _delivery.set(state)  # handlers and the error handler run in this task, so they see it
+    try:
+        await application.process_update(update)
+    finally:
+        _delivery.reset(token)
+    return not state.redeliver
+
+
+def _state():
+    # Polling (`runbot`) has no webhook to answer: a throw-away record.
+    return _delivery.get(None) or _Delivery()
+
+
+def _redeliver(update, error):
+    log.warning("update %s: database unavailable (%s), left for Telegram to deliver again",
+                update.update_id, type(error).__name__)
+    _state().redeliver = True
 
 
 def in_thread(func):
@@ -87,7 +123,8 @@ def _tidy():
 
 
 def register(application):
-    application.add_handler(TypeHandler(Update, record_update), group=-2)
+    # An update is recorded as handled by the handler that handles it, in the transaction of its changes
+    # (see each below), so that one whose changes did not commit is run again when Telegram redelivers it.
     application.add_handler(MessageHandler(~filters.ChatType.PRIVATE, not_private), group=-1)
     application.add_handler(ChatMemberHandler(chat_member, ChatMemberHandler.MY_CHAT_MEMBER), group=-1)
     application.add_handler(PreCheckoutQueryHandler(pre_checkout), group=-1)
@@ -105,7 +142,15 @@ def register(application):
 
 def as_handler(step):
     async def handle(update, context):
-        outcome = await in_thread(run_turn)(update, step)
+        try:
+            outcome = await in_thread(run_turn)(update, step)
+        except TRANSIENT as error:
+            _redeliver(update, error)
+            return
+        if outcome.duplicate:
+            log.info("update %s: already handled, skipped", update.update_id)
+            return
+        _state().committed = True
         await deliver(context.bot, update, outcome)
 
     handle.__name__ = getattr(step, "__name__", "step")
@@ -116,37 +161,36 @@ def stale_button(turn):
     turn.toast(texts.stale_button())
 
 
-async def record_update(update, context):
-    """The first handler of every update: a redelivered update_id stops here."""
-    if not await in_thread(_record)(update.update_id):
-        log.info("update %s: already handled, skipped", update.update_id)
-        raise ApplicationHandlerStop
-
-
-def _record(update_id):
-    try:
-        ProcessedUpdate.objects.create(update_id=update_id)
-    except IntegrityError:
-        return False
-    return True
-
-
 async def not_private(update, context):
+    """A command in a group gets a hint and nothing else. The hint is its only effect, so the update is
+    recorded just before it: a redelivery says nothing twice (a process dying in between loses the hint)."""
     message = update.effective_message
-    if message and message.text and message.text.startswith("/"):
+    if message and message.text and message.text.startswith("/") and await in_thread(record)(update.update_id):
         with translation.override(_language(update)):
             await _send_quietly(context.bot, update.effective_chat.id, texts.private_only())
     raise ApplicationHandlerStop
 
 
 async def chat_member(update, context):
-    """The user blocked or unblocked the bot: stop or resume sending to them."""
+    """The user blocked or unblocked the bot: stop or resume sending to them.
+
+    Recorded with the change: a redelivered one that committed is skipped (an old "blocked" can't undo a
+    newer "unblocked"); one that did not is applied when it comes again."""
     member = update.my_chat_member
     if member.chat.type != "private":
         raise ApplicationHandlerStop
     blocked = member.new_chat_member.status in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT)
-    await in_thread(_mark_bot_blocked)(member.from_user.id, blocked)
+    try:
+        await in_thread(_mark_bot_blocked_once)(update.update_id, member.from_user.id, blocked)
+    except TRANSIENT as error:
+        _redeliver(update, error)
     raise ApplicationHandlerStop
+
+
+def _mark_bot_blocked_once(update_id, telegram_id, blocked):
+    with transaction.atomic():
+        if record(update_id):
+            _mark_bot_blocked(telegram_id, blocked)
 
 
 def _mark_bot_blocked(telegram_id, blocked):
@@ -220,9 +264,17 @@ def _language(update):
 
 
 async def pre_checkout(update, context):
-    """Answered at once (Telegram allows 10 s): the pack still on sale, the amount right, the user allowed."""
+    """Answered at once (Telegram allows 10 s): the pack still on sale, the amount right, the user allowed.
+
+    Not recorded: it changes nothing of ours, and a redelivery means Telegram had no answer from us, so it
+    is checked and answered again (a second answer to one query is only refused by Telegram). The
+    successful_payment that follows is a step, and is credited once by its charge id besides."""
     query = update.pre_checkout_query
-    ok, reason = await in_thread(purchase.check_pre_checkout)(query)
+    try:
+        ok, reason = await in_thread(purchase.check_pre_checkout)(query)
+    except TRANSIENT as error:
+        _redeliver(update, error)
+        raise ApplicationHandlerStop from None
     if ok:
         await query.answer(ok=True)
     else:
@@ -233,9 +285,20 @@ async def pre_checkout(update, context):
 
 
 async def on_error(update, context):
+    """A bug: logged, the user gets an apology, and the webhook still answers 200 (one bad update never
+    blocks the chat). A step that failed took its record with it: the update is recorded now, so that a
+    redelivery of it is neither run nor apologised for again."""
     update_id = update.update_id if isinstance(update, Update) else None
     log.error("update %s: handler failed", update_id, exc_info=context.error)
     chat = update.effective_chat if isinstance(update, Update) else None
-    if chat is not None and chat.type == "private":
-        with translation.override(_language(update)):
-            await _send_quietly(context.bot, chat.id, texts.apology())
+    if chat is None or chat.type != "private":
+        return
+    if not _state().committed:  # after a commit (a reply failed) it is recorded, and this is its one delivery
+        try:
+            if not await in_thread(record)(update_id):
+                return
+        except TRANSIENT as error:
+            _redeliver(update, error)
+            return
+    with translation.override(_language(update)):
+        await _send_quietly(context.bot, chat.id, texts.apology())

@@ -1,8 +1,10 @@
 """One update of one user, handled under that user's row lock: decide first, talk to Telegram after.
 
-`run_turn` locks the user's row (and so the flow), applies the gate (blocked users, flooding),
-runs a step and saves the flow, all in one transaction. The step only *records* what to say; the
-caller sends it after commit, so no row lock is ever held across a call to Telegram.
+`run_turn` records the update id, locks the user's row (and so the flow), applies the gate (blocked
+users, flooding), runs a step and saves the flow, all in one transaction. The step only *records*
+what to say; the caller sends it after commit, so no row lock is ever held across a call to Telegram.
+An update whose step did not commit (rolled back, or the process died) left no record, so Telegram's
+redelivery of it runs the step again; a duplicate of one that committed stops at the record.
 """
 
 import uuid
@@ -16,7 +18,7 @@ from django.utils import timezone, translation
 from accounts.models import TelegramUser
 from billing import ledger
 from botapp import texts
-from botapp.models import FlowState
+from botapp.models import FlowState, ProcessedUpdate
 
 ACTIVITY_RESOLUTION = timedelta(minutes=1)
 
@@ -38,6 +40,8 @@ class Outcome:
     toast: str | None = None
     # Set by the gate: the update was dropped (flooding) and needs no answer beyond the toast.
     dropped: bool = False
+    # The update was handled before (a redelivery): nothing to say.
+    duplicate: bool = False
     # (function, args) run after commit, off the event loop, for work that talks to other services;
     # each returns more Replies.
     actions: list = field(default_factory=list)
@@ -86,6 +90,11 @@ def run_turn(update, step):
     if sender is None or sender.is_bot:
         return outcome
     with transaction.atomic():
+        # First, before the user's lock: a second delivery of this update waits here on the unique index
+        # until the first commits (then stops) or rolls back (then runs the step itself).
+        if not record(update.update_id):
+            outcome.duplicate = True
+            return outcome
         user, flow, created = _load_locked(sender)
         turn = Turn(user=user, flow=flow, update=update, outcome=outcome)
         with translation.override(user.language):
@@ -99,6 +108,16 @@ def run_turn(update, step):
             step(turn)
             flow.save()
     return outcome
+
+
+def record(update_id):
+    """Record an update as handled, in the caller's transaction; False when it was already."""
+    try:
+        with transaction.atomic():  # a savepoint: the caller's transaction goes on after a duplicate
+            ProcessedUpdate.objects.create(update_id=update_id)
+    except IntegrityError:
+        return False
+    return True
 
 
 def _load_locked(sender):

@@ -8,7 +8,7 @@ from django.views.decorators.http import require_POST
 from telegram import Update
 from telegram.error import TelegramError
 
-from botapp import update_check
+from botapp import handlers, update_check
 from botapp.application import get_application
 from neurocards.jsonbody import parse_json
 
@@ -20,7 +20,8 @@ INT64 = 2**63
 @csrf_exempt
 @require_POST
 async def webhook(request):
-    """Telegram's deliveries: authenticated, parsed, handled once; 200 whatever a handler does."""
+    """Telegram's deliveries: authenticated, parsed, handled once; 200 whatever a handler does, except 503
+    when the database failed before the update was recorded."""
     secret = settings.TELEGRAM_WEBHOOK_SECRET.encode()
     given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "").encode()
     if not secret or not hmac.compare_digest(given, secret):
@@ -48,5 +49,7 @@ async def webhook(request):
         log.warning("update %s: malformed, rejected", update_id)
         return HttpResponseBadRequest("malformed update")
     # Handler errors are caught by the Application's error handler, which logs them and apologises.
-    await application.process_update(update)
+    if not await handlers.process(application, update):
+        # The database failed before the update was recorded: Telegram redelivers on anything but 2xx.
+        return HttpResponse("try again", status=503)
     return HttpResponse("ok")

@@ -54,7 +54,8 @@ class GenerationAdmin(ObjectActions):
             "created_at", "submitted_at", "finished_at", "timeout_at", "next_attempt_at", "next_poll_at",
             "create_started_at", "updated_at"]}),
         ("Messages sent", {"classes": ["collapse"], "fields": [
-            "accepted_sent_at", "retry_sent_at", "slow_sent_at", "result_sent_at", "failure_sent_at"]}),
+            "accepted_sent_at", "retry_sent_at", "slow_sent_at", "result_sent_at", "failure_sent_at",
+            "delivery_attempts", "next_delivery_at", "result_parts_sent"]}),
     ]
     readonly_fields = [field.name for field in Generation._meta.fields] + ["reference_preview", "result_preview"]
     inlines = [EventInline]

@@ -1,5 +1,6 @@
 """django-q2 adapters: fetch by id, call a service. Every one is safe to run twice."""
 
+from botapp import notifications
 from generations import cleanup, pipeline, poller, watchdog
 
 
@@ -9,6 +10,10 @@ def submit(generation_id):
 
 def finish(generation_id):
     return pipeline.finish(generation_id=generation_id)
+
+
+def deliver(generation_id, lease):
+    return notifications.deliver_result(generation_id, lease=lease)
 
 
 def poll(wait=0.0):

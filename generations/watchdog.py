@@ -1,4 +1,5 @@
-"""The watchdog (every minute): deadlines, rows a dead worker left behind, long waits explained."""
+"""The watchdog (every minute): deadlines, rows a dead worker left behind, results Telegram did not take,
+long waits explained."""
 
 import logging
 from datetime import timedelta
@@ -30,6 +31,7 @@ def run():
         "timed_out": _fail_past_deadline(now),
         "stale_submits": _recover_stale_submits(now),
         "finishes_resent": _resend_lost_finishes(now),
+        "deliveries_retried": _retry_deliveries(now),
         "slow_told": _explain_slow_videos(now),
         "dispatched": pipeline.dispatch_due(),
     }
@@ -70,6 +72,14 @@ def _resend_lost_finishes(now):
     for pk in ids:
         async_task("generations.tasks.finish", pk, task_name=f"finish-{pk}")
     return len(ids)
+
+
+def _retry_deliveries(now):
+    # Claimed here, sent by tasks: a Telegram outage must not hold up the watchdog's other work.
+    claimed = notifications.claim_due_results(now)
+    for pk, lease in claimed:
+        async_task("generations.tasks.deliver", pk, lease, task_name=f"deliver-{pk}")
+    return len(claimed)
 
 
 def _explain_slow_videos(now):
