@@ -113,6 +113,10 @@ class Payment(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     paid_at = models.DateTimeField(null=True, blank=True)
+    # Claimed (NULL → now) by the task that sends the message, so a redelivered task sends nothing more.
+    link_sent_at = models.DateTimeField(null=True, blank=True, help_text="The Pay link (or why none) was sent.")
+    credited_sent_at = models.DateTimeField(null=True, blank=True, help_text="“Payment received” was sent.")
+    canceled_sent_at = models.DateTimeField(null=True, blank=True, help_text="“Payment did not go through” was sent.")
 
     class Meta:
         ordering = ["-created_at"]

@@ -1,9 +1,11 @@
 """python-telegram-bot routing: which step handles which update, and delivery of what it decided."""
 
 import asyncio
+import functools
 import logging
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
@@ -72,7 +74,22 @@ def in_thread(func):
         finally:
             _tidy()
 
-    return sync_to_async(run, thread_sensitive=False)
+    return sync_to_async(run, thread_sensitive=False, executor=db_threads())
+
+
+@functools.cache
+def db_threads():
+    """The pool that runs the webhook's ORM code: WEB_DB_THREADS threads, so as many connections.
+
+    Every thread keeps its own persistent connection (CONN_MAX_AGE), so the loop's default executor
+    (min(32, cpus + 4) threads) meant 20 connections per web process on 16 cores. A bounded executor
+    bounds exactly the threads that hold connections and keeps Django's persistent connections as
+    they are; psycopg's pool would bound them too, but it needs CONN_MAX_AGE=0 and a new dependency,
+    it would reach the django-q2 cluster's forked processes as well (which hold one connection each
+    and need no pool), and an update would then wait for a connection, with a pool timeout of its own,
+    instead of for a thread. Steps hold no lock across a network call, so a few threads suffice.
+    """
+    return ThreadPoolExecutor(max_workers=settings.WEB_DB_THREADS, thread_name_prefix="web-db")
 
 
 _tidied = threading.local()
@@ -165,9 +182,6 @@ async def deliver(bot, update, outcome):
             log.warning("update %s: answerCallbackQuery failed: %s", update.update_id, type(error).__name__)
     for reply in outcome.replies:
         await send(bot, outcome.chat_id, reply, update_id=update.update_id)
-    for func, args in outcome.actions:
-        for reply in await in_thread(func)(*args):
-            await send(bot, outcome.chat_id, reply, update_id=update.update_id)
 
 
 async def send(bot, chat_id, reply, *, update_id=None):

@@ -38,9 +38,6 @@ class Outcome:
     toast: str | None = None
     # Set by the gate: the update was dropped (flooding) and needs no answer beyond the toast.
     dropped: bool = False
-    # (function, args) run after commit, off the event loop, for work that talks to other services;
-    # each returns more Replies.
-    actions: list = field(default_factory=list)
 
 
 class Turn:
@@ -66,9 +63,6 @@ class Turn:
 
     def toast(self, text):
         self.outcome.toast = text
-
-    def after(self, func, *args):
-        self.outcome.actions.append((func, args))
 
     def go(self, step, **draft):
         self.flow.step = step
