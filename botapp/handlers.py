@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.db import DatabaseError, IntegrityError, close_old_connections
+from django.db import DatabaseError, IntegrityError, close_old_connections, connections
 from django.utils import timezone, translation
 from telegram import LabeledPrice, Update
 from telegram.constants import ChatMemberStatus, ParseMode
@@ -89,7 +89,23 @@ def db_threads():
     and need no pool), and an update would then wait for a connection, with a pool timeout of its own,
     instead of for a thread. Steps hold no lock across a network call, so a few threads suffice.
     """
-    return ThreadPoolExecutor(max_workers=settings.WEB_DB_THREADS, thread_name_prefix="web-db")
+    return ThreadPoolExecutor(max_workers=settings.WEB_DB_THREADS, thread_name_prefix=DB_THREAD_PREFIX)
+
+
+DB_THREAD_PREFIX = "web-db"
+
+
+def close_request_thread_connections(**kwargs):
+    """At request_finished: a thread made for one request closes its connections with the request.
+
+    Under ASGI Django runs each sync view (the YooKassa notification, the admin, /readyz) in a thread of
+    its own, made for that request; a persistent connection there outlives the request and the thread
+    until the garbage collector finds it, so such connections piled up beyond any sizing. The webhook's
+    threads live on and keep theirs; the main thread (the test client, management commands) is left alone.
+    """
+    thread = threading.current_thread()
+    if thread is not threading.main_thread() and not thread.name.startswith(DB_THREAD_PREFIX):
+        connections.close_all()
 
 
 _tidied = threading.local()
