@@ -77,6 +77,9 @@ def in_thread(func):
     return sync_to_async(run, thread_sensitive=False, executor=db_threads())
 
 
+DB_THREAD_PREFIX = "web-db"
+
+
 @functools.cache
 def db_threads():
     """The pool that runs the webhook's ORM code: WEB_DB_THREADS threads, so as many connections.
@@ -90,9 +93,6 @@ def db_threads():
     instead of for a thread. Steps hold no lock across a network call, so a few threads suffice.
     """
     return ThreadPoolExecutor(max_workers=settings.WEB_DB_THREADS, thread_name_prefix=DB_THREAD_PREFIX)
-
-
-DB_THREAD_PREFIX = "web-db"
 
 
 def close_request_thread_connections(**kwargs):
