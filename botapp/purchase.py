@@ -143,7 +143,8 @@ def checkout(payment_id):
 
 def _send_link(payment):
     chat_id = payment.user.telegram_id
-    if payment.confirmation_url:
+    # A second delivery that found YooKassa down may have cancelled the row the first one created: no link then.
+    if payment.confirmation_url and payment.status == Payment.Status.PENDING:
         button = InlineKeyboardButton(payment_texts.pay_button(payment), url=payment.confirmation_url)
         sender.send_message(chat_id, payment_texts.pay_link(payment), markup=InlineKeyboardMarkup([[button]]))
     elif payment.cancellation_reason == "not created":
