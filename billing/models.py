@@ -115,6 +115,10 @@ class Payment(models.Model):
     paid_at = models.DateTimeField(null=True, blank=True)
     checked_at = models.DateTimeField("last asked YooKassa at", null=True, blank=True,
                                       help_text="By reconciliation; an old open payment is asked less often.")
+    # Claimed (NULL → now) by the task that sends the message, so a redelivered task sends nothing more.
+    link_sent_at = models.DateTimeField(null=True, blank=True, help_text="The Pay link (or why none) was sent.")
+    credited_sent_at = models.DateTimeField(null=True, blank=True, help_text="“Payment received” was sent.")
+    canceled_sent_at = models.DateTimeField(null=True, blank=True, help_text="“Payment did not go through” was sent.")
 
     class Meta:
         ordering = ["-created_at"]

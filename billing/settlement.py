@@ -8,6 +8,7 @@ import logging
 import uuid
 
 from django.db import transaction
+from django_q.tasks import async_task
 
 from billing import services, yookassa
 from billing.models import Payment
@@ -73,9 +74,9 @@ def find_payment(answer):
 
 
 def _tell(what, payment_id):
-    from botapp import notifications
-
+    """Hand the buyer's message to a worker: a notification's answer must not wait on Telegram and its
+    retries (the task claims the message on the row, so a redelivery sends it once)."""
     try:
-        getattr(notifications, what)(payment_id)
+        async_task(f"botapp.tasks.{what}", payment_id, task_name=f"{what}-{payment_id}")
     except Exception:  # noqa: BLE001  (the money is settled; a lost message is logged, not retried)
-        log.exception("payment %s: %s message not delivered", payment_id, what)
+        log.exception("payment %s: %s message not queued", payment_id, what)

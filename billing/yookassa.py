@@ -7,6 +7,7 @@ has a timeout, and a network failure is `ResultUnknown`: repeat with the same Id
 
 import functools
 import logging
+import time
 from decimal import Decimal
 
 import requests
@@ -20,6 +21,10 @@ from yookassa.domain.exceptions import ApiError
 log = logging.getLogger(__name__)
 
 CREATE_TRIES = 3
+# Seconds between tries: a dropped connection or a 5xx is often over a moment later. Creates run in a
+# worker task (never in a webhook), so the pauses hold up no one; with YOOKASSA_TIMEOUT_SECONDS each
+# try they stay well inside the cluster's task timeout.
+CREATE_PAUSES = (1, 3)
 
 
 class ResultUnknown(Exception):
@@ -93,10 +98,12 @@ def create_payment(payment, *, email=""):
         try:
             return _call(_Payments.create, body, str(payment.pk))
         except ResultUnknown:
-            log.warning("payment %s: create result unknown (try %s), asking again with the same key",
-                        payment.pk, attempt)
             if attempt == CREATE_TRIES:
                 raise
+            pause = CREATE_PAUSES[min(attempt, len(CREATE_PAUSES)) - 1]
+            log.warning("payment %s: create result unknown (try %s), asking again with the same key in %s s",
+                        payment.pk, attempt, pause)
+            time.sleep(pause)
 
 
 def receipt(payment, *, email):

@@ -1,6 +1,12 @@
 from django.apps import AppConfig
+from django.core.signals import request_finished
 
 
 class BotAppConfig(AppConfig):
     name = "botapp"
     verbose_name = "Bot"
+
+    def ready(self):
+        from botapp import handlers
+
+        request_finished.connect(handlers.close_request_thread_connections, dispatch_uid="botapp.close_request_thread")

@@ -2,15 +2,17 @@
 
 import asyncio
 import contextvars
+import functools
 import logging
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.db import DatabaseError, InterfaceError, OperationalError, close_old_connections, transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, close_old_connections, connections, transaction
 from django.utils import timezone, translation
 from telegram import LabeledPrice, Update
 from telegram.constants import ChatMemberStatus, ParseMode
@@ -108,7 +110,38 @@ def in_thread(func):
         finally:
             _tidy()
 
-    return sync_to_async(run, thread_sensitive=False)
+    return sync_to_async(run, thread_sensitive=False, executor=db_threads())
+
+
+DB_THREAD_PREFIX = "web-db"
+
+
+@functools.cache
+def db_threads():
+    """The pool that runs the webhook's ORM code: WEB_DB_THREADS threads, so as many connections.
+
+    Every thread keeps its own persistent connection (CONN_MAX_AGE), so the loop's default executor
+    (min(32, cpus + 4) threads) meant 20 connections per web process on 16 cores. A bounded executor
+    bounds exactly the threads that hold connections and keeps Django's persistent connections as
+    they are; psycopg's pool would bound them too, but it needs CONN_MAX_AGE=0 and a new dependency,
+    it would reach the django-q2 cluster's forked processes as well (which hold one connection each
+    and need no pool), and an update would then wait for a connection, with a pool timeout of its own,
+    instead of for a thread. Steps hold no lock across a network call, so a few threads suffice.
+    """
+    return ThreadPoolExecutor(max_workers=settings.WEB_DB_THREADS, thread_name_prefix=DB_THREAD_PREFIX)
+
+
+def close_request_thread_connections(**kwargs):
+    """At request_finished: a thread made for one request closes its connections with the request.
+
+    Under ASGI Django runs each sync view (the YooKassa notification, the admin, /readyz) in a thread of
+    its own, made for that request; a persistent connection there outlives the request and the thread
+    until the garbage collector finds it, so such connections piled up beyond any sizing. The webhook's
+    threads live on and keep theirs; the main thread (the test client, management commands) is left alone.
+    """
+    thread = threading.current_thread()
+    if thread is not threading.main_thread() and not thread.name.startswith(DB_THREAD_PREFIX):
+        connections.close_all()
 
 
 _tidied = threading.local()
@@ -209,6 +242,8 @@ async def deliver(bot, update, outcome):
             log.warning("update %s: answerCallbackQuery failed: %s", update.update_id, type(error).__name__)
     for reply in outcome.replies:
         await send(bot, outcome.chat_id, reply, update_id=update.update_id)
+    # Only Telegram's own calls (the photo's download, a Stars refund) run here, bounded by their timeouts;
+    # anything that talks to another service (YooKassa, KIE, OpenAI) is a django-q2 task.
     for func, args in outcome.actions:
         for reply in await in_thread(func)(*args):
             await send(bot, outcome.chat_id, reply, update_id=update.update_id)

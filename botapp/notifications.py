@@ -8,7 +8,8 @@ A result is what the seller paid for, so it is never given up on quietly: a try 
 not take is tried again with backoff (the watchdog's pass claims what is due) for a day after
 completion; then operators are told and the result waits in /history. A try is claimed by setting
 `next_delivery_at` to the end of a lease with a conditional UPDATE, so two passes never send one
-result twice, and the claim of a worker that died mid-send runs out and is taken again.
+result twice, and the claim of a worker that died mid-send runs out and is taken again. Payment
+messages are claimed the same way, on the Payment row.
 """
 
 import logging
@@ -20,6 +21,7 @@ from django.db.models import F, Q
 from django.utils import timezone, translation
 
 from accounts.models import TelegramUser
+from billing.models import Payment
 from botapp import keyboards, payment_texts, sender, texts
 from generations.models import Generation
 from neurocards.models import Alert
@@ -212,18 +214,37 @@ def _public_url(name):
 
 
 def payment_credited(payment_id):
-    from billing.models import Payment
-
-    payment = Payment.objects.select_related("user").get(pk=payment_id)
-    with translation.override(payment.user.language):
-        sender.send_message(payment.user.telegram_id, payment_texts.payment_credited(payment, payment.user.balance))
+    payment_once(payment_id, "credited_sent_at", lambda p: sender.send_message(
+        p.user.telegram_id, payment_texts.payment_credited(p, p.user.balance)))
 
 
 def payment_canceled(payment_id):
-    from billing.models import Payment
+    payment_once(payment_id, "canceled_sent_at", _send_canceled)
 
-    payment = Payment.objects.select_related("user").get(pk=payment_id)
-    if payment.cancellation_reason == "not created":
-        return
-    with translation.override(payment.user.language):
+
+def _send_canceled(payment):
+    # "not created" was never the buyer's to pay: the checkout task said so with the link's apology.
+    if payment.cancellation_reason != "not created":
         sender.send_message(payment.user.telegram_id, payment_texts.payment_canceled(payment.cancellation_reason))
+
+
+def payment_once(payment_id, marker, send):
+    """`send(payment)` once per payment and marker, as `_once` does for generations."""
+    now = timezone.now()
+    claimed = Payment.objects.filter(pk=payment_id, **{f"{marker}__isnull": True}).update(**{marker: now})
+    if not claimed:
+        log.info("payment %s: %s already sent", payment_id, marker)
+        return False
+    payment = Payment.objects.select_related("pack", "user").get(pk=payment_id)
+    if payment.user.bot_blocked_at:
+        log.info("payment %s: %s not sent, the user blocked the bot", payment_id, marker)
+        return False
+    try:
+        with translation.override(payment.user.language):
+            send(payment)
+    except sender.SendFailed:
+        # Given back, so that a redelivery of the task may send it.
+        Payment.objects.filter(pk=payment_id, **{marker: now}).update(**{marker: None})
+        raise
+    log.info("payment %s: %s sent", payment_id, marker)
+    return True

@@ -30,6 +30,10 @@ def pack_button(pack, method):
     return f"{pack.name} · {money(pack.price_rub)} ₽"
 
 
+def creating_link():
+    return _("Creating the payment link…")
+
+
 def pay_link(payment):
     return _("Pack “%(name)s”: %(credits)s for %(rub)s ₽. Open the payment page to pay; I will write here as soon "
              "as the payment arrives.") % {"name": e(payment.pack.name), "credits": credits(payment.credits),

@@ -1,7 +1,7 @@
 """Buying credits in the bot: packs, the email for receipts, YooKassa links and Stars invoices.
 
-Steps run under the user's lock and only create our Payment row; the call to YooKassa (or the Stars
-invoice) is made after commit, off the event loop, by the action the step leaves behind.
+Steps run under the user's lock and only create our Payment row; the call to YooKassa is a django-q2
+task enqueued at commit (the webhook never waits on YooKassa), the Stars invoice a reply after commit.
 """
 
 import logging
@@ -10,11 +10,12 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django_q.tasks import async_task
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from billing import services, yookassa
 from billing.models import CreditPack, Payment
-from botapp import keyboards, payment_texts, stars, texts
+from botapp import keyboards, notifications, payment_texts, sender, stars, texts
 from botapp.turns import Reply
 
 log = logging.getLogger(__name__)
@@ -132,25 +133,39 @@ def _purchase(turn, pack, method):
             "title": payment_texts.invoice_title(pack), "description": payment_texts.invoice_description(pack),
             "payload": str(payment.pk), "label": pack.name, "amount": pack.price_stars}))
     else:
-        turn.after(checkout, payment.pk, turn.user.language)
+        # YooKassa may take its timeout three times over: a worker creates the payment and sends the link,
+        # so the webhook answers at once (the toast says the link is coming).
+        turn.toast(payment_texts.creating_link())
+        transaction.on_commit(lambda: async_task("botapp.tasks.checkout", payment.pk,
+                                                 task_name=f"checkout-{payment.pk}"))
 
 
-def checkout(payment_id, language):
-    """After commit, off the event loop: create the YooKassa payment and answer with its link."""
-    from django.utils import translation
+def checkout(payment_id):
+    """A worker's task: create the YooKassa payment and send its link, once.
 
+    django-q2 may run it twice: YooKassa answers a repeated Idempotence-Key (our row's id) with the same
+    payment, and the message is claimed on the row before it is sent.
+    """
     payment = Payment.objects.select_related("pack", "user").get(pk=payment_id)
-    with translation.override(language):
+    if payment.status == Payment.Status.PENDING and not payment.provider_payment_id:
         try:
             answer = yookassa.create_payment(payment, email=payment.user.email)
         except (yookassa.ResultUnknown, yookassa.Refused) as error:
             log.error("payment %s: YooKassa create failed: %s", payment_id, error)
-            with transaction.atomic():
-                services.cancel(payment=payment, reason="not created")
-            return [Reply(payment_texts.payment_unavailable())]
-        payment = services.attach_provider_payment(payment=payment, answer=answer)
+            services.cancel(payment=payment, reason="not created")
+        else:
+            services.attach_provider_payment(payment=payment, answer=answer)
+    notifications.payment_once(payment_id, "link_sent_at", _send_link)
+
+
+def _send_link(payment):
+    chat_id = payment.user.telegram_id
+    # A second delivery that found YooKassa down may have cancelled the row the first one created: no link then.
+    if payment.confirmation_url and payment.status == Payment.Status.PENDING:
         button = InlineKeyboardButton(payment_texts.pay_button(payment), url=payment.confirmation_url)
-        return [Reply(payment_texts.pay_link(payment), InlineKeyboardMarkup([[button]]))]
+        sender.send_message(chat_id, payment_texts.pay_link(payment), markup=InlineKeyboardMarkup([[button]]))
+    elif payment.cancellation_reason == "not created":
+        sender.send_message(chat_id, payment_texts.payment_unavailable())
 
 
 def _packs_keyboard(active):

@@ -42,8 +42,8 @@ class Outcome:
     dropped: bool = False
     # The update was handled before (a redelivery): nothing to say.
     duplicate: bool = False
-    # (function, args) run after commit, off the event loop, for work that talks to other services;
-    # each returns more Replies.
+    # (function, args) run after commit, off the event loop, for the few calls to Telegram itself that a
+    # step needs (a photo's download, a Stars refund); each returns more Replies. Other services: a task.
     actions: list = field(default_factory=list)
 
 

@@ -92,6 +92,9 @@ else:
     # before reuse so a restarted PostgreSQL does not surface as an error in a request.
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Threads that run the Telegram webhook's database work, per web process: each keeps one persistent
+# connection, so this is the web process's share of PostgreSQL's max_connections (botapp/handlers.py).
+WEB_DB_THREADS = env.int("WEB_DB_THREADS", default=4)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")

@@ -48,7 +48,7 @@ def test_it_rechecks_a_payment_with_yookassa_and_credits_it_once(staff_client, s
     payment = services.start_purchase(user=user, pack=shop.pack, method="yookassa")
     from botapp.purchase import checkout
 
-    checkout(payment.pk, "ru")
+    checkout(payment.pk)
     payment.refresh_from_db()
     shop.yookassa.succeed(payment.provider_payment_id)
     form = {"action": "recheck_with_yookassa", "_selected_action": [str(payment.pk)]}
