@@ -12,6 +12,7 @@ from django.core.files.storage import default_storage
 from django.utils import timezone, translation
 
 from botapp import keyboards, payment_texts, sender, texts
+from generations import storage
 from generations.models import Generation
 from neurocards.models import Alert
 
@@ -83,7 +84,7 @@ def _send_result(generation):
     size = default_storage.size(name)
     if generation.kind == Generation.Kind.VIDEO:
         if size > MAX_VIDEO_UPLOAD:
-            sender.send_message(chat_id, texts.result_link(generation, _public_url(name)), markup=markup)
+            sender.send_message(chat_id, texts.result_link(generation, _public_url(generation)), markup=markup)
             return
         sender.send_file("sendVideo", chat_id, field="video", content=_read(name), filename=f"video_{generation.pk}.mp4",
                          caption=texts.result_ready(generation), markup=markup)
@@ -101,9 +102,9 @@ def _read(name):
         return file.read()
 
 
-def _public_url(name):
-    url = default_storage.url(name)
-    return url if url.startswith("http") else f"{settings.PUBLIC_BASE_URL}{url}"
+def _public_url(generation):
+    # Signed for this generation's stored file and expiring: the storage itself is never public.
+    return storage.result_link(generation)
 
 
 def payment_credited(payment_id):
