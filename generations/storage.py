@@ -24,15 +24,19 @@ def private_name(folder, extension):
     return f"{folder}/{secrets.token_urlsafe(NAME_BYTES)}.{extension}"
 
 
+def is_private_name(name):
+    return re.fullmatch(r"(references|results)/[A-Za-z0-9_-]{32}\.[a-z0-9]{1,5}", name) is not None
+
+
 def reference_upload_to(generation, filename):
-    return private_name("references", _extension(filename, "jpg"))
+    return private_name("references", extension_of(filename, "jpg"))
 
 
 def result_upload_to(generation, filename):
-    return private_name("results", _extension(filename, "bin"))
+    return private_name("results", extension_of(filename, "bin"))
 
 
-def _extension(filename, default):
+def extension_of(filename, default):
     extension = filename.rpartition(".")[2].lower() if "." in filename else ""
     return extension if re.fullmatch(r"[a-z0-9]{1,5}", extension) else default
 
