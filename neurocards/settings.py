@@ -124,7 +124,7 @@ S3_SECRET_ACCESS_KEY = env.str("S3_SECRET_ACCESS_KEY", default="")
 S3_ADDRESSING_STYLE = env.str("S3_ADDRESSING_STYLE", default="auto")  # path for most S3-compatible services
 S3_URL_SECONDS = env.int("S3_URL_SECONDS", default=300)  # how long a presigned GET works
 S3_TIMEOUT_SECONDS = env.float("S3_TIMEOUT_SECONDS", default=30.0)
-# A seller's link to a video too large for Telegram works this long (a new one comes with /history).
+# A seller's link to a video too large for Telegram's upload works this long.
 RESULT_LINK_HOURS = env.int("RESULT_LINK_HOURS", default=72)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

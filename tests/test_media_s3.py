@@ -14,6 +14,7 @@ from generations import pipeline, storage
 from neurocards import s3
 from tests.factories import make_user, place_order, product_photo
 from tests.staff import make_support
+from tests.test_configuration import FEATURES, manage
 
 pytestmark = pytest.mark.django_db
 BUCKET = "neurocards-media"
@@ -111,3 +112,18 @@ def test_it_redirects_staff_and_a_signed_link_to_a_presigned_url(finished, clien
     client.logout()
     assert client.get(f"/generations/{finished.pk}/media/result/").status_code == 302
     assert client.get(f"/generations/{finished.pk}/media/result/")["Location"].startswith("/admin/login/")
+
+
+@pytest.mark.django_db(databases=[])
+def test_it_chooses_the_bucket_from_the_environment_and_names_what_is_missing():
+    bucket = {"MEDIA_STORAGE": "s3", "S3_BUCKET": BUCKET, "S3_REGION": "ru-central1", "S3_ACCESS_KEY_ID": "key",
+              "S3_SECRET_ACCESS_KEY": "secret", "S3_ENDPOINT_URL": "https://storage.example.com"}
+    chosen = manage("shell", "--no-imports", "-c", "from django.core.files.storage import default_storage as s; "
+                    "print(s.__class__.__name__, s.bucket_name, s.default_acl, s.querystring_auth)",
+                    DJANGO_DEBUG="false", **FEATURES, **bucket)
+    missing = manage("check", DJANGO_DEBUG="false", **FEATURES, **{**bucket, "S3_BUCKET": None, "S3_REGION": ""})
+
+    assert chosen.returncode == 0, chosen.stderr
+    assert chosen.stdout.strip().splitlines()[-1].split() == ["S3Storage", BUCKET, "None", "True"]
+    assert missing.returncode != 0
+    assert "neurocards.E040" in missing.stderr and "S3_BUCKET, S3_REGION are empty" in missing.stderr
