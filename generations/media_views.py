@@ -5,6 +5,7 @@ location named by X-Accel-Redirect (Django streams them itself when MEDIA_ACCEL_
 empty: debug, tests); on object storage the answer is a redirect to a presigned URL valid for minutes.
 """
 
+import logging
 import mimetypes
 
 from django.conf import settings
@@ -13,11 +14,13 @@ from django.core.exceptions import PermissionDenied, SuspiciousFileOperation
 from django.core.files.storage import FileSystemStorage, default_storage
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
 from django.utils.encoding import iri_to_uri
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_safe
 
 from generations import storage
 from generations.models import Generation
 
+log = logging.getLogger(__name__)
 FIELDS = {"reference": "reference_image", "result": "result_file"}
 
 
@@ -29,7 +32,9 @@ def staff_media(request, pk, field):
     if field not in FIELDS:
         raise Http404
     name = Generation.objects.filter(pk=pk).values_list(FIELDS[field], flat=True).first()
-    return _serve(name)
+    response = _serve(name)
+    log.info("generation %s: %s shown to staff user %s", pk, field, request.user.pk)
+    return response
 
 
 @require_safe
@@ -39,14 +44,18 @@ def result_link(request, token):
     generation = Generation.objects.filter(pk=generation_id).first() if generation_id else None
     if generation is None or not storage.verify_result_link(generation, token):
         raise Http404
-    return _serve(generation.result_file.name)
+    extension = generation.result_file.name.rpartition(".")[2]
+    return _serve(generation.result_file.name, download=f"{generation.kind}_{generation.pk}.{extension}")
 
 
-def _serve(name):
+def _serve(name, *, download=None):
+    """The stored file, or a 404; `download` makes it a download under that file name."""
     if not name:
         raise Http404
+    disposition = content_disposition_header(True, download) if download else None
     if not isinstance(default_storage, FileSystemStorage):
-        return HttpResponseRedirect(default_storage.url(name, expire=settings.S3_URL_SECONDS))
+        parameters = {"ResponseContentDisposition": disposition} if disposition else None
+        return HttpResponseRedirect(default_storage.url(name, parameters=parameters, expire=settings.S3_URL_SECONDS))
     try:
         path = default_storage.path(name)  # refuses a name that leads outside MEDIA_ROOT
     except SuspiciousFileOperation:
@@ -62,6 +71,8 @@ def _serve(name):
             response = FileResponse(open(path, "rb"), content_type=content_type)
         except FileNotFoundError:
             raise Http404 from None
+    if disposition:
+        response["Content-Disposition"] = disposition
     # Only the one who asked may keep it: no shared cache holds a private file.
     response["Cache-Control"] = "private, max-age=300"
     return response

@@ -90,6 +90,7 @@ def test_it_serves_a_good_link_to_its_result(client, done):
 
     assert response.status_code == 200 and body(response) == VIDEO
     assert response["Content-Type"] == "video/mp4" and response["Cache-Control"].startswith("private")
+    assert response["Content-Disposition"] == f'attachment; filename="video_{done.pk}.mp4"'
 
 
 def test_it_answers_404_to_a_guessed_link(client, done):

@@ -107,7 +107,9 @@ def test_it_redirects_staff_and_a_signed_link_to_a_presigned_url(finished, clien
         location = response["Location"]
         assert location.startswith(f"{s3_server}/{BUCKET}/") and "X-Amz-Signature=" in location
         assert "X-Amz-Expires=300" in location
-        assert httpx.get(location, timeout=5).status_code == 200
+        answer = httpx.get(location, timeout=5)
+        assert answer.status_code == 200 and answer.content
+    assert answer.headers["Content-Disposition"] == f'attachment; filename="video_{finished.pk}.mp4"'
 
     client.logout()
     assert client.get(f"/generations/{finished.pk}/media/result/").status_code == 302
