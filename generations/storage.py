@@ -59,7 +59,8 @@ def result_link(generation):
 def generation_id_of(token):
     """The generation a link names, before its signature is checked (None for junk)."""
     value = token.partition(RESULT_LINK_SEPARATOR)[0]
-    return int(value) if value.isdigit() and len(value) < 19 else None
+    # ASCII digits only: str.isdigit() also passes "²", which int() refuses.
+    return int(value) if re.fullmatch(r"[0-9]{1,18}", value) else None
 
 
 def verify_result_link(generation, token):

@@ -94,7 +94,7 @@ def test_it_serves_a_good_link_to_its_result(client, done):
 
 
 def test_it_answers_404_to_a_guessed_link(client, done):
-    for guess in (f"{done.pk}", f"{done.pk}.abc.def", "1.1.1", "junk", f"{done.pk}.{'A' * 6}.{'B' * 43}"):
+    for guess in (f"{done.pk}", f"{done.pk}.abc.def", "1.1.1", "junk", "%C2%B2.a.b", "0", f"{done.pk}.{'A' * 6}.{'B' * 43}"):
         assert client.get(f"/generations/results/{guess}/").status_code == 404, guess
 
 
