@@ -68,7 +68,7 @@ def _serve(name, *, download=None):
         response["X-Accel-Redirect"] = iri_to_uri(f"{settings.MEDIA_ACCEL_REDIRECT_PREFIX}{name}")
     else:
         try:
-            response = FileResponse(open(path, "rb"), content_type=content_type)
+            response = FileResponse(open(path, "rb"), content_type=content_type)  # noqa: SIM115  (it closes the file)
         except FileNotFoundError:
             raise Http404 from None
     if disposition:

@@ -79,8 +79,8 @@ def test_it_names_files_saved_through_the_model_at_random(media):
 def test_it_serves_no_media_from_the_app_or_from_nginx(client, done):
     assert client.get(f"/media/{done.result_file.name}").status_code == 404
     nginx = (Path(django_settings.BASE_DIR) / "deploy" / "nginx.conf").read_text()
-    assert not re.search(r"^\s*location\s+/media/", nginx, re.M)
-    protected = re.search(r"location /protected-media/ \{(.*?)\}", nginx, re.S)
+    assert not re.search(r"^\s*location\s+/media/", nginx, re.MULTILINE)
+    protected = re.search(r"location /protected-media/ \{(.*?)\}", nginx, re.DOTALL)
     assert protected and "internal;" in protected.group(1)
     assert "alias /var/lib/neurocards/media/;" in protected.group(1)
 
@@ -94,7 +94,8 @@ def test_it_serves_a_good_link_to_its_result(client, done):
 
 
 def test_it_answers_404_to_a_guessed_link(client, done):
-    for guess in (f"{done.pk}", f"{done.pk}.abc.def", "1.1.1", "junk", "%C2%B2.a.b", "0", f"{done.pk}.{'A' * 6}.{'B' * 43}"):
+    guesses = (f"{done.pk}", f"{done.pk}.abc.def", "1.1.1", "junk", "%C2%B2.a.b", "0", f"{done.pk}.{'A' * 6}.{'B' * 43}")
+    for guess in guesses:
         assert client.get(f"/generations/results/{guess}/").status_code == 404, guess
 
 

@@ -27,7 +27,8 @@ def old_style(settings, tmp_path):
     first, second = make_generations(make_user(), count=2)
     photo = default_storage.save(f"references/2026/11/23/{first.pk}.jpg", ContentFile(b"photo"))
     for generation in (first, second):
-        result = default_storage.save(f"results/2026/11/23/{generation.pk}.mp4", ContentFile(b"video %d" % generation.pk))
+        content = ContentFile(b"video %d" % generation.pk)
+        result = default_storage.save(f"results/2026/11/23/{generation.pk}.mp4", content)
         Generation.objects.filter(pk=generation.pk).update(reference_image=photo, result_file=result)
     return first, second, photo
 
