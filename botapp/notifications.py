@@ -23,6 +23,7 @@ from django.utils import timezone, translation
 from accounts.models import TelegramUser
 from billing.models import Payment
 from botapp import keyboards, payment_texts, sender, texts
+from generations import storage
 from generations.models import Generation
 from neurocards.models import Alert
 
@@ -189,7 +190,7 @@ def _result_parts(generation):
     name = generation.result_file.name
     if generation.kind == Generation.Kind.VIDEO:
         if default_storage.size(name) > MAX_VIDEO_UPLOAD:
-            return [lambda: sender.send_message(chat_id, texts.result_link(generation, _public_url(name)),
+            return [lambda: sender.send_message(chat_id, texts.result_link(generation, _public_url(generation)),
                                                 markup=markup)]
         return [lambda: sender.send_file("sendVideo", chat_id, field="video", content=_read(name),
                                          filename=f"video_{generation.pk}.mp4", caption=texts.result_ready(generation),
@@ -208,9 +209,9 @@ def _read(name):
         return file.read()
 
 
-def _public_url(name):
-    url = default_storage.url(name)
-    return url if url.startswith("http") else f"{settings.PUBLIC_BASE_URL}{url}"
+def _public_url(generation):
+    # Signed for this generation's stored file and expiring: the storage itself is never public.
+    return storage.result_link(generation)
 
 
 def payment_credited(payment_id):

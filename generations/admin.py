@@ -3,6 +3,7 @@ import uuid
 from django.contrib import admin, messages
 from django.db import transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils.html import format_html
 
 from accounts.models import TelegramUser
@@ -20,6 +21,11 @@ REFUSALS = {
     "queue_full": "the queue is full ({queued} of {limit})",
     "balance": "not enough credits: {needed} needed, {balance} available",
 }
+
+
+def _media_url(generation, field):
+    # Through the permission-checked view: the storage itself serves nobody.
+    return reverse("generation-media", args=[generation.pk, field])
 
 
 class EventInline(ReadOnlyInline):
@@ -92,13 +98,13 @@ class GenerationAdmin(ObjectActions):
         if not generation.reference_image:
             return "—"
         return format_html('<a href="{0}"><img src="{0}" alt="product photo" style="max-height: 240px"></a>',
-                           generation.reference_image.url)
+                           _media_url(generation, "reference"))
 
     @admin.display(description="result")
     def result_preview(self, generation):
         if not generation.result_file:
             return "—"
-        url = generation.result_file.url
+        url = _media_url(generation, "result")
         if generation.kind == Generation.Kind.VIDEO:
             return format_html('<video src="{}" controls preload="metadata" style="max-height: 360px"></video>', url)
         return format_html('<a href="{0}"><img src="{0}" alt="result" style="max-height: 360px"></a>', url)

@@ -5,6 +5,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from generations import storage
+
 
 def unit_cost(kind):
     """Credits for one generation of this kind."""
@@ -41,7 +43,7 @@ class Generation(models.Model):
     wishes = models.TextField("user prompt or wishes", blank=True)
     final_prompt = models.TextField(blank=True)
     reference_file_id = models.CharField("Telegram file id of the photo", max_length=256, blank=True)
-    reference_image = models.FileField(upload_to="references/%Y/%m/%d/", blank=True)
+    reference_image = models.FileField(upload_to=storage.reference_upload_to, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
     provider = models.CharField(max_length=32, blank=True)
     provider_task_id = models.CharField(max_length=128, blank=True)
@@ -56,7 +58,7 @@ class Generation(models.Model):
     error_class = models.CharField(max_length=32, blank=True)
     error_message = models.TextField(blank=True)
     result_url = models.URLField(max_length=2000, blank=True, help_text="Where the provider put the result.")
-    result_file = models.FileField(upload_to="results/%Y/%m/%d/", blank=True)
+    result_file = models.FileField(upload_to=storage.result_upload_to, blank=True)
     cost = models.PositiveIntegerField()
     idempotency_key = models.CharField(max_length=200, unique=True)
     # Each user-visible event is sent once: the sender claims the marker with a conditional UPDATE.

@@ -21,7 +21,7 @@ from django_q.tasks import async_task
 
 from billing import ledger
 from botapp import notifications, sender
-from generations import breaker, media, prompts
+from generations import breaker, media, prompts, storage
 from generations.models import Generation, GenerationEvent
 from generations.providers import get_provider
 from generations.providers.base import (
@@ -141,7 +141,7 @@ def _reference_photo(generation):
         with default_storage.open(generation.reference_image.name, "rb") as file:
             return file.read()
     content = sender.fetch_file(generation.reference_file_id)
-    generation.reference_image.save(f"{generation.pk}.jpg", ContentFile(content), save=False)
+    generation.reference_image.save("photo.jpg", ContentFile(content), save=False)
     Generation.objects.filter(pk=generation.pk).update(reference_image=generation.reference_image.name)
     # Other generations of the order share the photo: store it once for all of them.
     Generation.objects.filter(order_id=generation.order_id, reference_image="").update(
@@ -266,7 +266,7 @@ def finish(*, generation_id):
         content, extension = media.normalize_card(content), "jpg"
     else:
         extension = "mp4"
-    name = default_storage.save(f"results/{timezone.now():%Y/%m/%d}/{generation.pk}.{extension}", ContentFile(content))
+    name = default_storage.save(storage.private_name("results", extension), ContentFile(content))
     done = Generation.objects.filter(pk=generation_id, status=Status.PROCESSING).update(
         status=Status.COMPLETED, result_file=name, finished_at=timezone.now(), updated_at=timezone.now()
     )

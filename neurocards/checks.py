@@ -151,3 +151,21 @@ def _values(name):
 
 def _id(level, number):
     return f"neurocards.{'E' if level is Error else 'W'}{number:03d}"
+
+
+S3_REQUIRED = ("S3_BUCKET", "S3_REGION", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY")
+
+
+@register()
+def check_media_storage(app_configs, **kwargs):
+    # Always an error, as KIE without keys: with the bucket half-configured every result would be lost.
+    if settings.MEDIA_STORAGE == "filesystem":
+        return []
+    if settings.MEDIA_STORAGE != "s3":
+        return [Error(f"MEDIA_STORAGE must be 'filesystem' or 's3', not {settings.MEDIA_STORAGE!r}.",
+                      id="neurocards.E041")]
+    missing = [name for name in S3_REQUIRED if not getattr(settings, name)]
+    if missing:
+        return [_missing(Error, "S3 media storage", missing, "Create a private bucket and a key that may read and "
+                         "write it, or MEDIA_STORAGE=filesystem.", 40)]
+    return []

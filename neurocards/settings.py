@@ -130,6 +130,36 @@ STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=VAR_DIR / "media")
 
+# --- Media: private, on the filesystem (the embedded default) or S3-compatible object storage ---
+# Nothing serves MEDIA_ROOT or the bucket publicly: staff and sellers' links go through generations/media_views.py.
+MEDIA_STORAGE = env.str("MEDIA_STORAGE", default="filesystem")
+# Filesystem: the nginx `internal` location the app names in X-Accel-Redirect (deploy/nginx.conf); empty = the app
+# streams the file itself (debug, tests, no nginx in front).
+MEDIA_ACCEL_REDIRECT_PREFIX = env.str("MEDIA_ACCEL_REDIRECT_PREFIX", default="" if DEBUG else "/protected-media/")
+S3_BUCKET = env.str("S3_BUCKET", default="")
+S3_ENDPOINT_URL = env.str("S3_ENDPOINT_URL", default="")  # empty = AWS; else the provider's (or MinIO's) URL
+S3_REGION = env.str("S3_REGION", default="")
+S3_ACCESS_KEY_ID = env.str("S3_ACCESS_KEY_ID", default="")
+S3_SECRET_ACCESS_KEY = env.str("S3_SECRET_ACCESS_KEY", default="")
+S3_ADDRESSING_STYLE = env.str("S3_ADDRESSING_STYLE", default="auto")  # path for most S3-compatible services
+S3_URL_SECONDS = env.int("S3_URL_SECONDS", default=300)  # how long a presigned GET works
+S3_TIMEOUT_SECONDS = env.float("S3_TIMEOUT_SECONDS", default=30.0)
+# A seller's link to a video too large for Telegram's upload works this long.
+RESULT_LINK_HOURS = env.int("RESULT_LINK_HOURS", default=72)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+if MEDIA_STORAGE == "s3":
+    # Imported only here: botocore takes a fifth of a second to load, and a filesystem deployment needs none of it.
+    from neurocards import s3
+
+    STORAGES["default"] = s3.storage(
+        bucket=S3_BUCKET, endpoint_url=S3_ENDPOINT_URL, region=S3_REGION, access_key=S3_ACCESS_KEY_ID,
+        secret_key=S3_SECRET_ACCESS_KEY, addressing_style=S3_ADDRESSING_STYLE, url_seconds=S3_URL_SECONDS,
+        timeout=S3_TIMEOUT_SECONDS,
+    )
+
 # --- HTTPS: the reverse proxy terminates TLS and says so in X-Forwarded-Proto ------------------
 # With DEBUG off every default is the production one (`manage.py check --deploy` reports nothing).
 if not DEBUG:

@@ -54,9 +54,10 @@ def test_it_shows_the_photo_the_result_the_prompt_the_error_and_the_attempts(cli
 
     html = client.get(f"{GENERATIONS}{video.pk}/change/").content.decode()
 
-    assert f'<img src="{video.reference_image.url}"' in html
-    assert f'<video src="{video.result_file.url}" controls' in html
-    assert video.result_file.url.startswith("/media/results/")
+    # Through the view that checks the permission (tests/test_media_privacy.py), never the storage's own URL.
+    assert f'<img src="/generations/{video.pk}/media/reference/"' in html
+    assert f'<video src="/generations/{video.pk}/media/result/" controls' in html
+    assert video.result_file.url not in html
     assert "A slow pan over a ceramic mug" in html and "KIE answered 503" in html
     assert "503 from the provider" in html
     assert video.callback_token not in html
@@ -69,7 +70,7 @@ def test_it_shows_an_image_result_as_a_picture(client, support):
 
     html = client.get(f"{GENERATIONS}{image.pk}/change/").content.decode()
 
-    assert f'<img src="{image.result_file.url}" alt="result"' in html
+    assert f'<img src="/generations/{image.pk}/media/result/" alt="result"' in html
 
 
 def test_it_puts_the_actions_on_the_generations_page(client, support):
