@@ -5,13 +5,11 @@ Telegram's `file_size` may be missing and a document's MIME type is whatever the
 that Pillow decodes. Network and decoding only: the caller holds no lock while this runs.
 """
 
-import secrets
-
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
 from botapp import sender
-from generations import media
+from generations import media, storage
 from generations.providers.base import ProviderError
 
 MAX_PHOTO_BYTES = sender.MAX_FILE_BYTES
@@ -40,10 +38,5 @@ def fetch_and_store(file_id):
         extension = None
     if extension is None:
         raise PhotoRefused("not_image")
-    return default_storage.save(_private_name("references", extension), ContentFile(content))
+    return default_storage.save(storage.private_name("references", extension), ContentFile(content))
 
-
-def _private_name(folder, extension):
-    # Random, so a stored product photo can't be found from an id or a date (to be shared with
-    # generations/storage.py's private_name once both exist).
-    return f"{folder}/{secrets.token_urlsafe(18)}.{extension}"
