@@ -19,6 +19,11 @@ class ProviderError(Exception):
         self.error_class, self.code = error_class, code
 
 
+def malformed(what):
+    """An answer we can't make sense of: one generation's temporary trouble, never a crash of the caller."""
+    return ProviderError(TEMPORARY, f"malformed answer: {what}"[:500])
+
+
 @dataclass(frozen=True)
 class TaskState:
     state: str  # "pending" | "success" | "fail"
@@ -68,8 +73,8 @@ class Provider:
         """The task's current TaskState. `key` lets the poller choose which API key to spend."""
         raise NotImplementedError
 
-    def download(self, url):
-        """The bytes of a result."""
+    def download(self, url, *, kind):
+        """The bytes of a result of this kind ("video" or "image"); a size cap per kind applies."""
         raise NotImplementedError
 
     def max_prompt_length(self, kind):
