@@ -180,9 +180,12 @@ class FakeKie(FakeHttpServer):
             self._next_answers[path].append(Response(status, body, content_type))
 
     def redirect(self, path, location, *, status=HTTPStatus.FOUND):
-        """GET `path` (e.g. a result's) answers a redirect to `location`."""
+        """GET `path` (e.g. a result's) answers a redirect to `location`; None: serve it again."""
         with self._lock:
-            self._redirects[path] = (status, location)
+            if location is None:
+                self._redirects.pop(path, None)
+            else:
+                self._redirects[path] = (status, location)
 
     def set_key(self, key, *, code=None):
         """Make `key` answer body `code` on every call (None: healthy); an unknown key becomes known."""
@@ -248,7 +251,7 @@ class FakeKie(FakeHttpServer):
         if response.content_type == "application/json":
             try:
                 call.code = json.loads(response.body).get("code")
-            except (ValueError, AttributeError):
+            except (ValueError, AttributeError, RecursionError):
                 call.code = None
         if HTTPStatus.TOO_MANY_REQUESTS in (call.status, call.code):
             with self._lock:
