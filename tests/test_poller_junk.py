@@ -6,8 +6,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from generations import poller
+from generations import pipeline, poller
 from generations.models import Generation
+from generations.providers import get_provider
 from tests.test_poller import in_flight
 
 pytestmark = pytest.mark.django_db
@@ -47,3 +48,35 @@ def test_it_reads_every_other_task_within_one_poll_interval_of_it_becoming_due(w
     # Read, pushed back by 5 s, read again, pushed back by 10 s: never first in line again.
     junk_reads = [call for call in reads if call.params["taskId"] == junk.provider_task_id]
     assert junk.status == "processing" and junk.poll_errors == len(junk_reads) and 1 <= len(junk_reads) <= 3
+
+
+def test_it_goes_on_when_a_read_raises_or_its_result_cannot_be_applied(workers, settings, monkeypatch):
+    settings.RATE_LIMIT_GENERATIONS_PER_HOUR = settings.MAX_ACTIVE_ORDERS = 1000
+    monkeypatch.setattr("generations.pipeline.async_task", lambda *args, **kwargs: None)
+    broken, unlucky, *others = Generation.objects.filter(
+        pk__in=[g.pk for g in in_flight(workers, 10, monkeypatch)]).order_by("pk")
+    provider, real_read, real_succeeded = get_provider(), get_provider().get_task, pipeline._succeeded
+
+    def read(task_id, *, key=None):
+        if task_id == broken.provider_task_id:
+            raise KeyError("resultUrls")  # a parsing bug, not a ProviderError
+        return real_read(task_id, key=key)
+
+    def succeeded(generation, state):
+        if generation.pk == unlucky.pk:
+            raise RuntimeError("the database hiccuped")
+        return real_succeeded(generation, state)
+
+    monkeypatch.setattr(provider, "get_task", read)
+    monkeypatch.setattr(pipeline, "_succeeded", succeeded)
+    started = timezone.now()
+
+    summary = poller.run(seconds=3)
+
+    assert summary.startswith("poller: ")
+    for generation in (broken, unlucky):
+        generation.refresh_from_db()
+        # Pushed back by the 5 s of a first failed read: it does not stay first in line.
+        assert generation.poll_errors == 1 and generation.next_poll_at >= started + timedelta(seconds=5)
+    assert Generation.objects.filter(pk__in=[g.pk for g in others], next_poll_at=None).exclude(
+        result_url="").count() == len(others)
