@@ -54,6 +54,11 @@ class Generation(models.Model):
     # set and no task id may have a provider task we can't see, so it is failed, never submitted twice.
     create_started_at = models.DateTimeField(null=True, blank=True)
     next_poll_at = models.DateTimeField(null=True, blank=True, help_text="When the poller reads the task next.")
+    # Reads in a row that failed (junk, 5xx, network): each pushes the next read back; too many fail the row.
+    poll_errors = models.PositiveSmallIntegerField(default=0)
+    # The result's download, check and store: attempts so far, and when the watchdog hands it out again.
+    finish_attempts = models.PositiveSmallIntegerField(default=0)
+    next_finish_at = models.DateTimeField(null=True, blank=True)
     timeout_at = models.DateTimeField(null=True, blank=True)
     error_class = models.CharField(max_length=32, blank=True)
     error_message = models.TextField(blank=True)

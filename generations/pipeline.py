@@ -43,6 +43,12 @@ RETRY_BASE_SECONDS = 30          # 30 s, 60 s, … between attempts after a temp
 RATE_LIMIT_SECONDS = 20          # a rate-limited submit waits this long (plus jitter), attempt not counted
 SUBMIT_LEASE = timedelta(minutes=2)  # a queued row handed to a task is offered again after this
 FIRST_POLL = timedelta(seconds=2.5)
+MAX_POLL_ERRORS = 10             # failed reads in a row before a generation whose answers are junk fails
+POLL_ERROR_BACKOFF = timedelta(seconds=5)    # 5 s, 10 s, … after each failed read, at most POLL_ERROR_MAX_DELAY
+POLL_ERROR_MAX_DELAY = timedelta(minutes=2)
+MAX_FINISH_ATTEMPTS = 5          # downloads of a result that failed (bad URL, bad media, 5xx) before it fails
+FINISH_BACKOFF = timedelta(minutes=1)        # 1, 2, 4, 8 min between finish attempts
+FINISH_LEASE = timedelta(minutes=5)  # a finish handed out (or running) is handed out again after this
 
 
 def enqueue(generation_ids):
@@ -209,6 +215,9 @@ def poll(generation, *, key=None):
         state = get_provider(generation.provider or None).get_task(generation.provider_task_id, key=key)
     except ProviderError as error:
         return apply_poll(generation, error=error)
+    except Exception as error:  # noqa: BLE001  (a read that breaks is this generation's trouble only)
+        log.exception("generation %s: read raised", generation.pk)
+        return apply_poll(generation, error=ProviderError(TEMPORARY, f"read raised {type(error).__name__}", malformed=True))
     return apply_poll(generation, state=state)
 
 
@@ -218,15 +227,40 @@ def apply_poll(generation, *, state=None, error=None):
         log.warning("generation %s: poll failed, %s", generation.pk, error)
         if error.error_class == RATE_LIMIT:
             return "error"  # its place in the queue is kept: it is read again first
-        _next_poll(generation, _poll_interval(generation))
+        if error.error_class == TEMPORARY:
+            _poll_failed(generation, error)
+        else:
+            # A key refused (the poller picks keys itself): the next read may well use a good one.
+            _next_poll(generation, _poll_interval(generation))
         return "error"
     if state.state == "pending":
-        _next_poll(generation, _poll_interval(generation))
+        _next_poll(generation, _poll_interval(generation), poll_errors=0)
     elif state.state == "success":
         _succeeded(generation, state)
     else:
         _task_failed(generation, state)
     return state.state
+
+
+def _poll_failed(generation, error):
+    """A read that failed for this task: it goes back in the line with backoff, and fails after too many.
+
+    Counted on the row so it holds across poll passes: a task whose answers are junk must neither stay
+    first in line (delaying everyone behind it) nor be read until its deadline.
+    """
+    counted = Generation.objects.filter(pk=generation.pk, status=Status.PROCESSING, next_poll_at__isnull=False)
+    if not counted.update(poll_errors=F("poll_errors") + 1):
+        return
+    errors = Generation.objects.filter(pk=generation.pk).values_list("poll_errors", flat=True).first() or 1
+    # Junk won't pass by waiting; an outage (5xx, network) may, and a task KIE still makes must not be refunded
+    # while it may yet deliver: those only back off, and the deadline decides.
+    if errors >= MAX_POLL_ERRORS and error.malformed:
+        _event(generation, "error", f"{error.error_class}: {errors} failed reads in a row: {error}")
+        fail(generation_id=generation.pk, error_class=error.error_class,
+             message=f"{errors} failed reads in a row, the last: {error}")
+        return
+    backoff = min(POLL_ERROR_BACKOFF * 2 ** (errors - 1), POLL_ERROR_MAX_DELAY)
+    _next_poll(generation, max(backoff, _poll_interval(generation)))
 
 
 def wake(generation):
@@ -240,10 +274,16 @@ def _succeeded(generation, state):
     if not state.result_urls:
         return _task_failed(generation, TaskState("fail", fail_message="success without a result URL"))
     stopped = Generation.objects.filter(pk=generation.pk, status=Status.PROCESSING, next_poll_at__isnull=False).update(
-        next_poll_at=None, result_url=state.result_urls[0], updated_at=timezone.now()
+        next_poll_at=None, result_url=state.result_urls[0], updated_at=timezone.now(),
+        finish_attempts=0, next_finish_at=timezone.now() + FINISH_LEASE,
     )
     if stopped:
-        async_task("generations.tasks.finish", generation.pk, task_name=f"finish-{generation.pk}")
+        hand_out_finish(generation.pk, attempt=0)
+
+
+def hand_out_finish(generation_id, *, attempt):
+    """Queue a finish of this attempt; `attempt` fences duplicates (see `finish`)."""
+    async_task("generations.tasks.finish", generation_id, attempt, task_name=f"finish-{generation_id}")
 
 
 def _task_failed(generation, state):
@@ -256,17 +296,32 @@ def _task_failed(generation, state):
         fail(generation_id=generation.pk, error_class=error_class, message=str(error))
 
 
-def finish(*, generation_id):
-    """Download the result, store it, complete the generation and send it: processing → completed."""
-    generation = Generation.objects.filter(pk=generation_id, status=Status.PROCESSING).exclude(result_url="").first()
-    if generation is None:
+def finish(*, generation_id, attempt=None):
+    """Download the result, check and store it, complete the generation and send it: processing → completed.
+
+    Each run claims one attempt. `attempt` is the count the task was handed out with: a second delivery
+    of the same hand-out finds it claimed and does nothing (None claims the next attempt, whatever it is).
+    A failed attempt is handed out again by the watchdog after a backoff, and the last one fails the row.
+    """
+    now = timezone.now()
+    claim = Generation.objects.filter(pk=generation_id, status=Status.PROCESSING).exclude(result_url="")
+    if attempt is not None:
+        claim = claim.filter(finish_attempts=attempt)
+    # The lease covers this run: a worker dying here leaves the row to be handed out again, not lost.
+    if not claim.update(finish_attempts=F("finish_attempts") + 1, next_finish_at=now + FINISH_LEASE, updated_at=now):
         return "nothing to finish"
-    content = get_provider(generation.provider or None).download(generation.result_url)
-    if generation.kind == Generation.Kind.IMAGE:
-        content, extension = media.normalize_card(content), "jpg"
-    else:
-        extension = "mp4"
-    name = default_storage.save(storage.private_name("results", extension), ContentFile(content))
+    generation = Generation.objects.get(pk=generation_id)
+    try:
+        content = get_provider(generation.provider or None).download(generation.result_url, kind=generation.kind)
+        # The bytes are what they claim only once they decode as such: text or HTML is never sent as "the video".
+        if generation.kind == Generation.Kind.IMAGE:
+            content, extension = media.normalize_card(content), "jpg"
+        else:
+            media.probe_video(content)
+            extension = "mp4"
+        name = default_storage.save(storage.private_name("results", extension), ContentFile(content))
+    except Exception as error:  # noqa: BLE001  (whatever broke, the row must get its backoff, not a resend a minute)
+        return _finish_failed(generation, error)
     done = Generation.objects.filter(pk=generation_id, status=Status.PROCESSING).update(
         status=Status.COMPLETED, result_file=name, finished_at=timezone.now(), updated_at=timezone.now()
     )
@@ -280,9 +335,29 @@ def finish(*, generation_id):
     return "completed"
 
 
-def _next_poll(generation, delay):
+def _finish_failed(generation, error):
+    if isinstance(error, media.MediaError):
+        error = ProviderError(TEMPORARY, f"the result is not a valid {generation.kind}: {error}"[:500])
+    elif not isinstance(error, ProviderError):
+        log.exception("generation %s: finish raised", generation.pk)
+        error = ProviderError(TEMPORARY, f"finish raised {type(error).__name__}")
+    attempts = generation.finish_attempts
+    _event(generation, "error", f"finish attempt {attempts}: {error.error_class}: {error}")
+    log.warning("generation %s: finish attempt %s failed, %s: %s", generation.pk, attempts, error.error_class, error)
+    if attempts >= MAX_FINISH_ATTEMPTS:
+        fail(generation_id=generation.pk, error_class=error.error_class,
+             message=f"the result failed {attempts} times: {error}")
+        return "failed"
+    Generation.objects.filter(pk=generation.pk, status=Status.PROCESSING, finish_attempts=attempts).update(
+        next_finish_at=timezone.now() + FINISH_BACKOFF * 2 ** (attempts - 1),
+        error_class=error.error_class, error_message=str(error)[:2000],
+    )
+    return "retrying"
+
+
+def _next_poll(generation, delay, **changes):
     Generation.objects.filter(pk=generation.pk, status=Status.PROCESSING, next_poll_at__isnull=False).update(
-        next_poll_at=timezone.now() + delay
+        next_poll_at=timezone.now() + delay, **changes
     )
 
 

@@ -17,7 +17,7 @@ from django.utils import timezone
 from generations import pipeline
 from generations.models import Generation
 from generations.providers import get_provider
-from generations.providers.base import ProviderError
+from generations.providers.base import TEMPORARY, ProviderError
 from neurocards.leases import lease
 from neurocards.models import Heartbeat
 from neurocards.schedules import POLLER_LEASE
@@ -116,6 +116,9 @@ class Poller:
             return self.provider.get_task(generation.provider_task_id, key=key), None
         except ProviderError as error:
             return None, error
+        except Exception as error:  # noqa: BLE001  (a read that breaks is that generation's error, not the pass's)
+            log.exception("generation %s: read raised", generation.pk)
+            return None, ProviderError(TEMPORARY, f"read raised {type(error).__name__}", malformed=True)
 
     def _apply_done(self, *, block, timeout=0):
         if not self.futures:
@@ -125,12 +128,20 @@ class Poller:
         done, _ = wait(list(self.futures), timeout=timeout if block else 0, return_when=FIRST_COMPLETED)
         for future in done:
             generation = self.futures.pop(future)
-            state, error = future.result()
+            try:
+                state, error = future.result()
+            except Exception as raised:  # noqa: BLE001
+                state, error = None, ProviderError(TEMPORARY, f"read raised {type(raised).__name__}", malformed=True)
             self.errors += error is not None
             try:
                 pipeline.apply_poll(generation, state=state, error=error)
-            except Exception:  # noqa: BLE001  (one generation's trouble must not stop the others)
+            except Exception as raised:  # noqa: BLE001  (one generation's trouble must not stop the others)
                 log.exception("generation %s: poll result not applied", generation.pk)
+                # Its next read must still move back, or it stays first in line ahead of everyone.
+                try:
+                    pipeline.apply_poll(generation, error=ProviderError(TEMPORARY, f"{type(raised).__name__}", malformed=True))
+                except Exception:  # noqa: BLE001
+                    log.exception("generation %s: poll error not recorded", generation.pk)
             self.in_flight.discard(generation.pk)
 
     def _renew(self):

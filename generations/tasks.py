@@ -8,8 +8,8 @@ def submit(generation_id):
     return pipeline.submit(generation_id=generation_id)
 
 
-def finish(generation_id):
-    return pipeline.finish(generation_id=generation_id)
+def finish(generation_id, attempt=None):
+    return pipeline.finish(generation_id=generation_id, attempt=attempt)
 
 
 def deliver(generation_id, lease):

@@ -5,7 +5,7 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Min
+from django.db.models import Min, Q
 from django.utils import timezone
 from django_q.tasks import async_task
 
@@ -66,12 +66,21 @@ def _recover_stale_submits(now):
 
 
 def _resend_lost_finishes(now):
-    lost = Generation.objects.filter(status=Status.PROCESSING, next_poll_at__isnull=True,
-                                     updated_at__lt=now - STALE_FINISH).exclude(result_url="")
-    ids = list(lost.values_list("pk", flat=True))
-    for pk in ids:
-        async_task("generations.tasks.finish", pk, task_name=f"finish-{pk}")
-    return len(ids)
+    """Hand out again a finish that failed (once its backoff is over) or whose task was lost (lease over).
+
+    Rows from before next_finish_at existed fall back to the old "untouched for 5 minutes" rule.
+    """
+    due = Q(next_finish_at__lte=now) | Q(next_finish_at__isnull=True, updated_at__lt=now - STALE_FINISH)
+    waiting = Generation.objects.filter(due, status=Status.PROCESSING, next_poll_at__isnull=True).exclude(result_url="")
+    resent = 0
+    for pk, attempt in waiting.values_list("pk", "finish_attempts"):
+        # The lease is taken before the hand-out, so the next pass does not queue it again meanwhile.
+        leased = Generation.objects.filter(due, pk=pk, status=Status.PROCESSING, finish_attempts=attempt).update(
+            next_finish_at=now + pipeline.FINISH_LEASE)
+        if leased:
+            pipeline.hand_out_finish(pk, attempt=attempt)
+            resent += 1
+    return resent
 
 
 def _retry_deliveries(now):

@@ -198,6 +198,9 @@ KIE_TIMEOUT_SECONDS = env.float("KIE_TIMEOUT_SECONDS", default=30.0)
 KIE_KEY_COOLDOWN_SECONDS = env.int("KIE_KEY_COOLDOWN_SECONDS", default=60)
 # recordInfo allows 10 requests/s per key; keep a margin so jitter never trips a 429.
 KIE_POLL_RATE_PER_KEY = env.float("KIE_POLL_RATE_PER_KEY", default=9.5)
+# Result URLs are fetched only from public https hosts (generations/fetch.py); tests and the offline
+# demo serve results on http://127.0.0.1, which this alone allows (loopback only, never the LAN).
+PROVIDER_FETCH_ALLOW_LOOPBACK = env.bool("PROVIDER_FETCH_ALLOW_LOOPBACK", default=False)
 
 # Circuit breaker: this many temporary failures in a row pause submissions for the cool-down.
 BREAKER_FAILURES = env.int("BREAKER_FAILURES", default=5)

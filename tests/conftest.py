@@ -135,6 +135,7 @@ def workers(settings, tmp_path, telegram_server, kie_server, openai_server):
     settings.OPENAI_BASE_URL = openai_server.base_url
     settings.ADMIN_CHAT_IDS = [900001]
     settings.PUBLIC_BASE_URL = ""
+    settings.PROVIDER_FETCH_ALLOW_LOOPBACK = True  # the fake serves results on http://127.0.0.1
     for cached in (get_provider, sender._client, prompts._client):
         cached.cache_clear()
     yield Workers(telegram=telegram_server, kie=kie_server, openai=openai_server)

@@ -14,9 +14,16 @@ POLICY_WORDS = re.compile(r"prohibit|policy|safety|flagged|moderation|sensitive|
 
 
 class ProviderError(Exception):
-    def __init__(self, error_class, message, *, code=None):
+    def __init__(self, error_class, message, *, code=None, malformed=False):
         super().__init__(message)
         self.error_class, self.code = error_class, code
+        # The provider answered, but with something we can't read: unlike an outage it won't pass by waiting.
+        self.malformed = malformed
+
+
+def malformed(what):
+    """An answer we can't make sense of: one generation's temporary trouble, never a crash of the caller."""
+    return ProviderError(TEMPORARY, f"malformed answer: {what}"[:500], malformed=True)
 
 
 @dataclass(frozen=True)
@@ -68,8 +75,8 @@ class Provider:
         """The task's current TaskState. `key` lets the poller choose which API key to spend."""
         raise NotImplementedError
 
-    def download(self, url):
-        """The bytes of a result."""
+    def download(self, url, *, kind):
+        """The bytes of a result of this kind ("video" or "image"); a size cap per kind applies."""
         raise NotImplementedError
 
     def max_prompt_length(self, kind):

@@ -9,6 +9,7 @@ import time
 import httpx
 from django.conf import settings
 
+from generations import fetch
 from generations.providers.base import (
     CONFIGURATION,
     RATE_LIMIT,
@@ -17,12 +18,14 @@ from generations.providers.base import (
     ProviderError,
     TaskState,
     classify_code,
+    malformed,
 )
 
 log = logging.getLogger(__name__)
 
-MAX_RESULT_BYTES = 200 * 1024 * 1024
 FINAL_STATES = {"success": "success", "fail": "fail"}
+MAX_TASK_ID = 128  # Generation.provider_task_id
+MAX_URL = 2000  # Generation.result_url: a longer one would fail the row's UPDATE, not this answer
 
 
 class KieModel:
@@ -107,8 +110,9 @@ class KieProvider(Provider):
         url = f"{settings.KIE_UPLOAD_BASE_URL}/api/file-stream-upload"
         data = self._call("POST", url, files={"file": (filename, content)},
                           data={"uploadPath": "neurocards", "fileName": filename})
-        link = (data or {}).get("downloadUrl") or (data or {}).get("fileUrl")
-        if not link:
+        data = _object(data, "upload data")
+        link = data.get("downloadUrl") or data.get("fileUrl")
+        if not _is_url(link):
             raise ProviderError(TEMPORARY, "KIE upload answered without a download URL")
         return link
 
@@ -118,39 +122,39 @@ class KieProvider(Provider):
         if callback_url:
             body["callBackUrl"] = callback_url
         data = self._call("POST", f"{settings.KIE_API_BASE_URL}/api/v1/jobs/createTask", json=body)
-        task_id = (data or {}).get("taskId")
-        if not task_id:
+        task_id = _object(data, "createTask data").get("taskId")
+        if not isinstance(task_id, str) or not task_id.strip():
             raise ProviderError(TEMPORARY, "KIE createTask answered without a taskId")
+        if len(task_id) > MAX_TASK_ID:
+            raise malformed("createTask taskId too long")
         return task_id
 
     def get_task(self, task_id, *, key=None):
         data = self._call("GET", f"{settings.KIE_API_BASE_URL}/api/v1/jobs/recordInfo", params={"taskId": task_id},
                           key=key)
-        state = FINAL_STATES.get((data or {}).get("state"), "pending")
+        # Every field is checked before use: one odd answer is that generation's (temporary) error,
+        # never an exception that stops the poller's pass for everyone.
+        data = _object(data, "recordInfo data")
+        state = data.get("state")
+        if not isinstance(state, str | None):
+            raise malformed("recordInfo state")
+        state = FINAL_STATES.get(state, "pending")
         if state == "success":
             return TaskState("success", result_urls=_result_urls(data.get("resultJson")))
         if state == "fail":
-            return TaskState("fail", fail_code=str(data.get("failCode") or ""),
-                             fail_message=str(data.get("failMsg") or ""))
+            return TaskState("fail", fail_code=_scalar(data.get("failCode"), "failCode"),
+                             fail_message=_scalar(data.get("failMsg"), "failMsg"))
         return TaskState("pending")
 
     def credits(self):
-        return self._call("GET", f"{settings.KIE_API_BASE_URL}/api/v1/chat/credit")
+        data = self._call("GET", f"{settings.KIE_API_BASE_URL}/api/v1/chat/credit")
+        if isinstance(data, bool) or not isinstance(data, int | float):
+            raise malformed("credit data")
+        return data
 
-    def download(self, url):
-        try:
-            with self.http.stream("GET", url, timeout=httpx.Timeout(120, connect=10)) as response:
-                if response.status_code != 200:
-                    raise ProviderError(TEMPORARY, f"result download answered HTTP {response.status_code}")
-                chunks, size = [], 0
-                for chunk in response.iter_bytes():
-                    size += len(chunk)
-                    if size > MAX_RESULT_BYTES:
-                        raise ProviderError(TEMPORARY, "result larger than 200 MB")
-                    chunks.append(chunk)
-                return b"".join(chunks)
-        except httpx.HTTPError as error:
-            raise ProviderError(TEMPORARY, f"result download failed: {type(error).__name__}") from None
+    def download(self, url, *, kind):
+        # Result URLs come from the provider's answer: only public https hosts, a size cap, a timeout.
+        return fetch.fetch(url, max_bytes=fetch.MAX_BYTES[kind])
 
     def _model(self, kind):
         name = settings.KIE_VIDEO_MODEL if kind == "video" else settings.KIE_IMAGE_MODEL
@@ -190,21 +194,56 @@ class KieProvider(Provider):
             counters.observe_provider_call("kie", url, time.monotonic() - started)
         try:
             body = response.json()
-        except ValueError:
+        except (ValueError, RecursionError):
             body = None
         code = body.get("code") if isinstance(body, dict) else None
+        if isinstance(code, bool) or not isinstance(code, int):
+            code = None
         if response.status_code == 200 and code == 200:
             return body.get("data")
-        code = code if isinstance(code, int) and code != 200 else response.status_code
-        message = (body.get("msg") or body.get("message") or "") if isinstance(body, dict) else ""
+        if response.status_code == 200 and code is None:
+            raise malformed("KIE answered HTTP 200 without a body code")
+        code = code if code is not None and code != 200 else response.status_code
+        message = _message(body)
         raise ProviderError(classify_code(code, message), f"KIE answered {code}: {message[:300]}", code=code)
 
 
+def _object(data, what):
+    if not isinstance(data, dict):
+        raise malformed(f"{what} is not an object")
+    return data
+
+
+def _scalar(value, what):
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise malformed(f"recordInfo {what}")
+    return str(value)[:1000]
+
+
+def _message(body):
+    if not isinstance(body, dict):
+        return ""
+    message = body.get("msg") or body.get("message") or ""
+    return message if isinstance(message, str) else ""
+
+
+def _is_url(value):
+    return isinstance(value, str) and value.startswith(("https://", "http://")) and len(value) <= MAX_URL
+
+
 def _result_urls(result_json):
-    # resultJson is a JSON *string* inside the JSON answer.
-    try:
-        parsed = json.loads(result_json) if isinstance(result_json, str) else (result_json or {})
-    except ValueError:
+    # resultJson is a JSON *string* inside the JSON answer (a callback or a newer API may send the object).
+    if result_json in (None, ""):
         return []
-    urls = parsed.get("resultUrls") if isinstance(parsed, dict) else None
-    return [url for url in urls or [] if isinstance(url, str)]
+    try:
+        parsed = json.loads(result_json) if isinstance(result_json, str) else result_json
+    except (ValueError, RecursionError):
+        raise malformed("resultJson is not JSON") from None
+    urls = _object(parsed, "resultJson").get("resultUrls")
+    if urls is None:
+        return []
+    if not isinstance(urls, list) or not all(_is_url(url) for url in urls):
+        raise malformed("resultJson resultUrls")
+    return urls

@@ -66,7 +66,7 @@ class LocalProvider(Provider):
             return TaskState("fail", fail_code=code, fail_message=FAILURE_MESSAGES[task["outcome"]])
         return TaskState("success", result_urls=[f"local:{self._render(task_id, task)}"])
 
-    def download(self, url):
+    def download(self, url, *, kind=None):
         with default_storage.open(url.removeprefix("local:"), "rb") as file:
             return file.read()
 

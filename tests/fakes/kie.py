@@ -26,6 +26,7 @@ from tests.fakes.kie_tasks import (
     Program,
     Task,
     default_result_content,
+    junk_answer,
     orphan_record,
     result_kind,
     sign,
@@ -158,6 +159,34 @@ class FakeKie(FakeHttpServer):
             self._forget()
             self._key_codes = dict.fromkeys(self._key_codes)
 
+    def junk_for(self, task_id, shape="data_not_object"):
+        """Make recordInfo about `task_id` answer junk of `shape` (kie_tasks.JUNK_SHAPES); None: the truth again.
+
+        The task does not see those reads: it moves on only with reads that get a real answer.
+        """
+        with self._lock:
+            if shape is None:
+                self._junk_for.pop(task_id, None)
+            else:
+                junk_answer(shape, {})  # an unknown shape fails here, in the test, not in a server thread
+                self._junk_for[task_id] = shape
+
+    def answer_next(self, path, body, *, status=HTTPStatus.OK, content_type="application/json"):
+        """The next request to `path` gets this answer instead (a dict or list is sent as JSON)."""
+        if not isinstance(body, bytes | str):
+            body = json.dumps(body)
+        body = body.encode() if isinstance(body, str) else body
+        with self._lock:
+            self._next_answers[path].append(Response(status, body, content_type))
+
+    def redirect(self, path, location, *, status=HTTPStatus.FOUND):
+        """GET `path` (e.g. a result's) answers a redirect to `location`; None: serve it again."""
+        with self._lock:
+            if location is None:
+                self._redirects.pop(path, None)
+            else:
+                self._redirects[path] = (status, location)
+
     def set_key(self, key, *, code=None):
         """Make `key` answer body `code` on every call (None: healthy); an unknown key becomes known."""
         with self._lock:
@@ -201,8 +230,11 @@ class FakeKie(FakeHttpServer):
                     url=request.target, raw=request.body)
         with self._lock:
             self.calls.append(call)
+            scripted = self._next_answers[request.path].popleft() if self._next_answers[request.path] else None
         route = self._routes.get((request.method, request.path))
-        if route is None:
+        if scripted is not None:
+            response = scripted
+        elif route is None:
             response = self._serve_content(request)
         else:
             handler, upload = route
@@ -219,7 +251,7 @@ class FakeKie(FakeHttpServer):
         if response.content_type == "application/json":
             try:
                 call.code = json.loads(response.body).get("code")
-            except (ValueError, AttributeError):
+            except (ValueError, AttributeError, RecursionError):
                 call.code = None
         if HTTPStatus.TOO_MANY_REQUESTS in (call.status, call.code):
             with self._lock:
@@ -309,6 +341,9 @@ class FakeKie(FakeHttpServer):
                 # A gateway answered instead of KIE: the task never saw this read.
                 task.junk_pending = False
                 return Response(HTTPStatus.BAD_GATEWAY, JUNK_BODY, "text/html")
+            if task_id in self._junk_for:
+                body, content_type = junk_answer(self._junk_for[task_id], task.record())
+                return Response(HTTPStatus.OK, body, content_type)
             became_final = task.poll()
             data = task.record()
         if became_final:
@@ -379,6 +414,11 @@ class FakeKie(FakeHttpServer):
     # -- public content: uploaded files and results -------------------------------------------------------
 
     def _serve_content(self, request):
+        with self._lock:
+            redirect = self._redirects.get(request.path) if request.method == "GET" else None
+        if redirect is not None:
+            status, location = redirect
+            return Response(status, b"", "text/plain", headers={"Location": location})
         if request.method == "GET" and request.path.startswith("/files/"):
             with self._lock:
                 upload = self._files.get(request.path.removeprefix("/files/"))
@@ -407,6 +447,9 @@ class FakeKie(FakeHttpServer):
         self._files = {}
         self._creations = collections.deque()
         self._record_windows = collections.defaultdict(collections.deque)
+        self._junk_for = {}
+        self._next_answers = collections.defaultdict(collections.deque)
+        self._redirects = {}
 
     def _cancel_timers(self):
         with self._lock:

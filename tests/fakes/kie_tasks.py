@@ -263,6 +263,47 @@ class Task:
         }
 
 
+# Answers a broken gateway, a bad deploy or an API change could give to recordInfo, by name: each one
+# turns the task's real record (or envelope) into junk of one shape.
+JUNK_SHAPES = {
+    "data_not_object": lambda record: {"code": 200, "msg": "success", "data": "record follows"},
+    "data_list": lambda record: {"code": 200, "msg": "success", "data": [record]},
+    "data_null": lambda record: {"code": 200, "msg": "success", "data": None},
+    "msg_not_string": lambda record: {"code": 500, "msg": ["Internal", "error"], "data": None},
+    "msg_number": lambda record: {"code": 455, "msg": 455, "data": None},
+    "code_missing": lambda record: {"msg": "success", "data": record},
+    "body_list": lambda record: [record],
+    "body_string": lambda record: "success",
+    "state_not_string": lambda record: {"code": 200, "msg": "success", "data": {**record, "state": ["success"]}},
+    "state_object": lambda record: {"code": 200, "msg": "success", "data": {**record, "state": {"v": "fail"}}},
+    "result_json_not_json": lambda record: {"code": 200, "msg": "success", "data": {
+        **record, "state": "success", "resultJson": "{resultUrls: [oops"}},
+    "result_json_list": lambda record: {"code": 200, "msg": "success", "data": {
+        **record, "state": "success", "resultJson": json.dumps(["https://cdn.example/a.mp4"])}},
+    "result_urls_string": lambda record: {"code": 200, "msg": "success", "data": {
+        **record, "state": "success", "resultJson": json.dumps({"resultUrls": "https://cdn.example/a.mp4"})}},
+    "result_urls_not_urls": lambda record: {"code": 200, "msg": "success", "data": {
+        **record, "state": "success", "resultJson": json.dumps({"resultUrls": [{"url": "x"}, 7]})}},
+    "result_url_too_long": lambda record: {"code": 200, "msg": "success", "data": {
+        **record, "state": "success", "resultJson": json.dumps({"resultUrls": ["https://cdn.example/" + "a" * 3000]})}},
+    "result_json_number": lambda record: {"code": 200, "msg": "success", "data": {
+        **record, "state": "success", "resultJson": 12}},
+    "fail_code_list": lambda record: {"code": 200, "msg": "success", "data": {
+        **record, "state": "fail", "failCode": ["500"], "failMsg": "failed"}},
+    "fail_msg_object": lambda record: {"code": 200, "msg": "success", "data": {
+        **record, "state": "fail", "failCode": "500", "failMsg": {"text": "flagged"}}},
+    "deeply_nested": lambda record: "[" * 100_000 + "]" * 100_000,
+}
+
+
+def junk_answer(shape, record):
+    """(body bytes, content type) of a junk answer of `shape` about a task whose real record is `record`."""
+    body = JUNK_SHAPES[shape](record)
+    if shape == "deeply_nested":
+        return body.encode(), "application/json"
+    return json.dumps(body).encode(), "application/json"
+
+
 def orphan_record(task_id):
     """A success-looking record for a callback about a task the fake never made (a forged wake-up)."""
     return {
@@ -292,5 +333,26 @@ def default_image():
     return buffer.getvalue()
 
 
+@functools.cache
+def default_video():
+    """A real one-second 64x112 H.264 MP4 when PyAV is importable (it decodes), else an MP4-looking stub."""
+    try:
+        import av
+        from PIL import Image
+    except ImportError:
+        return MP4_STUB
+    buffer = io.BytesIO()
+    with av.open(buffer, mode="w", format="mp4") as output:
+        stream = output.add_stream("libx264", rate=4)
+        stream.width, stream.height, stream.pix_fmt = 64, 112, "yuv420p"
+        for index in range(4):
+            picture = Image.new("RGB", (64, 112), (40 + 40 * index, 90, 160))
+            for packet in stream.encode(av.VideoFrame.from_image(picture).reformat(format="yuv420p")):
+                output.mux(packet)
+        for packet in stream.encode():
+            output.mux(packet)
+    return buffer.getvalue()
+
+
 def default_result_content():
-    return {"video": MP4_STUB, "image": default_image()}
+    return {"video": default_video(), "image": default_image()}
