@@ -180,3 +180,23 @@ class Shop:
     yookassa: object
     telegram: object
     pack: object
+
+
+@pytest.fixture
+def commit(django_capture_on_commit_callbacks):
+    """Run what the code defers to commit (messages, tasks), as production does after each transaction."""
+    def run(func, *args, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            return func(*args, **kwargs)
+    return run
+
+
+@pytest.fixture
+def support(client):
+    """The test client logged in as a member of the Support group."""
+    # Imported here: this module loads before Django is set up, and tests.staff imports models.
+    from tests.staff import make_support
+
+    staff = make_support()
+    client.force_login(staff)
+    return staff

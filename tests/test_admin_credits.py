@@ -5,18 +5,11 @@ from accounts.models import TelegramUser
 from billing import ledger
 from billing.models import CreditTransaction
 from tests.factories import make_user
-from tests.staff import act, make_support, resubmit, said
+from tests.staff import act, resubmit, said
 
 pytestmark = pytest.mark.django_db
 USERS = "/admin/accounts/telegramuser/"
 Kind = CreditTransaction.Kind
-
-
-@pytest.fixture
-def support(client):
-    staff = make_support()
-    client.force_login(staff)
-    return staff
 
 
 def test_it_asks_for_an_amount_and_a_reason_before_granting(client, support):

@@ -6,7 +6,6 @@ import re
 import pytest
 
 from tests.factories import make_user
-from tests.staff import make_support
 
 pytestmark = pytest.mark.django_db
 
@@ -14,11 +13,6 @@ pytestmark = pytest.mark.django_db
 def policy(response):
     header = response.headers.get("Content-Security-Policy", "")
     return dict((part.split(" ", 1) + [""])[:2] for part in header.split("; ") if part)
-
-
-@pytest.fixture
-def support(client):
-    client.force_login(make_support())
 
 
 def test_it_sends_the_policy_on_the_login_page():

@@ -6,19 +6,12 @@ from billing import ledger
 from billing.models import CreditTransaction
 from generations.models import Generation
 from tests.factories import make_generations, make_user
-from tests.staff import act, make_support, resubmit, said
+from tests.staff import act, resubmit, said
 
 pytestmark = pytest.mark.django_db
 GENERATIONS = "/admin/generations/generation/"
 Kind = CreditTransaction.Kind
 Status = Generation.Status
-
-
-@pytest.fixture
-def support(client):
-    staff = make_support()
-    client.force_login(staff)
-    return staff
 
 
 def charged(user, *, status, cost=10, **fields):

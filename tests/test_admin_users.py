@@ -7,17 +7,10 @@ from accounts.models import TelegramUser
 from billing import ledger
 from generations.models import Generation
 from tests.factories import make_generations, make_payment, make_user
-from tests.staff import act, make_support, said
+from tests.staff import act, said
 
 pytestmark = pytest.mark.django_db
 USERS = "/admin/accounts/telegramuser/"
-
-
-@pytest.fixture
-def support(client):
-    staff = make_support()
-    client.force_login(staff)
-    return staff
 
 
 def found(client, term):

@@ -14,14 +14,6 @@ from tests.factories import make_user, place_order
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def commit(django_capture_on_commit_callbacks):
-    def run(func, *args, **kwargs):
-        with django_capture_on_commit_callbacks(execute=True):
-            return func(*args, **kwargs)
-    return run
-
-
 def succeeded(workers, commit, *, before_finish=lambda: None):
     """A video whose task succeeded and whose first finish ran (inline: django-q2 is synchronous in tests)."""
     (generation,) = place_order(make_user(credits=50), telegram=workers.telegram).generations

@@ -15,15 +15,6 @@ from tests.factories import make_user, place_order
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def commit(django_capture_on_commit_callbacks):
-    """Run what the code defers to commit (messages), as production does after each transaction."""
-    def run(func, *args, **kwargs):
-        with django_capture_on_commit_callbacks(execute=True):
-            return func(*args, **kwargs)
-    return run
-
-
 def order(workers, count=1, **options):
     user = make_user(credits=100, telegram_id=5151)
     return place_order(user, telegram=workers.telegram, count=count, **options).generations

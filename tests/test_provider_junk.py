@@ -17,14 +17,6 @@ from tests.fakes.kie_tasks import JUNK_SHAPES
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def commit(django_capture_on_commit_callbacks):
-    def run(func, *args, **kwargs):
-        with django_capture_on_commit_callbacks(execute=True):
-            return func(*args, **kwargs)
-    return run
-
-
 def processing(workers, commit, telegram_id=7171):
     (generation,) = place_order(make_user(credits=50, telegram_id=telegram_id), telegram=workers.telegram).generations
     commit(pipeline.submit, generation_id=generation.pk)

@@ -14,14 +14,6 @@ from tests.fakes.kie import JUNK_BODY
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def commit(django_capture_on_commit_callbacks):
-    def run(func, *args, **kwargs):
-        with django_capture_on_commit_callbacks(execute=True):
-            return func(*args, **kwargs)
-    return run
-
-
 def finish_until_done(generation, commit):
     """The watchdog's hand-outs, each once its backoff is over, until the generation has ended."""
     for _ in range(pipeline.MAX_FINISH_ATTEMPTS + 2):
