@@ -6,7 +6,7 @@ from django.db.models.functions import Coalesce
 from accounts.models import TelegramUser
 from billing import ledger
 from billing.models import CreditTransaction, Payment
-from botapp import sender, texts
+from messaging import sender, texts
 from generations.models import Generation
 from neurocards.admin_actions import ObjectActions, OnceForm, ReasonForm, RecentInline, asks, permission
 

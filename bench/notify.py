@@ -1,4 +1,4 @@
-"""Result messages through botapp.sender against the floor Telegram's overall limit sets, in the same run.
+"""Result messages through messaging.sender against the floor Telegram's overall limit sets, in the same run.
 
 1,000 messages (BENCH_MESSAGES) to as many chats, sent with `send_message` from 8 threads (BENCH_THREADS),
 as several worker processes would, to a fake Bot API that answers in 50 ms and refuses the 31st message
@@ -39,7 +39,7 @@ def main():
 
 
 def run(fake):
-    from botapp import sender
+    from messaging import sender
 
     settings.TELEGRAM_API_BASE_URL, settings.TELEGRAM_BOT_TOKEN = fake.base_url, fake.token
     sender._client.cache_clear()
@@ -65,7 +65,7 @@ def report(label, elapsed, delivered, log, too_many):
 
 
 def send_all(chat_ids):
-    from botapp import sender
+    from messaging import sender
 
     barrier = threading.Barrier(THREADS + 1)
     delivered, errors = [], []

@@ -4,9 +4,9 @@ from django.contrib import admin, messages
 from django.db import transaction
 from django.db.models import Q
 
-from billing import settlement, yookassa
+from billing import settlement, stars, yookassa
 from billing.models import CreditPack, CreditTransaction, Payment, Refund, WebhookEvent
-from botapp import sender, stars
+from messaging import sender
 from neurocards.admin_actions import ReasonForm, asks, permission
 
 

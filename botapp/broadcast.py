@@ -18,8 +18,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import TelegramUser
-from botapp import sender
 from botapp.models import Broadcast
+from messaging import sender
 
 MAX_LENGTH = 4096
 BATCH = 500

@@ -78,5 +78,3 @@ def history(generations):
     return InlineKeyboardMarkup(rows) if rows else None
 
 
-def after_result(generation):
-    return InlineKeyboardMarkup([[_button("again", f"gen:again:{generation.pk}")], [_button("menu", "menu:main")]])

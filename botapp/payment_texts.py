@@ -1,15 +1,12 @@
-"""What the bot says about buying credits (gettext, HTML like botapp.texts)."""
+"""What the bot says about buying credits (gettext, HTML like botapp.texts); what a worker sends about a
+payment is in messaging/texts.py."""
 
 from django.conf import settings
-from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from botapp.texts import credits, e, support_handle
+from messaging.texts import credits, e, money, support_handle
 
-
-def money(amount):
-    return number_format(amount, 0 if amount == int(amount) else 2, force_grouping=True)
 
 def packs(pack_list):
     if not pack_list:
@@ -48,11 +45,6 @@ def payment_unavailable():
     return _("The payment service is not answering right now. Please try again in a few minutes.")
 
 
-def payment_credited(payment, balance):
-    return _("Payment received: %(credits)s added. Balance: %(balance)s.") % {
-        "credits": credits(payment.credits), "balance": credits(balance)}
-
-
 def stars_mismatch(paid, currency, expected, *, refunded):
     """A Stars payment that did not match its invoice: never credited, and given back (or left to support)."""
     numbers = {"paid": f"{money(paid)} ⭐" if currency == "XTR" else f"{money(paid)} {e(currency)}",
@@ -62,26 +54,6 @@ def stars_mismatch(paid, currency, expected, *, refunded):
                  "added, and the Stars have been returned to you.") % numbers
     return _("The payment did not match the invoice: %(paid)s arrived instead of %(expected)s. No credits were "
              "added. The Stars could not be returned automatically; support will return them: /paysupport.") % numbers
-
-
-def payment_canceled(reason):
-    reasons = {
-        "insufficient_funds": _("there was not enough money on the card"),
-        "card_expired": _("the card has expired"),
-        "invalid_card_number": _("the card number is wrong"),
-        "invalid_csc": _("the card's security code is wrong"),
-        "3d_secure_failed": _("the bank's confirmation (3-D Secure) did not succeed"),
-        "call_issuer": _("the bank declined it: please call your bank"),
-        "issuer_unavailable": _("the bank did not answer"),
-        "payment_method_limit_exceeded": _("a limit of the card or wallet was reached"),
-        "payment_method_restricted": _("payments with this card or wallet are restricted"),
-        "country_forbidden": _("payments from this country are not accepted"),
-        "fraud_suspected": _("the payment looked suspicious to the bank"),
-        "expired_on_confirmation": _("it was not confirmed in time"),
-        "canceled_by_merchant": _("it was cancelled"),
-    }
-    why = reasons.get(reason, _("the bank or the payment service declined it"))
-    return _("The payment did not go through: %(why)s. No money was taken. You can try again with /buy.") % {"why": why}
 
 
 def topup_limit(limit):

@@ -13,10 +13,12 @@ from django.db import transaction
 from django_q.tasks import async_task
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from billing import services, yookassa
+from billing import notify, services, yookassa
 from billing.models import CreditPack, Payment
-from botapp import keyboards, notifications, payment_texts, sender, stars, texts
+from botapp import keyboards, payment_texts, stars, texts
 from botapp.turns import Reply
+from messaging import sender
+from messaging import texts as sent
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +95,7 @@ def successful_payment(turn):
     result = services.credit(payment=payment, provider_payment_id=paid.telegram_payment_charge_id,
                              answer=paid.to_dict())
     if result.credited:
-        turn.say(payment_texts.payment_credited(payment, result.balance))
+        turn.say(sent.payment_credited(payment, result.balance))
     else:
         _second_charge(payment, paid.telegram_payment_charge_id)
 
@@ -155,7 +157,7 @@ def checkout(payment_id):
             services.cancel(payment=payment, reason="not created")
         else:
             services.attach_provider_payment(payment=payment, answer=answer)
-    notifications.payment_once(payment_id, "link_sent_at", _send_link)
+    notify.payment_once(payment_id, "link_sent_at", _send_link)
 
 
 def _send_link(payment):

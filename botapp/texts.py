@@ -1,9 +1,8 @@
-"""Everything the bot says, through gettext (Russian by default, English for `en*` users).
+"""What the bot says in the conversation, through gettext (Russian by default, English for `en*` users).
 
-Texts are HTML (parse_mode HTML): anything the user typed is escaped with `e()` before it goes in.
+Texts are HTML (parse_mode HTML): anything the user typed is escaped with `e()` before it goes in. What the
+domain sends on its own (results, failures, payments) is in messaging/texts.py, with the shared helpers.
 """
-
-from html import escape
 
 from django.conf import settings
 from django.utils.formats import date_format, number_format
@@ -12,50 +11,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from generations.models import unit_cost
-
-
-def e(value):
-    return escape(str(value), quote=False)
-
-
-def credits(n):
-    return ngettext("%(n)s credit", "%(n)s credits", n) % {"n": n}
-
-
-def kind_name(kind):
-    return _("video") if kind == "video" else _("image card")
-
-
-def how_many(kind, count):
-    """"3 videos", "1 image card": a count that agrees with its noun in every language."""
-    if kind == "video":
-        return ngettext("%(n)s video", "%(n)s videos", count) % {"n": count}
-    return ngettext("%(n)s image card", "%(n)s image cards", count) % {"n": count}
-
-
-def template_name(template):
-    return {
-        "ugc": _("UGC"),
-        "ad": _("Advertisement"),
-        "studio": _("Clean studio card"),
-        "lifestyle": _("Lifestyle scene"),
-        "own": _("My own prompt"),
-    }.get(template, template)
-
-
-def status_name(status):
-    return {
-        "queued": _("in the queue"),
-        "submitting": _("in the works"),
-        "processing": _("in the works"),
-        "completed": _("ready"),
-        "failed": _("failed, credits returned"),
-        "cancelled": _("cancelled, credits returned"),
-    }.get(status, status)
-
-
-def support_handle():
-    return f"@{settings.SUPPORT_USERNAME}" if settings.SUPPORT_USERNAME else "/support"
+from messaging import texts as sent
+from messaging.texts import credits, e, how_many, kind_name, status_name, support_handle, template_name
 
 
 # --- Menu and commands ----------------------------------------------------------------------
@@ -356,10 +313,8 @@ def button(name):
         "cancel": _("✖️ Cancel"),
         "cancel_yes": _("Yes, cancel"),
         "cancel_no": _("No, carry on"),
-        "again": _("🔁 Make another with this product"),
-        "menu": _("🏠 Main menu"),
         "write_support": _("✉️ Write to support"),
-    }[name]
+    }.get(name) or sent.button(name)
 
 
 def resend_button(generation):
@@ -368,49 +323,3 @@ def resend_button(generation):
 
 def count_button(count, kind):
     return f"{count} · {credits(count * unit_cost(kind))}"
-
-
-# --- Generation events (sent by workers) ----------------------------------------------------
-
-def result_ready(generation):
-    return _("#%(id)s is ready: %(kind)s, template “%(template)s”.") % {
-        "id": generation.pk, "kind": kind_name(generation.kind), "template": template_name(generation.template)
-    }
-
-
-def result_link(generation, url):
-    return _("#%(id)s is ready, but the video is too large to send here. Download it: %(url)s") % {
-        "id": generation.pk, "url": e(url)}
-
-
-def card_original():
-    return _("The original file, for uploading to the marketplace.")
-
-
-def retrying(generation):
-    return _("#%(id)s is taking longer than usual: the provider had a hiccup, and I am trying again. "
-             "Nothing to do on your side.") % {"id": generation.pk}
-
-
-def still_working(generation, minutes):
-    return ngettext(
-        "#%(id)s is still in the works: a video usually takes about %(minutes)s minute. I will send it as soon "
-        "as it is ready.",
-        "#%(id)s is still in the works: a video usually takes about %(minutes)s minutes. I will send it as soon "
-        "as it is ready.",
-        minutes,
-    ) % {"id": generation.pk, "minutes": minutes}
-
-
-def failed(generation):
-    if generation.error_class == "user":
-        reason = _("the provider refused the request: its rules forbid some content in the photo, description "
-                   "or prompt (real people, brands, adult or violent scenes). Try another photo or wording.")
-    elif generation.error_class in ("billing", "configuration"):
-        reason = _("the service is busy right now. We are already on it; please try again a little later.")
-    elif generation.error_class == "timeout":
-        reason = _("the provider took too long.")
-    else:
-        reason = _("the provider kept failing.")
-    return _("Sorry, #%(id)s did not work out: %(reason)s %(credits)s returned to your balance.") % {
-        "id": generation.pk, "reason": reason, "credits": credits(generation.cost)}

@@ -20,8 +20,7 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from billing import ledger
-from botapp import notifications, sender
-from generations import breaker, media, prompts, storage
+from generations import breaker, media, notify, prompts, storage
 from generations.models import Generation, GenerationEvent
 from generations.providers import get_provider
 from generations.providers.base import (
@@ -34,6 +33,7 @@ from generations.providers.base import (
     TaskState,
     classify_failure,
 )
+from messaging import alerts, sender
 
 log = logging.getLogger(__name__)
 Status = Generation.Status
@@ -130,11 +130,11 @@ def _prompt(generation, provider):
     try:
         prompt, source = prompts.write_prompt(generation, max_length=limit)
     except prompts.PromptWriterDown as error:
-        notifications.alert_operators("openai:down", f"The prompt writer is down: {error}. Template prompts are used.")
+        alerts.alert_operators("openai:down", f"The prompt writer is down: {error}. Template prompts are used.")
         prompt, source = prompts.fallback_prompt(generation, max_length=limit), "template"
     else:
         if source == "openai":
-            notifications.resolve("openai:down")
+            alerts.resolve("openai:down")
     Generation.objects.filter(pk=generation.pk).update(final_prompt=prompt)
     generation.final_prompt = prompt
     _event(generation, "prompt", source)
@@ -146,7 +146,11 @@ def _reference_photo(generation):
     if generation.reference_image:
         with default_storage.open(generation.reference_image.name, "rb") as file:
             return file.read()
-    content = sender.fetch_file(generation.reference_file_id)
+    try:
+        content = sender.fetch_file(generation.reference_file_id)
+    except sender.FileError as error:
+        # The user must send another photo (too big, unknown to Telegram), or Telegram failed for now.
+        raise ProviderError(USER if error.permanent else TEMPORARY, str(error)) from None
     generation.reference_image.save("photo.jpg", ContentFile(content), save=False)
     Generation.objects.filter(pk=generation.pk).update(reference_image=generation.reference_image.name)
     # Other generations of the order share the photo: store it once for all of them.
@@ -167,7 +171,7 @@ def _submit_failed(generation, error):
         breaker.record_failure(generation.provider)
         return retry_or_fail(generation, Status.SUBMITTING, error)
     if error.error_class in (BILLING, CONFIGURATION):
-        notifications.alert_operators(f"{generation.provider}:{error.error_class}",
+        alerts.alert_operators(f"{generation.provider}:{error.error_class}",
                                       f"{generation.provider} {error.error_class} failure: {error}")
     fail(generation_id=generation.pk, error_class=error.error_class, message=str(error))
     return "failed"
@@ -179,7 +183,7 @@ def retry_or_fail(generation, current, error):
         return "failed"
     delay = timedelta(seconds=RETRY_BASE_SECONDS * 2 ** (generation.attempts - 1))
     if _requeue(generation, current, error, delay=delay, count_attempt=True):
-        transaction.on_commit(lambda: _quietly(notifications.retrying, generation.pk))
+        transaction.on_commit(lambda: _quietly(notify.retrying, generation.pk))
     return "retrying"
 
 
@@ -204,7 +208,7 @@ def fail(*, generation_id, error_class, message):
         generation = Generation.objects.get(pk=generation_id)
         ledger.refund_generation(generation=generation, reason=f"generation failed: {error_class}")
         _event(generation, "failed", f"{error_class}: {message}"[:2000])
-        transaction.on_commit(lambda: _quietly(notifications.failed, generation_id))
+        transaction.on_commit(lambda: _quietly(notify.failed, generation_id))
     log.info("generation %s: failed (%s) and refunded", generation_id, error_class)
     return True
 
@@ -331,7 +335,7 @@ def finish(*, generation_id, attempt=None):
         return "discarded"
     _event(generation, "completed", name)
     log.info("generation %s: completed", generation_id)
-    notifications.result(generation_id)
+    notify.result(generation_id)
     return "completed"
 
 

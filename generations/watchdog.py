@@ -9,10 +9,10 @@ from django.db.models import Min, Q
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from botapp import notifications
-from generations import pipeline
+from generations import notify, pipeline
 from generations.models import Generation
 from generations.providers.base import TEMPORARY, ProviderError
+from messaging import alerts
 from neurocards.models import Heartbeat
 
 log = logging.getLogger(__name__)
@@ -85,7 +85,7 @@ def _resend_lost_finishes(now):
 
 def _retry_deliveries(now):
     # Claimed here, sent by tasks: a Telegram outage must not hold up the watchdog's other work.
-    claimed = notifications.claim_due_results(now)
+    claimed = notify.claim_due_results(now)
     for pk, lease in claimed:
         async_task("generations.tasks.deliver", pk, lease, task_name=f"deliver-{pk}")
     return len(claimed)
@@ -97,7 +97,7 @@ def _explain_slow_videos(now):
     told = 0
     for pk in slow.values_list("pk", flat=True):
         try:
-            notifications.still_working(pk)
+            notify.still_working(pk)
             told += 1
         except Exception:  # noqa: BLE001
             log.exception("generation %s: 'still working' not delivered", pk)
@@ -109,6 +109,6 @@ def _alert_on_stuck_queue(now):
     limit = timedelta(minutes=settings.QUEUE_ALERT_MINUTES)
     if oldest is not None and now - oldest > limit:
         waited = int((now - oldest).total_seconds() // 60)
-        notifications.alert_operators("queue:stuck", f"A generation has been queued for {waited} minutes.")
+        alerts.alert_operators("queue:stuck", f"A generation has been queued for {waited} minutes.")
     else:
-        notifications.resolve("queue:stuck")
+        alerts.resolve("queue:stuck")

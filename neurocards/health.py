@@ -86,7 +86,7 @@ def telegram():
 def webhook_info():
     """Telegram's getWebhookInfo, remembered for a minute in this process's cache, failures too: probes
     and scrapes never make more than one call a minute, even while Telegram hangs."""
-    from botapp import sender
+    from messaging import sender
 
     info = cache.get(WEBHOOK_INFO_KEY)
     if info is None:

@@ -5,7 +5,7 @@ import time
 
 from django.conf import settings
 
-from botapp import notifications
+from messaging import alerts
 from neurocards import health
 from neurocards.metrics import counters
 from neurocards.models import Heartbeat
@@ -23,10 +23,10 @@ def audit_ledger():
     mismatches = len(ledger.find_mismatches())
     counters.set_gauge("neurocards_ledger_mismatches", mismatches)
     if mismatches:
-        notifications.alert_operators(
+        alerts.alert_operators(
             "ledger:mismatch", f"{mismatches} users' ledgers do not sum to their balance: see manage.py check_ledger.")
     else:
-        notifications.resolve("ledger:mismatch")
+        alerts.resolve("ledger:mismatch")
     Heartbeat.beat("ledger-audit")
     log.info("ledger audit: %s mismatches", mismatches)
     return f"ledger audit: {mismatches} mismatches"
@@ -56,11 +56,11 @@ def _kie_credits():
         return "kie credits unknown"
     counters.set_gauge("neurocards_kie_credits", credits)
     if credits < settings.KIE_MIN_CREDITS:
-        notifications.alert_operators(
+        alerts.alert_operators(
             "kie:credits", f"KIE credits are low: {credits:g} left, the threshold is {settings.KIE_MIN_CREDITS}. "
                            "Top the account up before generations fail.")
     else:
-        notifications.resolve("kie:credits")
+        alerts.resolve("kie:credits")
     return f"kie credits {credits:g}"
 
 
@@ -70,9 +70,9 @@ def _webhook_deliveries():
         return "webhook unknown"
     failed_at = info.get("last_error_date") or 0
     if time.time() - failed_at < WEBHOOK_ERROR_SECONDS:
-        notifications.alert_operators(
+        alerts.alert_operators(
             "telegram:webhook", f"Telegram cannot deliver updates to the webhook: {info.get('last_error_message')} "
                                 f"({info.get('pending_update_count') or 0} waiting).")
         return "webhook failing"
-    notifications.resolve("telegram:webhook")
+    alerts.resolve("telegram:webhook")
     return "webhook ok"

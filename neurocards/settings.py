@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "billing",
     "generations",
     "botapp",
+    "messaging",
 ]
 
 MIDDLEWARE = [

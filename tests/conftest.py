@@ -116,7 +116,7 @@ def openai_server():
 @pytest.fixture
 def workers(settings, tmp_path, telegram_server, kie_server, openai_server):
     """The pipeline wired to the fakes: KIE, OpenAI and the Bot API; files in a temporary MEDIA_ROOT."""
-    from botapp import sender
+    from messaging import sender
     from generations import prompts
     from generations.providers import get_provider
 

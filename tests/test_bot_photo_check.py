@@ -8,7 +8,8 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
 from accounts.models import TelegramUser
-from botapp import flow, sender
+from botapp import flow
+from messaging import sender
 from botapp.models import FlowState
 from generations import pipeline, services
 from generations.models import Generation

@@ -8,7 +8,8 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 
 from accounts.models import TelegramUser
-from botapp import broadcast, sender
+from botapp import broadcast
+from messaging import sender
 from botapp.models import Broadcast
 from tests.factories import make_user
 

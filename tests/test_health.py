@@ -9,7 +9,7 @@ from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 
-from botapp import sender
+from messaging import sender
 from neurocards import health
 from neurocards.models import Heartbeat
 

@@ -11,7 +11,7 @@ from django.core import signing
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
-from botapp import notifications
+from generations import notify
 from generations import pipeline, storage
 from generations.models import Generation
 from neurocards.checks import check_media_storage
@@ -131,7 +131,7 @@ def test_it_voids_a_link_when_its_file_is_replaced_or_deleted(client, done):
 
 def test_it_sends_a_signed_link_for_a_video_too_large_to_upload(workers, client, settings, monkeypatch):
     settings.MEDIA_ACCEL_REDIRECT_PREFIX = ""
-    monkeypatch.setattr(notifications, "MAX_VIDEO_UPLOAD", 10)
+    monkeypatch.setattr(notify, "MAX_VIDEO_UPLOAD", 10)
     order = place_order(make_user(credits=100, telegram_id=5151), telegram=workers.telegram)
     generation = order.generations[0]
     assert pipeline.submit(generation_id=generation.pk) == "processing"

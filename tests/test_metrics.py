@@ -10,7 +10,7 @@ from django_q.signals import post_execute_in_worker
 from accounts.models import TelegramUser
 from billing import ledger
 from billing.models import Payment
-from botapp import sender
+from messaging import sender
 from generations.models import Generation
 from generations.providers import get_provider
 from neurocards import monitoring

@@ -1,7 +1,7 @@
 import pytest
 
 from accounts.models import TelegramUser
-from botapp import sender
+from messaging import sender
 from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db

@@ -6,7 +6,7 @@ from django.db import connection
 from accounts.models import TelegramUser
 from billing import ledger
 from billing.models import CreditTransaction, Payment, Refund
-from botapp import sender
+from messaging import sender
 from tests.concurrency import race
 from tests.test_bot_stars import buy_with_stars, pack  # noqa: F401  (the fixture)
 

@@ -15,8 +15,8 @@ from django.conf import settings
 from django.utils import timezone
 
 from accounts.models import TelegramUser
-from generations.providers.base import TEMPORARY, USER, ProviderError
 from neurocards.leases import reserve_slot
+from neurocards.metrics import counters
 
 log = logging.getLogger(__name__)
 
@@ -29,19 +29,27 @@ MAX_FILE_BYTES = 20 * 1024 * 1024  # getFile's download limit
 # task asleep for minutes holds a worker and outlives the cluster's timeout, while the caller's own retry
 # (delivery backoff, a broadcast's resume) tries again later without holding anything.
 MAX_RETRY_AFTER = 60  # seconds
-# Counted per process, for /metrics.
-stats = {"sent": 0, "too_many": 0}
 
 
 class SendFailed(Exception):
     """Telegram did not take the message after every try; the caller may try again later."""
 
 
-class FileTooBig(ProviderError):
+class FileError(Exception):
+    """A user's file we could not download. `permanent`: retrying won't help, the user must send it again;
+    otherwise Telegram or the network failed and a later try may work. Callers translate it into their own
+    errors (the pipeline into a ProviderError of the right class)."""
+
+    def __init__(self, message, *, permanent):
+        super().__init__(message)
+        self.permanent = permanent
+
+
+class FileTooBig(FileError):
     """A user's file over what we download (Telegram's getFile serves at most 20 MB anyway)."""
 
     def __init__(self, message):
-        super().__init__(USER, message)
+        super().__init__(message, permanent=True)
 
 
 @functools.cache
@@ -68,11 +76,11 @@ def call(method, *, chat_id, params, files=None):
             time.sleep(NETWORK_BACKOFF[min(attempt, len(NETWORK_BACKOFF) - 1)])
             continue
         if body.get("ok"):
-            stats["sent"] += 1
+            counters.add(counters.SENDER_STATS["sent"])
             return body.get("result")
         code = body.get("error_code") or response.status_code
         if code == 429:
-            stats["too_many"] += 1
+            counters.add(counters.SENDER_STATS["too_many"])
             retry_after = (body.get("parameters") or {}).get("retry_after", 1)
             log.warning("telegram %s to chat %s: 429, retry after %s s", method, chat_id, retry_after)
             if not isinstance(retry_after, (int, float)) or not 0 <= retry_after <= MAX_RETRY_AFTER:
@@ -125,7 +133,7 @@ def fetch_file(file_id, *, max_bytes=MAX_FILE_BYTES):
             if "too big" in description.lower():
                 raise FileTooBig(f"getFile refused: {description}")
             # An unknown or too big file won't get better by retrying: the user must send it again.
-            raise ProviderError(USER if response.status_code == 400 else TEMPORARY, f"getFile refused: {description}")
+            raise FileError(f"getFile refused: {description}", permanent=response.status_code == 400)
         result = body["result"]
         if (result.get("file_size") or 0) > max_bytes:
             raise FileTooBig(f"file of {result['file_size']} bytes")
@@ -139,7 +147,7 @@ def fetch_file(file_id, *, max_bytes=MAX_FILE_BYTES):
                     raise FileTooBig(f"download past {max_bytes} bytes")
         return bytes(content)
     except (httpx.HTTPError, ValueError, KeyError, TypeError, AttributeError) as error:
-        raise ProviderError(TEMPORARY, f"photo download from Telegram failed: {type(error).__name__}") from None
+        raise FileError(f"photo download from Telegram failed: {type(error).__name__}", permanent=False) from None
 
 
 def mark_blocked(chat_id):

@@ -1,4 +1,4 @@
-"""Messages about generations and alerts to operators, each sent once.
+"""Messages about generations, each sent once (operators' alerts are messaging.alerts).
 
 A message is claimed by setting its marker with a conditional UPDATE (NULL → now): a duplicate task,
 a second worker or a retry finds the marker set and sends nothing. A user who blocked the bot is
@@ -9,23 +9,20 @@ not take is tried again with backoff (the watchdog's pass claims what is due) fo
 completion; then operators are told and the result waits in /history. A try is claimed by setting
 `next_delivery_at` to the end of a lease with a conditional UPDATE, so two passes never send one
 result twice, and the claim of a worker that died mid-send runs out and is taken again. Payment
-messages are claimed the same way, on the Payment row.
+messages are claimed the same way, on the Payment row (billing.notify).
 """
 
 import logging
 from datetime import timedelta
 
-from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db.models import F, Q
 from django.utils import timezone, translation
 
 from accounts.models import TelegramUser
-from billing.models import Payment
-from botapp import keyboards, payment_texts, sender, texts
 from generations import storage
 from generations.models import Generation
-from neurocards.models import Alert
+from messaging import alerts, keyboards, sender, texts
 
 log = logging.getLogger(__name__)
 
@@ -128,30 +125,12 @@ def _delivery_failed(generation, mine, error):
     now = timezone.now()
     if now >= (generation.finished_at or now) + DELIVERY_DEADLINE:
         if mine.update(next_delivery_at=None):
-            alert_operators(f"delivery:{generation.pk}",
+            alerts.alert_operators(f"delivery:{generation.pk}",
                             f"The result of generation #{generation.pk} (user {generation.user.telegram_id}) was "
                             f"not delivered in a day, {tries} tries; it stays in their /history.")
         return "gave up"
     mine.update(next_delivery_at=now + min(DELIVERY_BACKOFF * 2 ** min(tries - 1, 10), DELIVERY_BACKOFF_MAX))
     return "retrying"
-
-
-def alert_operators(key, text):
-    """Tell ADMIN_CHAT_IDS once per incident; `resolve(key)` ends the incident."""
-    _, opened = Alert.objects.get_or_create(key=key, defaults={"text": text[:2000]})
-    if not opened:
-        return False
-    log.error("alert %s: %s", key, text)
-    for chat_id in settings.ADMIN_CHAT_IDS:
-        try:
-            sender.send_message(chat_id, f"⚠️ {texts.e(text)}")
-        except sender.SendFailed:
-            log.error("alert %s: not delivered to %s", key, chat_id)
-    return True
-
-
-def resolve(*keys):
-    Alert.objects.filter(key__in=keys).delete()
 
 
 def _once(generation_id, marker, send):
@@ -214,38 +193,3 @@ def _public_url(generation):
     return storage.result_link(generation)
 
 
-def payment_credited(payment_id):
-    payment_once(payment_id, "credited_sent_at", lambda p: sender.send_message(
-        p.user.telegram_id, payment_texts.payment_credited(p, p.user.balance)))
-
-
-def payment_canceled(payment_id):
-    payment_once(payment_id, "canceled_sent_at", _send_canceled)
-
-
-def _send_canceled(payment):
-    # "not created" was never the buyer's to pay: the checkout task said so with the link's apology.
-    if payment.cancellation_reason != "not created":
-        sender.send_message(payment.user.telegram_id, payment_texts.payment_canceled(payment.cancellation_reason))
-
-
-def payment_once(payment_id, marker, send):
-    """`send(payment)` once per payment and marker, as `_once` does for generations."""
-    now = timezone.now()
-    claimed = Payment.objects.filter(pk=payment_id, **{f"{marker}__isnull": True}).update(**{marker: now})
-    if not claimed:
-        log.info("payment %s: %s already sent", payment_id, marker)
-        return False
-    payment = Payment.objects.select_related("pack", "user").get(pk=payment_id)
-    if payment.user.bot_blocked_at:
-        log.info("payment %s: %s not sent, the user blocked the bot", payment_id, marker)
-        return False
-    try:
-        with translation.override(payment.user.language):
-            send(payment)
-    except sender.SendFailed:
-        # Given back, so that a redelivery of the task may send it.
-        Payment.objects.filter(pk=payment_id, **{marker: now}).update(**{marker: None})
-        raise
-    log.info("payment %s: %s sent", payment_id, marker)
-    return True
