@@ -109,7 +109,7 @@ def busiest_second(times):
 @contextmanager
 def slots_on(redis_url, chat_ids):
     """The sender's slots on Redis (redis_url) or the database (""); Redis keys of the pass removed around it."""
-    from neurocards import leases
+    from neurocards.lib import leases
 
     settings.REDIS_URL = redis_url
     leases._redis_reserve.cache_clear()

@@ -7,7 +7,7 @@ from django.db.models import Q
 from billing import settlement, stars, yookassa
 from billing.models import CreditPack, CreditTransaction, Payment, Refund, WebhookEvent
 from messaging import sender
-from neurocards.admin_actions import ReasonForm, asks, permission
+from neurocards.lib.admin_actions import ReasonForm, asks, permission
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -10,7 +10,7 @@ from accounts.models import TelegramUser
 from billing import ledger
 from generations import services
 from generations.models import Generation, GenerationEvent
-from neurocards.admin_actions import ObjectActions, OnceForm, ReadOnlyInline, ReasonForm, asks, permission
+from neurocards.lib.admin_actions import ObjectActions, OnceForm, ReadOnlyInline, ReasonForm, asks, permission
 
 Status = Generation.Status
 

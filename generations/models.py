@@ -72,7 +72,7 @@ class Generation(models.Model):
     slow_sent_at = models.DateTimeField(null=True, blank=True)
     result_sent_at = models.DateTimeField(null=True, blank=True)
     failure_sent_at = models.DateTimeField(null=True, blank=True)
-    # A result Telegram would not take is tried again with backoff (botapp/notifications.py): the tries
+    # A result Telegram would not take is tried again with backoff (generations/notify.py): the tries
     # so far, when the next is due (while a try runs: until when it holds the claim), and how many of
     # the result's messages (a card is a photo and a document) went, so a retry sends only the rest.
     delivery_attempts = models.PositiveSmallIntegerField(default=0)

@@ -18,7 +18,7 @@ from generations import pipeline
 from generations.models import Generation
 from generations.providers import get_provider
 from generations.providers.base import TEMPORARY, ProviderError
-from neurocards.leases import lease
+from neurocards.lib.leases import lease
 from neurocards.models import Heartbeat
 from neurocards.schedules import POLLER_LEASE
 

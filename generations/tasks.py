@@ -1,6 +1,6 @@
 """django-q2 adapters: fetch by id, call a service. Every one is safe to run twice."""
 
-from generations import cleanup, notify, pipeline, poller, watchdog
+from generations import notify, pipeline, poller, watchdog
 
 
 def submit(generation_id):
@@ -22,6 +22,3 @@ def poll(wait=0.0):
 def run_watchdog():
     return watchdog.run()
 
-
-def run_cleanup():
-    return cleanup.run()

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from accounts.models import TelegramUser
-from neurocards.leases import reserve_slot
+from neurocards.lib.leases import reserve_slot
 from neurocards.metrics import counters
 
 log = logging.getLogger(__name__)

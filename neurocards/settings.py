@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "generations",
     "botapp",
     "messaging",
+    "ops",
 ]
 
 MIDDLEWARE = [
@@ -53,7 +54,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "neurocards.middleware.AdminContentSecurityPolicy",
+    "neurocards.lib.middleware.AdminContentSecurityPolicy",
     # Last, as django-axes asks: it turns a locked-out login into its 429 answer.
     "axes.middleware.AxesMiddleware",
 ]
@@ -117,7 +118,7 @@ AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 # The caller as every other view sees it: X-Forwarded-For only from TRUSTED_PROXIES, so a guesser can't
 # get a fresh address per try by making one up.
-AXES_CLIENT_IP_CALLABLE = "neurocards.network.caller"
+AXES_CLIENT_IP_CALLABLE = "neurocards.lib.network.caller"
 
 LANGUAGE_CODE = "ru"
 LANGUAGES = [("ru", "Русский"), ("en", "English")]
@@ -153,7 +154,7 @@ STORAGES = {
 }
 if MEDIA_STORAGE == "s3":
     # Imported only here: botocore takes a fifth of a second to load, and a filesystem deployment needs none of it.
-    from neurocards import s3
+    from neurocards.lib import s3
 
     STORAGES["default"] = s3.storage(
         bucket=S3_BUCKET, endpoint_url=S3_ENDPOINT_URL, region=S3_REGION, access_key=S3_ACCESS_KEY_ID,
@@ -315,10 +316,10 @@ if LOG_FORMAT not in ("plain", "json"):
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact": {"()": "neurocards.logs.RedactSecrets"}},
+    "filters": {"redact": {"()": "neurocards.lib.logs.RedactSecrets"}},
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
-        "json": {"()": "neurocards.logs.JsonFormatter"},
+        "json": {"()": "neurocards.lib.logs.JsonFormatter"},
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["redact"]}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from billing.models import Payment
 from generations.models import Generation
-from neurocards import dashboard
+from ops import dashboard
 from neurocards.models import Heartbeat
 from tests.factories import make_generations, make_payment, make_user
 from tests.staff import make_support

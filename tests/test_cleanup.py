@@ -7,7 +7,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from botapp.models import ProcessedUpdate
-from generations import cleanup
+from ops import cleanup
 from generations.models import Generation
 from tests.factories import make_generations, make_user
 

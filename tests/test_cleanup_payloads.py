@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from billing.models import Payment, WebhookEvent
-from generations import cleanup
+from ops import cleanup
 from generations.models import GenerationEvent
 from tests.factories import make_generations, make_payment, make_user
 

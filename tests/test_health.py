@@ -10,7 +10,7 @@ from django.test import Client
 from django.utils import timezone
 
 from messaging import sender
-from neurocards import health
+from ops import health
 from neurocards.models import Heartbeat
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,7 @@ from django.test import Client
 from billing.models import Payment
 from generations import pipeline
 from generations.models import Generation
-from neurocards.logs import JsonFormatter, RedactSecrets
+from neurocards.lib.logs import JsonFormatter, RedactSecrets
 from tests.factories import product_photo
 from tests.test_configuration import manage
 

@@ -11,7 +11,7 @@ from moto.server import ThreadedMotoServer
 from storages.backends.s3 import S3Storage
 
 from generations import pipeline, storage
-from neurocards import s3
+from neurocards.lib import s3
 from tests.factories import make_user, place_order, product_photo
 from tests.staff import make_support
 from tests.test_configuration import FEATURES, manage

@@ -13,7 +13,7 @@ from billing.models import Payment
 from messaging import sender
 from generations.models import Generation
 from generations.providers import get_provider
-from neurocards import monitoring
+from ops import monitoring
 from neurocards.metrics import counters
 from neurocards.metrics.models import Sample
 from neurocards.models import Alert
@@ -223,7 +223,7 @@ def test_it_keeps_the_kie_credits_and_alerts_once_when_they_run_low(token, worke
 def test_it_alerts_once_when_telegram_cannot_deliver_to_the_webhook(workers, settings):
     from django.core.cache import cache
 
-    from neurocards import health
+    from ops import health
 
     settings.GENERATION_PROVIDER = "local"
     cache.delete(health.WEBHOOK_INFO_KEY)
@@ -243,5 +243,5 @@ def test_it_alerts_once_when_telegram_cannot_deliver_to_the_webhook(workers, set
 
 
 def test_it_runs_the_audits_on_schedules():
-    assert SCHEDULES["ledger-audit"] == ("neurocards.monitoring.audit_ledger", 5)
-    assert SCHEDULES["service-checks"] == ("neurocards.monitoring.check_services", 10)
+    assert SCHEDULES["ledger-audit"] == ("ops.monitoring.audit_ledger", 5)
+    assert SCHEDULES["service-checks"] == ("ops.monitoring.check_services", 10)

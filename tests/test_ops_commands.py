@@ -11,7 +11,7 @@ from accounts.models import TelegramUser
 from billing import ledger
 from billing.models import CreditTransaction, Payment
 from generations.models import Generation
-from neurocards import stats
+from ops import stats
 from tests.factories import make_generations, make_payment, make_user
 
 pytestmark = pytest.mark.django_db

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from generations import pipeline, poller, watchdog
 from generations.models import Generation
-from neurocards.leases import lease
+from neurocards.lib.leases import lease
 from neurocards.models import Lease
 from tests.factories import make_user, place_order
 

@@ -6,7 +6,7 @@ from django.test import Client
 from billing.models import WebhookEvent
 from botapp.models import ProcessedUpdate
 from generations.models import Generation
-from neurocards.jsonbody import MAX_DEPTH, parse_json
+from neurocards.lib.jsonbody import MAX_DEPTH, parse_json
 from tests.factories import make_generations, make_user
 
 YOOKASSA_IP = "185.71.76.5"

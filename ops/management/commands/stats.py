@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from neurocards import stats
+from ops import stats
 
 
 class Command(BaseCommand):

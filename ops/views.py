@@ -4,8 +4,8 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.http import HttpResponse, HttpResponseForbidden, HttpResponseNotFound, JsonResponse
 
-from neurocards import health
-from neurocards.network import allowed, client_ip, networks
+from ops import health
+from neurocards.lib.network import allowed, client_ip, networks
 
 
 def healthz(request):
@@ -37,7 +37,7 @@ def metrics(request):
         return HttpResponseNotFound("metrics are off: set METRICS_TOKEN or METRICS_ALLOWED_IPS")
     if not _metrics_caller_allowed(request):
         return HttpResponseForbidden("not allowed")
-    from neurocards.metrics import exposition
+    from ops import metrics as exposition
 
     return HttpResponse(exposition.render(), content_type=exposition.CONTENT_TYPE)
 

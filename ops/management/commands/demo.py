@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import TelegramUser
 from billing.models import CreditTransaction
-from neurocards.demo import SELLER, Demo
+from ops.demo import SELLER, Demo
 
 
 class Command(BaseCommand):

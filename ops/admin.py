@@ -1,3 +1,6 @@
+"""The admin's front page with the service's figures, and the users' page: support's console over every app
+(credits through the ledger, messages through messaging, a user's payments and generations inline)."""
+
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count, OuterRef, Subquery
@@ -8,7 +11,8 @@ from billing import ledger
 from billing.models import CreditTransaction, Payment
 from messaging import sender, texts
 from generations.models import Generation
-from neurocards.admin_actions import ObjectActions, OnceForm, ReasonForm, RecentInline, asks, permission
+from ops import dashboard
+from neurocards.lib.admin_actions import ObjectActions, OnceForm, ReasonForm, RecentInline, asks, permission
 
 
 class AmountForm(OnceForm):
@@ -147,3 +151,16 @@ class TelegramUserAdmin(ObjectActions):
                 continue
             self.message_user(request, f"{user}: message sent.")
             self.log_change(request, user, f"Sent a message: {data['text'][:500]}. Reason: {data['reason']}")
+
+
+_index = admin.site.index
+
+
+def index(request, extra_context=None):
+    """The admin's front page with the service's figures (templates/admin/index.html shows them)."""
+    return _index(request, {"dashboard": dashboard.figures(request.user), **(extra_context or {})})
+
+
+# Replacing the view on the default site is lighter than a custom AdminSite: every app keeps
+# registering with admin.site, and the URLconf is unchanged.
+admin.site.index = index

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from generations import cleanup
+from ops import cleanup
 
 
 class Command(BaseCommand):

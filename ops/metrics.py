@@ -93,7 +93,7 @@ def _from_database():
 
 
 def _queue():
-    from neurocards.health import broker_queue
+    from ops.health import broker_queue
 
     waiting, in_flight = broker_queue()
     family = Family("neurocards_queue_depth", "gauge", "Tasks at the django-q2 broker: waiting, and taken by a worker "

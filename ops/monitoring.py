@@ -6,7 +6,7 @@ import time
 from django.conf import settings
 
 from messaging import alerts
-from neurocards import health
+from ops import health
 from neurocards.metrics import counters
 from neurocards.models import Heartbeat
 
