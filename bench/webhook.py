@@ -35,20 +35,22 @@ SECRET = "bench-webhook-secret"
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "neurocards.settings")
 os.environ.setdefault("SECRET_KEY", "bench-only-not-a-secret")
 os.environ.setdefault("DATABASE_URL", "postgres://neurocards:neurocards@127.0.0.1:5432/neurocards")
-os.environ.update({
-    # Production mode, as deployed; stars only, so the start-up checks need no YooKassa secrets.
-    "DJANGO_DEBUG": "false",
-    "PAYMENT_METHODS": "stars",
-    "TELEGRAM_BOT_TOKEN": FakeTelegram.TOKEN,
-    "TELEGRAM_WEBHOOK_SECRET": SECRET,
-    "LOG_LEVEL": "WARNING",
-    "WELCOME_CREDITS": "0",
-    # Limits that would refuse a bench's hundreds of users and orders per minute.
-    "FLOOD_UPDATES_PER_MINUTE": "1000000",
-    "RATE_LIMIT_GENERATIONS_PER_HOUR": "1000000",
-    "MAX_QUEUE_SIZE": "1000000",
-    "MAX_ACTIVE_ORDERS": "1000000",
-})
+os.environ.update(
+    {
+        # Production mode, as deployed; stars only, so the start-up checks need no YooKassa secrets.
+        "DJANGO_DEBUG": "false",
+        "PAYMENT_METHODS": "stars",
+        "TELEGRAM_BOT_TOKEN": FakeTelegram.TOKEN,
+        "TELEGRAM_WEBHOOK_SECRET": SECRET,
+        "LOG_LEVEL": "WARNING",
+        "WELCOME_CREDITS": "0",
+        # Limits that would refuse a bench's hundreds of users and orders per minute.
+        "FLOOD_UPDATES_PER_MINUTE": "1000000",
+        "RATE_LIMIT_GENERATIONS_PER_HOUR": "1000000",
+        "MAX_QUEUE_SIZE": "1000000",
+        "MAX_ACTIVE_ORDERS": "1000000",
+    }
+)
 
 import django  # noqa: E402
 
@@ -78,6 +80,7 @@ _chat_ids = itertools.count(700_000_001)
 
 
 # --- the fake Bot API, which also tells the driver when a chat got its reply ---------------------
+
 
 class RepliesFake(FakeTelegram):
     def __init__(self, **kwargs):
@@ -124,8 +127,16 @@ def text(value):
 
 
 def photo(chat, last=None):
-    sizes = [{"file_id": f"bench-photo-{chat.id}-{w}", "file_unique_id": f"AQAD{w}", "width": w,
-              "height": w * 4 // 3, "file_size": 900 * w} for w in (90, 320, 1280)]
+    sizes = [
+        {
+            "file_id": f"bench-photo-{chat.id}-{w}",
+            "file_unique_id": f"AQAD{w}",
+            "width": w,
+            "height": w * 4 // 3,
+            "file_size": 900 * w,
+        }
+        for w in (90, 320, 1280)
+    ]
     return chat.message_update(photo=sizes)
 
 
@@ -154,8 +165,9 @@ class Scenario:
 
 SCENARIOS = [
     Scenario("/start", [], start, markup_has("menu:video"), share=1),
-    Scenario("text step", [start, tap("menu:video"), photo], text(DESCRIPTION), markup_has("flow:tpl:ugc"),
-             share=1 / 2),
+    Scenario(
+        "text step", [start, tap("menu:video"), photo], text(DESCRIPTION), markup_has("flow:tpl:ugc"), share=1 / 2
+    ),
     Scenario(
         "Confirm",
         [start, GRANT, tap("menu:video"), photo, text(DESCRIPTION), tap("flow:tpl:ugc"), text("-"), tap("flow:n:1")],
@@ -179,6 +191,7 @@ def grant_credits(chat_ids):
 
 
 # --- driving -----------------------------------------------------------------------------------
+
 
 class Webhook:
     """Posts updates to a server's webhook URL, as Telegram does."""
@@ -251,7 +264,7 @@ async def measure(fake, send, server, scenario, process):
     cpu_before = cpu_seconds(process)
     sent = await each(updates, CONCURRENCY, lambda pair: exchange(fake, send, *pair))
     cpu = cpu_used(cpu_before, cpu_seconds(process))
-    return Run(server, scenario, {chat.id: at for (chat, _), at in zip(updates, sent)}, cpu)
+    return Run(server, scenario, {chat.id: at for (chat, _), at in zip(updates, sent, strict=True)}, cpu)
 
 
 async def warm_up(fake, send):
@@ -260,6 +273,7 @@ async def warm_up(fake, send):
 
 
 # --- queries per update, in this process ----------------------------------------------------------
+
 
 class QueryCounter:
     """Counts what every connection of every thread sends: statements through Django's cursors, and the
@@ -335,6 +349,7 @@ async def count_queries(fake, counter):
 
 # --- servers -------------------------------------------------------------------------------------
 
+
 @dataclass
 class Server:
     name: str
@@ -365,22 +380,35 @@ def free_port():
 
 def server_env(fake):
     params = connection.settings_dict
-    url = (f"postgres://{quote(params['USER'] or '')}:{quote(params['PASSWORD'] or '', safe='')}"
-           f"@{params['HOST'] or '127.0.0.1'}:{params['PORT'] or 5432}/{quote(params['NAME'])}")
+    url = (
+        f"postgres://{quote(params['USER'] or '')}:{quote(params['PASSWORD'] or '', safe='')}"
+        f"@{params['HOST'] or '127.0.0.1'}:{params['PORT'] or 5432}/{quote(params['NAME'])}"
+    )
     return {**os.environ, "DATABASE_URL": url, "TELEGRAM_API_BASE_URL": fake.base_url}
 
 
 def spawn(name, command, env, port):
     log = tempfile.TemporaryFile()
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                               start_new_session=True)
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     return Server(name, process, f"http://127.0.0.1:{port}", log)
 
 
 def start_ours(env):
     port = free_port()
-    command = [sys.executable, "-m", "uvicorn", "neurocards.asgi:application", "--workers", str(WORKERS),
-               "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "neurocards.asgi:application",
+        "--workers",
+        str(WORKERS),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+    ]
     return spawn("uvicorn", command, env, port)
 
 
@@ -419,11 +447,18 @@ def serve_reference(port):
     # build() itself, so token, Bot API address, pool sizes, timeouts and handlers stay identical to ours.
     with mock.patch.object(application, "ApplicationBuilder", ConcurrentBuilder):
         app = application.build(polling=True)
-    app.run_webhook(listen="127.0.0.1", port=port, url_path=WEBHOOK_PATH, secret_token=SECRET,
-                    webhook_url=f"https://bench.invalid/{WEBHOOK_PATH}", drop_pending_updates=False)
+    app.run_webhook(
+        listen="127.0.0.1",
+        port=port,
+        url_path=WEBHOOK_PATH,
+        secret_token=SECRET,
+        webhook_url=f"https://bench.invalid/{WEBHOOK_PATH}",
+        drop_pending_updates=False,
+    )
 
 
 # --- CPU accounting ------------------------------------------------------------------------------
+
 
 def _process_tree(pid):
     pids, pending = [], [pid]
@@ -473,11 +508,11 @@ def cpu_seconds(process):
 
 def cpu_used(before, after):
     # By pid: a process that ended in between is left out rather than subtracted.
-    return {part: sum(seconds - before[part].get(pid, 0) for pid, seconds in after[part].items())
-            for part in after}
+    return {part: sum(seconds - before[part].get(pid, 0) for pid, seconds in after[part].items()) for part in after}
 
 
 # --- report --------------------------------------------------------------------------------------
+
 
 def percentile(values, fraction):
     ordered = sorted(values)
@@ -513,19 +548,27 @@ def problems_in(runs, calls):
         wrong_count = sum(len(sent) != 1 for sent in replies.values())
         wrong_reply = sum(not run.scenario.reply_ok(sent[0]) for sent in replies.values() if sent)
         if wrong_count or wrong_reply:
-            problems.append(f"{run.server} {run.scenario.name}: {wrong_count} updates without exactly one reply, "
-                            f"{wrong_reply} unexpected replies")
+            problems.append(
+                f"{run.server} {run.scenario.name}: {wrong_count} updates without exactly one reply, "
+                f"{wrong_reply} unexpected replies"
+            )
     return problems
 
 
 def print_report(runs, calls, queries, seconds):
-    print(f"NeuroCards webhook bench: {os.cpu_count()} cores, {CONCURRENCY} updates in flight, PostgreSQL, "
-          "fake Bot API in the driver's process (no latency)")
-    print(f"ours: uvicorn neurocards.asgi, {WORKERS} workers | reference: python-telegram-bot run_webhook "
-          f"(tornado), 1 process, concurrent_updates={REFERENCE_CONCURRENCY}")
+    print(
+        f"NeuroCards webhook bench: {os.cpu_count()} cores, {CONCURRENCY} updates in flight, PostgreSQL, "
+        "fake Bot API in the driver's process (no latency)"
+    )
+    print(
+        f"ours: uvicorn neurocards.asgi, {WORKERS} workers | reference: python-telegram-bot run_webhook "
+        f"(tornado), 1 process, concurrent_updates={REFERENCE_CONCURRENCY}"
+    )
     print("latency: POST sent -> its reply at the fake Bot API; CPU: ms per update of server/PostgreSQL/driver")
-    print(f"{'scenario':<10} {'updates':>7} {'server':<8} {'updates/s':>9} {'p50 ms':>7} {'p99 ms':>7} "
-          f"{'CPU ms':>14}  ours/ref (aim >= 0.80)")
+    print(
+        f"{'scenario':<10} {'updates':>7} {'server':<8} {'updates/s':>9} {'p50 ms':>7} {'p99 ms':>7} "
+        f"{'CPU ms':>14}  ours/ref (aim >= 0.80)"
+    )
     results = {}
     for run in runs:
         results.setdefault(run.scenario, {})[run.server] = summarise(run, calls)
@@ -534,14 +577,20 @@ def print_report(runs, calls, queries, seconds):
         for server, result in by_server.items():
             first = server == "uvicorn"
             cpu = "/".join(f"{result['cpu'][part]:.1f}" for part in ("server", "postgres", "driver"))
-            print(f"{scenario.name if first else '':<10} {scenario.updates if first else '':>7} {server:<8} "
-                  f"{result['rate']:9.0f} {result['p50']:7.0f} {result['p99']:7.0f} {cpu:>14}"
-                  + (f"  {ratio:.2f}" if first else ""))
-    print(f"queries per update (aim <= 8), in this process over {QUERY_SAMPLES} updates each: SQL statements "
-          "[+ round trips outside Django's cursors]")
+            print(
+                f"{scenario.name if first else '':<10} {scenario.updates if first else '':>7} {server:<8} "
+                f"{result['rate']:9.0f} {result['p50']:7.0f} {result['p99']:7.0f} {cpu:>14}"
+                + (f"  {ratio:.2f}" if first else "")
+            )
+    print(
+        f"queries per update (aim <= 8), in this process over {QUERY_SAMPLES} updates each: SQL statements "
+        "[+ round trips outside Django's cursors]"
+    )
     for name, counts in queries.items():
-        print(f"{name:<10} {counts['statements']:7.1f}  [+{counts['health checks']:.1f} health-check SELECT 1, "
-              f"+{counts['commits']:.1f} transactions (BEGIN, COMMIT)]")
+        print(
+            f"{name:<10} {counts['statements']:7.1f}  [+{counts['health checks']:.1f} health-check SELECT 1, "
+            f"+{counts['commits']:.1f} transactions (BEGIN, COMMIT)]"
+        )
     print(f"total {seconds:.0f} s")
 
 
@@ -560,6 +609,7 @@ def check_database(confirms):
 
 
 # --- the run -------------------------------------------------------------------------------------
+
 
 async def drive(fake, servers, counter):
     for server in servers:
@@ -584,8 +634,12 @@ def run(fake, counter, started):
         time.sleep(0.5)  # a late second reply would arrive by now
     except BaseException:
         for server in (ours, reference):
-            print(f"--- {server.name} (exit code {server.process.poll()}) logged:", *server.log_lines()[-30:],
-                  sep="\n", file=sys.stderr)
+            print(
+                f"--- {server.name} (exit code {server.process.poll()}) logged:",
+                *server.log_lines()[-30:],
+                sep="\n",
+                file=sys.stderr,
+            )
         raise
     finally:
         for server in (ours, reference):
@@ -598,8 +652,14 @@ def run(fake, counter, started):
         if lines:
             problems.append(f"{server.name} logged {len(lines)} lines, first: {lines[0][:200]}")
     print_report(runs, calls, queries, time.monotonic() - started)
-    print("checks: " + ("; ".join(problems) if problems else
-                        "every timed update got exactly one reply; generations = confirms; ledger balanced"))
+    print(
+        "checks: "
+        + (
+            "; ".join(problems)
+            if problems
+            else "every timed update got exactly one reply; generations = confirms; ledger balanced"
+        )
+    )
     return not problems
 
 

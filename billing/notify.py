@@ -16,8 +16,11 @@ log = logging.getLogger(__name__)
 
 
 def payment_credited(payment_id):
-    payment_once(payment_id, "credited_sent_at", lambda p: sender.send_message(
-        p.user.telegram_id, texts.payment_credited(p, p.user.balance)))
+    payment_once(
+        payment_id,
+        "credited_sent_at",
+        lambda p: sender.send_message(p.user.telegram_id, texts.payment_credited(p, p.user.balance)),
+    )
 
 
 def payment_canceled(payment_id):
@@ -50,4 +53,3 @@ def payment_once(payment_id, marker, send):
         raise
     log.info("payment %s: %s sent", payment_id, marker)
     return True
-

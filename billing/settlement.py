@@ -25,8 +25,10 @@ def settle(*, payment, answer):
     if status == "succeeded" and answer.get("paid"):
         value, currency = yookassa.amount_of(answer)
         if value != payment.amount or currency != payment.currency:
-            services.flag(payment=payment, problem=f"paid {value} {currency}, expected {payment.amount} "
-                                                   f"{payment.currency}: not credited")
+            services.flag(
+                payment=payment,
+                problem=f"paid {value} {currency}, expected {payment.amount} {payment.currency}: not credited",
+            )
             return "mismatch"
         result = services.credit(payment=payment, provider_payment_id=answer.get("id"), answer=answer)
         if not result.credited:

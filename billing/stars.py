@@ -20,4 +20,3 @@ def refund(payment, *, amount, reason):
             raise
     with transaction.atomic():
         return services.record_refund(payment=payment, refund_id=f"stars:{charge}", amount=amount, reason=reason)
-

@@ -2,10 +2,9 @@
 
 from django.conf import settings
 
+from botapp import flow, keyboards, purchase, texts
 from generations import notify, services
 from generations.models import Generation
-
-from botapp import flow, keyboards, purchase, texts
 from messaging import keyboards as sent_keyboards
 
 HISTORY_SIZE = 10
@@ -112,5 +111,9 @@ def on_generation_button(turn):
     else:
         media = "video" if generation.kind == Generation.Kind.VIDEO else "photo"
         notify.result_resent(generation.pk)
-        turn.send_media(media, generation.result_file.name, texts.result_caption(generation),
-                        sent_keyboards.after_result(generation))
+        turn.send_media(
+            media,
+            generation.result_file.name,
+            texts.result_caption(generation),
+            sent_keyboards.after_result(generation),
+        )

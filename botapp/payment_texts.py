@@ -10,14 +10,24 @@ from messaging.texts import credits, e, money, support_handle
 
 def packs(pack_list):
     if not pack_list:
-        return _("No credit packs are on sale right now. Please write to %(support)s.") % {"support": e(support_handle())}
+        return _("No credit packs are on sale right now. Please write to %(support)s.") % {
+            "support": e(support_handle())
+        }
     lines = [_("<b>Credit packs</b>")]
     for pack in pack_list:
-        lines.append(_("• %(name)s: %(credits)s, %(rub)s ₽ or %(stars)s ⭐") % {
-            "name": e(pack.name), "credits": credits(pack.credits), "rub": money(pack.price_rub),
-            "stars": pack.price_stars})
-    lines.append(_("One video costs %(video)s, one image card %(image)s.") % {
-        "video": credits(settings.VIDEO_COST), "image": credits(settings.IMAGE_COST)})
+        lines.append(
+            _("• %(name)s: %(credits)s, %(rub)s ₽ or %(stars)s ⭐")
+            % {
+                "name": e(pack.name),
+                "credits": credits(pack.credits),
+                "rub": money(pack.price_rub),
+                "stars": pack.price_stars,
+            }
+        )
+    lines.append(
+        _("One video costs %(video)s, one image card %(image)s.")
+        % {"video": credits(settings.VIDEO_COST), "image": credits(settings.IMAGE_COST)}
+    )
     return "\n".join(lines)
 
 
@@ -32,9 +42,10 @@ def creating_link():
 
 
 def pay_link(payment):
-    return _("Pack “%(name)s”: %(credits)s for %(rub)s ₽. Open the payment page to pay; I will write here as soon "
-             "as the payment arrives.") % {"name": e(payment.pack.name), "credits": credits(payment.credits),
-                                           "rub": money(payment.amount)}
+    return _(
+        "Pack “%(name)s”: %(credits)s for %(rub)s ₽. Open the payment page to pay; I will write here as soon "
+        "as the payment arrives."
+    ) % {"name": e(payment.pack.name), "credits": credits(payment.credits), "rub": money(payment.amount)}
 
 
 def pay_button(payment):
@@ -47,19 +58,33 @@ def payment_unavailable():
 
 def stars_mismatch(paid, currency, expected, *, refunded):
     """A Stars payment that did not match its invoice: never credited, and given back (or left to support)."""
-    numbers = {"paid": f"{money(paid)} ⭐" if currency == "XTR" else f"{money(paid)} {e(currency)}",
-               "expected": f"{money(expected)} ⭐"}
+    numbers = {
+        "paid": f"{money(paid)} ⭐" if currency == "XTR" else f"{money(paid)} {e(currency)}",
+        "expected": f"{money(expected)} ⭐",
+    }
     if refunded:
-        return _("The payment did not match the invoice: %(paid)s arrived instead of %(expected)s. No credits were "
-                 "added, and the Stars have been returned to you.") % numbers
-    return _("The payment did not match the invoice: %(paid)s arrived instead of %(expected)s. No credits were "
-             "added. The Stars could not be returned automatically; support will return them: /paysupport.") % numbers
+        return (
+            _(
+                "The payment did not match the invoice: %(paid)s arrived instead of %(expected)s. No credits were "
+                "added, and the Stars have been returned to you."
+            )
+            % numbers
+        )
+    return (
+        _(
+            "The payment did not match the invoice: %(paid)s arrived instead of %(expected)s. No credits were "
+            "added. The Stars could not be returned automatically; support will return them: /paysupport."
+        )
+        % numbers
+    )
 
 
 def topup_limit(limit):
-    return ngettext("You can start %(limit)s purchase an hour. Please try again a little later.",
-                    "You can start up to %(limit)s purchases an hour. Please try again a little later.",
-                    limit) % {"limit": limit}
+    return ngettext(
+        "You can start %(limit)s purchase an hour. Please try again a little later.",
+        "You can start up to %(limit)s purchases an hour. Please try again a little later.",
+        limit,
+    ) % {"limit": limit}
 
 
 def pack_gone():
@@ -67,8 +92,10 @@ def pack_gone():
 
 
 def ask_email():
-    return _("For the receipt that the law (54-FZ) requires, send the email address it should go to. "
-             "I will remember it; /email changes it.")
+    return _(
+        "For the receipt that the law (54-FZ) requires, send the email address it should go to. "
+        "I will remember it; /email changes it."
+    )
 
 
 def email_invalid():
@@ -102,7 +129,9 @@ def invoice_title(pack):
 
 def invoice_description(pack):
     return _("Pack “%(name)s”: %(credits)s for marketing videos and product cards.") % {
-        "name": pack.name, "credits": credits(pack.credits)}
+        "name": pack.name,
+        "credits": credits(pack.credits),
+    }
 
 
 def checkout_refused(reason):

@@ -38,4 +38,3 @@ def fetch_and_store(file_id):
     if extension is None:
         raise PhotoRefused("not_image")
     return default_storage.save(storage.private_name("references", extension), ContentFile(content))
-

@@ -25,8 +25,9 @@ def refund_mismatch(payment_id, language):
         stars.refund(payment, amount=paid, reason="paid amount did not match the invoice")
     except sender.SendFailed as error:
         log.error("payment %s: Stars refund of a mismatched payment failed: %s", payment.pk, error)
-        services.flag(payment=payment, problem=f"{payment.problem}; the automatic refund failed ({error}): "
-                                               f"refund it in the admin")
+        services.flag(
+            payment=payment, problem=f"{payment.problem}; the automatic refund failed ({error}): refund it in the admin"
+        )
         refunded = False
     else:
         log.info("payment %s: mismatched Stars payment refunded", payment.pk)

@@ -23,10 +23,10 @@ def record_failure(provider):
     ProviderHealth.objects.get_or_create(provider=provider)
     ProviderHealth.objects.filter(provider=provider).update(consecutive_failures=F("consecutive_failures") + 1)
     now = timezone.now()
-    opened = ProviderHealth.objects.filter(
-        provider=provider, consecutive_failures__gte=settings.BREAKER_FAILURES
-    ).exclude(open_until__gt=now).update(
-        open_until=now + timedelta(seconds=settings.BREAKER_COOLDOWN_SECONDS), consecutive_failures=0
+    opened = (
+        ProviderHealth.objects.filter(provider=provider, consecutive_failures__gte=settings.BREAKER_FAILURES)
+        .exclude(open_until__gt=now)
+        .update(open_until=now + timedelta(seconds=settings.BREAKER_COOLDOWN_SECONDS), consecutive_failures=0)
     )
     if opened:
         alerts.alert_operators(

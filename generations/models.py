@@ -99,8 +99,11 @@ class Generation(models.Model):
             # The watchdog: in-flight rows past their deadline.
             models.Index(fields=["status", "timeout_at"], name="generation_deadline"),
             # The delivery retry pass: the few completed results not delivered yet.
-            models.Index(fields=["next_delivery_at"], name="generation_undelivered",
-                         condition=Q(status="completed", result_sent_at__isnull=True)),
+            models.Index(
+                fields=["next_delivery_at"],
+                name="generation_undelivered",
+                condition=Q(status="completed", result_sent_at__isnull=True),
+            ),
             # The bot's history, limits and the admin's user page.
             models.Index(fields=["user", "-created_at"], name="generation_user_recent"),
             models.Index(fields=["user", "status"], name="generation_user_status"),

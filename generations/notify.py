@@ -29,13 +29,13 @@ log = logging.getLogger(__name__)
 MAX_VIDEO_UPLOAD = 50 * 1024 * 1024  # the Bot API's upload limit
 MINUTES_A_VIDEO_TAKES = 5
 DELIVERY_DEADLINE = timedelta(days=1)
-DELIVERY_BACKOFF = timedelta(minutes=1)       # 1, 2, 4 … minutes between tries of a result,
-DELIVERY_BACKOFF_MAX = timedelta(hours=1)     # at most an hour apart
+DELIVERY_BACKOFF = timedelta(minutes=1)  # 1, 2, 4 … minutes between tries of a result,
+DELIVERY_BACKOFF_MAX = timedelta(hours=1)  # at most an hour apart
 # A claimed try waits this long for its task to start (the cluster's queue), then another pass may take
 # it; a started try holds it for longer than one can last (the cluster's task timeout is 120 s).
 DELIVERY_LEASE = timedelta(minutes=10)
 SEND_TIME = timedelta(minutes=5)
-FIRST_TRY_GRACE = timedelta(minutes=2)        # the finish task makes the first try; the pass waits this long
+FIRST_TRY_GRACE = timedelta(minutes=2)  # the finish task makes the first try; the pass waits this long
 
 
 def retrying(generation_id):
@@ -43,13 +43,19 @@ def retrying(generation_id):
 
 
 def still_working(generation_id):
-    _once(generation_id, "slow_sent_at", lambda g: sender.send_message(
-        g.user.telegram_id, texts.still_working(g, MINUTES_A_VIDEO_TAKES)))
+    _once(
+        generation_id,
+        "slow_sent_at",
+        lambda g: sender.send_message(g.user.telegram_id, texts.still_working(g, MINUTES_A_VIDEO_TAKES)),
+    )
 
 
 def failed(generation_id):
-    _once(generation_id, "failure_sent_at", lambda g: sender.send_message(
-        g.user.telegram_id, texts.failed(g), markup=keyboards.after_result(g)))
+    _once(
+        generation_id,
+        "failure_sent_at",
+        lambda g: sender.send_message(g.user.telegram_id, texts.failed(g), markup=keyboards.after_result(g)),
+    )
 
 
 def result(generation_id):
@@ -60,8 +66,11 @@ def result(generation_id):
 
 def claim_due_results(now, *, limit=200):
     """Claim the results due for a try (the watchdog hands each to a task): [(generation id, lease)]."""
-    never_tried = Q(next_delivery_at__isnull=True, delivery_attempts=0,
-                    finished_at__range=(now - DELIVERY_DEADLINE, now - FIRST_TRY_GRACE))
+    never_tried = Q(
+        next_delivery_at__isnull=True,
+        delivery_attempts=0,
+        finished_at__range=(now - DELIVERY_DEADLINE, now - FIRST_TRY_GRACE),
+    )
     due = _undelivered().filter(Q(next_delivery_at__lte=now) | never_tried).order_by("finished_at")
     claimed = []
     for pk in due.values_list("pk", flat=True)[:limit]:
@@ -92,7 +101,8 @@ def deliver_result(generation_id, *, lease):
         log.info("generation %s: result not sent, the user blocked the bot", generation_id)
         return "blocked"
     Generation.objects.filter(pk=generation_id, result_sent_at__isnull=True).update(
-        result_sent_at=timezone.now(), next_delivery_at=None)
+        result_sent_at=timezone.now(), next_delivery_at=None
+    )
     log.info("generation %s: result sent (try %s)", generation_id, generation.delivery_attempts)
     return "sent"
 
@@ -100,7 +110,8 @@ def deliver_result(generation_id, *, lease):
 def result_resent(generation_id):
     """The seller had the result sent from /history: a retry still due must not send it again."""
     Generation.objects.filter(pk=generation_id, result_sent_at__isnull=True).update(
-        result_sent_at=timezone.now(), next_delivery_at=None)
+        result_sent_at=timezone.now(), next_delivery_at=None
+    )
 
 
 def _undelivered():
@@ -111,8 +122,11 @@ def _claim_result(generation_id, now):
     lease = now + DELIVERY_LEASE
     # Due, or never tried; a given-up result has attempts and no next try, and is never claimed again.
     claimable = Q(next_delivery_at__lte=now) | Q(next_delivery_at__isnull=True, delivery_attempts=0)
-    claimed = _undelivered().filter(claimable, pk=generation_id).update(
-        next_delivery_at=lease, delivery_attempts=F("delivery_attempts") + 1)
+    claimed = (
+        _undelivered()
+        .filter(claimable, pk=generation_id)
+        .update(next_delivery_at=lease, delivery_attempts=F("delivery_attempts") + 1)
+    )
     return lease if claimed else None
 
 
@@ -125,9 +139,11 @@ def _delivery_failed(generation, mine, error):
     now = timezone.now()
     if now >= (generation.finished_at or now) + DELIVERY_DEADLINE:
         if mine.update(next_delivery_at=None):
-            alerts.alert_operators(f"delivery:{generation.pk}",
-                            f"The result of generation #{generation.pk} (user {generation.user.telegram_id}) was "
-                            f"not delivered in a day, {tries} tries; it stays in their /history.")
+            alerts.alert_operators(
+                f"delivery:{generation.pk}",
+                f"The result of generation #{generation.pk} (user {generation.user.telegram_id}) was "
+                f"not delivered in a day, {tries} tries; it stays in their /history.",
+            )
         return "gave up"
     mine.update(next_delivery_at=now + min(DELIVERY_BACKOFF * 2 ** min(tries - 1, 10), DELIVERY_BACKOFF_MAX))
     return "retrying"
@@ -160,7 +176,8 @@ def _send_result(generation):
         # Counted as soon as Telegram took it: a retry after the photo went sends only the document.
         # (Telegram has no idempotency key: a process dying between its answer and this line resends it.)
         Generation.objects.filter(pk=generation.pk, result_parts_sent__lt=number + 1).update(
-            result_parts_sent=number + 1)
+            result_parts_sent=number + 1
+        )
 
 
 def _result_parts(generation):
@@ -169,17 +186,41 @@ def _result_parts(generation):
     name = generation.result_file.name
     if generation.kind == Generation.Kind.VIDEO:
         if default_storage.size(name) > MAX_VIDEO_UPLOAD:
-            return [lambda: sender.send_message(chat_id, texts.result_link(generation, _public_url(generation)),
-                                                markup=markup)]
-        return [lambda: sender.send_file("sendVideo", chat_id, field="video", content=_read(name),
-                                         filename=f"video_{generation.pk}.mp4", caption=texts.result_ready(generation),
-                                         markup=markup)]
+            return [
+                lambda: sender.send_message(
+                    chat_id, texts.result_link(generation, _public_url(generation)), markup=markup
+                )
+            ]
+        return [
+            lambda: sender.send_file(
+                "sendVideo",
+                chat_id,
+                field="video",
+                content=_read(name),
+                filename=f"video_{generation.pk}.mp4",
+                caption=texts.result_ready(generation),
+                markup=markup,
+            )
+        ]
     # Telegram recompresses photos: the card also goes as a document, the original for the marketplace.
     return [
-        lambda: sender.send_file("sendPhoto", chat_id, field="photo", content=_read(name),
-                                 filename=f"card_{generation.pk}.jpg", caption=texts.result_ready(generation)),
-        lambda: sender.send_file("sendDocument", chat_id, field="document", content=_read(name),
-                                 filename=f"card_{generation.pk}.jpg", caption=texts.card_original(), markup=markup),
+        lambda: sender.send_file(
+            "sendPhoto",
+            chat_id,
+            field="photo",
+            content=_read(name),
+            filename=f"card_{generation.pk}.jpg",
+            caption=texts.result_ready(generation),
+        ),
+        lambda: sender.send_file(
+            "sendDocument",
+            chat_id,
+            field="document",
+            content=_read(name),
+            filename=f"card_{generation.pk}.jpg",
+            caption=texts.card_original(),
+            markup=markup,
+        ),
     ]
 
 
@@ -191,5 +232,3 @@ def _read(name):
 def _public_url(generation):
     # Signed for this generation's stored file and expiring: the storage itself is never public.
     return storage.result_link(generation)
-
-

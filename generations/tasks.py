@@ -21,4 +21,3 @@ def poll(wait=0.0):
 
 def run_watchdog():
     return watchdog.run()
-

@@ -59,8 +59,11 @@ def _recover_stale_submits(now):
             pipeline.retry_or_fail(generation, Status.SUBMITTING, error)
         else:
             # The provider may hold a task we never heard of: fail (and refund) rather than create a second.
-            pipeline.fail(generation_id=generation.pk, error_class="lost",
-                          message="the worker stopped while the provider was creating the task")
+            pipeline.fail(
+                generation_id=generation.pk,
+                error_class="lost",
+                message="the worker stopped while the provider was creating the task",
+            )
         recovered += 1
     return recovered
 
@@ -76,7 +79,8 @@ def _resend_lost_finishes(now):
     for pk, attempt in waiting.values_list("pk", "finish_attempts"):
         # The lease is taken before the hand-out, so the next pass does not queue it again meanwhile.
         leased = Generation.objects.filter(due, pk=pk, status=Status.PROCESSING, finish_attempts=attempt).update(
-            next_finish_at=now + pipeline.FINISH_LEASE)
+            next_finish_at=now + pipeline.FINISH_LEASE
+        )
         if leased:
             pipeline.hand_out_finish(pk, attempt=attempt)
             resent += 1
@@ -92,8 +96,12 @@ def _retry_deliveries(now):
 
 
 def _explain_slow_videos(now):
-    slow = Generation.objects.filter(status=Status.PROCESSING, kind=Generation.Kind.VIDEO, slow_sent_at__isnull=True,
-                                     submitted_at__lt=now - SLOW_VIDEO)
+    slow = Generation.objects.filter(
+        status=Status.PROCESSING,
+        kind=Generation.Kind.VIDEO,
+        slow_sent_at__isnull=True,
+        submitted_at__lt=now - SLOW_VIDEO,
+    )
     told = 0
     for pk in slow.values_list("pk", flat=True):
         try:

@@ -30,4 +30,3 @@ def alert_operators(key, text):
 
 def resolve(*keys):
     Alert.objects.filter(key__in=keys).delete()
-

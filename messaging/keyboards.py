@@ -11,4 +11,3 @@ def _button(name, data):
 
 def after_result(generation):
     return InlineKeyboardMarkup([[_button("again", f"gen:again:{generation.pk}")], [_button("menu", "menu:main")]])
-

@@ -109,8 +109,9 @@ def api(method, params):
 
 
 def send_message(chat_id, text, *, markup=None):
-    return call("sendMessage", chat_id=chat_id, params={"text": text, "parse_mode": "HTML",
-                                                        "reply_markup": _markup(markup)})
+    return call(
+        "sendMessage", chat_id=chat_id, params={"text": text, "parse_mode": "HTML", "reply_markup": _markup(markup)}
+    )
 
 
 def send_file(method, chat_id, *, field, content, filename, caption="", markup=None):
@@ -152,15 +153,16 @@ def fetch_file(file_id, *, max_bytes=MAX_FILE_BYTES):
 
 def mark_blocked(chat_id):
     log.info("chat %s blocked the bot: no more messages", chat_id)
-    TelegramUser.objects.filter(telegram_id=chat_id, bot_blocked_at__isnull=True).update(
-        bot_blocked_at=timezone.now()
-    )
+    TelegramUser.objects.filter(telegram_id=chat_id, bot_blocked_at__isnull=True).update(bot_blocked_at=timezone.now())
 
 
 def _encode(params):
     # As the Bot API takes form fields: objects JSON-encoded, empty values left out.
-    return {key: json.dumps(value) if isinstance(value, (dict, list)) else value
-            for key, value in params.items() if value is not None}
+    return {
+        key: json.dumps(value) if isinstance(value, (dict, list)) else value
+        for key, value in params.items()
+        if value is not None
+    }
 
 
 def _markup(markup):
@@ -171,8 +173,10 @@ def _wait_for_turn(chat_id):
     """Sleep until this message's shared slot. A message that wakes too late gives its slot up and takes
     a new one: late departures bunched with punctual ones are what trips Telegram's 429."""
     for _ in range(MAX_RESERVATIONS):
-        at = max(reserve_slot("telegram", 1 / settings.TELEGRAM_MESSAGES_PER_SECOND),
-                 reserve_slot(f"chat:{chat_id}", settings.TELEGRAM_CHAT_INTERVAL_SECONDS))
+        at = max(
+            reserve_slot("telegram", 1 / settings.TELEGRAM_MESSAGES_PER_SECOND),
+            reserve_slot(f"chat:{chat_id}", settings.TELEGRAM_CHAT_INTERVAL_SECONDS),
+        )
         pause = at - time.time()
         if pause > 0:
             time.sleep(pause)

@@ -27,7 +27,7 @@ def kind_name(kind):
 
 
 def how_many(kind, count):
-    """"3 videos", "1 image card": a count that agrees with its noun in every language."""
+    """ "3 videos", "1 image card": a count that agrees with its noun in every language."""
     if kind == "video":
         return ngettext("%(n)s video", "%(n)s videos", count) % {"n": count}
     return ngettext("%(n)s image card", "%(n)s image cards", count) % {"n": count}
@@ -58,18 +58,22 @@ def support_handle():
     return f"@{settings.SUPPORT_USERNAME}" if settings.SUPPORT_USERNAME else "/support"
 
 
-
 # --- Generation events (sent by workers) ----------------------------------------------------
+
 
 def result_ready(generation):
     return _("#%(id)s is ready: %(kind)s, template “%(template)s”.") % {
-        "id": generation.pk, "kind": kind_name(generation.kind), "template": template_name(generation.template)
+        "id": generation.pk,
+        "kind": kind_name(generation.kind),
+        "template": template_name(generation.template),
     }
 
 
 def result_link(generation, url):
     return _("#%(id)s is ready, but the video is too large to send here. Download it: %(url)s") % {
-        "id": generation.pk, "url": e(url)}
+        "id": generation.pk,
+        "url": e(url),
+    }
 
 
 def card_original():
@@ -77,8 +81,10 @@ def card_original():
 
 
 def retrying(generation):
-    return _("#%(id)s is taking longer than usual: the provider had a hiccup, and I am trying again. "
-             "Nothing to do on your side.") % {"id": generation.pk}
+    return _(
+        "#%(id)s is taking longer than usual: the provider had a hiccup, and I am trying again. "
+        "Nothing to do on your side."
+    ) % {"id": generation.pk}
 
 
 def still_working(generation, minutes):
@@ -93,8 +99,10 @@ def still_working(generation, minutes):
 
 def failed(generation):
     if generation.error_class == "user":
-        reason = _("the provider refused the request: its rules forbid some content in the photo, description "
-                   "or prompt (real people, brands, adult or violent scenes). Try another photo or wording.")
+        reason = _(
+            "the provider refused the request: its rules forbid some content in the photo, description "
+            "or prompt (real people, brands, adult or violent scenes). Try another photo or wording."
+        )
     elif generation.error_class in ("billing", "configuration"):
         reason = _("the service is busy right now. We are already on it; please try again a little later.")
     elif generation.error_class == "timeout":
@@ -102,8 +110,10 @@ def failed(generation):
     else:
         reason = _("the provider kept failing.")
     return _("Sorry, #%(id)s did not work out: %(reason)s %(credits)s returned to your balance.") % {
-        "id": generation.pk, "reason": reason, "credits": credits(generation.cost)}
-
+        "id": generation.pk,
+        "reason": reason,
+        "credits": credits(generation.cost),
+    }
 
 
 def button(name):
@@ -116,13 +126,16 @@ def button(name):
 
 # --- Payments (sent by workers) -------------------------------------------------------------
 
+
 def money(amount):
     return number_format(amount, 0 if amount == int(amount) else 2, force_grouping=True)
 
 
 def payment_credited(payment, balance):
     return _("Payment received: %(credits)s added. Balance: %(balance)s.") % {
-        "credits": credits(payment.credits), "balance": credits(balance)}
+        "credits": credits(payment.credits),
+        "balance": credits(balance),
+    }
 
 
 def payment_canceled(reason):
@@ -143,4 +156,3 @@ def payment_canceled(reason):
     }
     why = reasons.get(reason, _("the bank or the payment service declined it"))
     return _("The payment did not go through: %(why)s. No money was taken. You can try again with /buy.") % {"why": why}
-

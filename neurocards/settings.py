@@ -157,8 +157,13 @@ if MEDIA_STORAGE == "s3":
     from neurocards.lib import s3
 
     STORAGES["default"] = s3.storage(
-        bucket=S3_BUCKET, endpoint_url=S3_ENDPOINT_URL, region=S3_REGION, access_key=S3_ACCESS_KEY_ID,
-        secret_key=S3_SECRET_ACCESS_KEY, addressing_style=S3_ADDRESSING_STYLE, url_seconds=S3_URL_SECONDS,
+        bucket=S3_BUCKET,
+        endpoint_url=S3_ENDPOINT_URL,
+        region=S3_REGION,
+        access_key=S3_ACCESS_KEY_ID,
+        secret_key=S3_SECRET_ACCESS_KEY,
+        addressing_style=S3_ADDRESSING_STYLE,
+        url_seconds=S3_URL_SECONDS,
         timeout=S3_TIMEOUT_SECONDS,
     )
 
@@ -238,10 +243,18 @@ YOOKASSA_TIMEOUT_SECONDS = env.float("YOOKASSA_TIMEOUT_SECONDS", default=15.0)
 # Where the payer returns after paying; empty = PUBLIC_BASE_URL/billing/return/.
 YOOKASSA_RETURN_URL = env.str("YOOKASSA_RETURN_URL", default="")
 # YooKassa's published notification senders (its docs); notifications from anywhere else are refused.
-YOOKASSA_ALLOWED_IPS = env.list("YOOKASSA_ALLOWED_IPS", default=[
-    "185.71.76.0/27", "185.71.77.0/27", "77.75.153.0/25", "77.75.156.11", "77.75.156.35", "77.75.154.128/25",
-    "2a02:5180::/32",
-])
+YOOKASSA_ALLOWED_IPS = env.list(
+    "YOOKASSA_ALLOWED_IPS",
+    default=[
+        "185.71.76.0/27",
+        "185.71.77.0/27",
+        "77.75.153.0/25",
+        "77.75.156.11",
+        "77.75.156.35",
+        "77.75.154.128/25",
+        "2a02:5180::/32",
+    ],
+)
 
 # --- People ---------------------------------------------------------------------------------
 SUPPORT_USERNAME = env.str("SUPPORT_USERNAME", default="").lstrip("@")
@@ -301,8 +314,9 @@ Q_CLUSTER = {
 if REDIS_URL:
     # With socket timeouts (unless the URL names its own): a web request that enqueues a task must fail, not
     # hang, while Redis stalls. The cluster's BLPOP waits 1 s, well under the read timeout.
-    _timeouts = "&".join(f"{name}=5" for name in ("socket_connect_timeout", "socket_timeout")
-                         if f"{name}=" not in REDIS_URL)
+    _timeouts = "&".join(
+        f"{name}=5" for name in ("socket_connect_timeout", "socket_timeout") if f"{name}=" not in REDIS_URL
+    )
     Q_CLUSTER["redis"] = f"{REDIS_URL}{'&' if '?' in REDIS_URL else '?'}{_timeouts}" if _timeouts else REDIS_URL
 else:
     Q_CLUSTER["orm"] = "default"

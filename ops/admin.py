@@ -9,21 +9,27 @@ from django.db.models.functions import Coalesce
 from accounts.models import TelegramUser
 from billing import ledger
 from billing.models import CreditTransaction, Payment
-from messaging import sender, texts
 from generations.models import Generation
-from ops import dashboard
+from messaging import sender, texts
 from neurocards.lib.admin_actions import ObjectActions, OnceForm, ReasonForm, RecentInline, asks, permission
+from ops import dashboard
 
 
 class AmountForm(OnceForm):
-    amount = forms.IntegerField(min_value=1, max_value=ledger.MAX_MANUAL_AMOUNT,
-                                help_text=f"Credits, at most {ledger.MAX_MANUAL_AMOUNT:,} at once.")
+    amount = forms.IntegerField(
+        min_value=1,
+        max_value=ledger.MAX_MANUAL_AMOUNT,
+        help_text=f"Credits, at most {ledger.MAX_MANUAL_AMOUNT:,} at once.",
+    )
     field_order = ["amount", "reason"]
 
 
 class MessageForm(ReasonForm):
-    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 6, "cols": 60}), max_length=4000,
-                           help_text="Plain text, sent as it is written.")
+    text = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 6, "cols": 60}),
+        max_length=4000,
+        help_text="Plain text, sent as it is written.",
+    )
     field_order = ["text", "reason"]
 
 
@@ -42,8 +48,16 @@ class PaymentInline(RecentInline):
 class LedgerInline(RecentInline):
     model = CreditTransaction
     verbose_name_plural = "recent ledger entries"
-    fields = readonly_fields = ["created_at", "amount", "kind", "balance_after", "generation", "payment", "actor",
-                                "reason"]
+    fields = readonly_fields = [
+        "created_at",
+        "amount",
+        "kind",
+        "balance_after",
+        "generation",
+        "payment",
+        "actor",
+        "reason",
+    ]
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("generation", "payment", "actor")
@@ -51,8 +65,16 @@ class LedgerInline(RecentInline):
 
 @admin.register(TelegramUser)
 class TelegramUserAdmin(ObjectActions):
-    list_display = ["telegram_id", "username", "full_name", "balance", "active_generations", "last_activity_at",
-                    "is_blocked", "created_at"]
+    list_display = [
+        "telegram_id",
+        "username",
+        "full_name",
+        "balance",
+        "active_generations",
+        "last_activity_at",
+        "is_blocked",
+        "created_at",
+    ]
     list_filter = ["is_blocked", "language_code"]
     # get_search_results looks a Telegram ID up exactly (by its index); these are for words.
     search_fields = ["username", "first_name", "last_name"]
@@ -60,8 +82,17 @@ class TelegramUserAdmin(ObjectActions):
     # The balance moves only through the ledger; staff change it with the grant/revoke actions.
     readonly_fields = ["balance", "is_blocked", "bot_blocked_at", "last_activity_at", "created_at", "updated_at"]
     fields = [
-        "telegram_id", "username", "first_name", "last_name", "language_code", "balance", "is_blocked",
-        "bot_blocked_at", "last_activity_at", "created_at", "updated_at",
+        "telegram_id",
+        "username",
+        "first_name",
+        "last_name",
+        "language_code",
+        "balance",
+        "is_blocked",
+        "bot_blocked_at",
+        "last_activity_at",
+        "created_at",
+        "updated_at",
     ]
     inlines = [GenerationInline, PaymentInline, LedgerInline]
     actions = ["grant_credits", "revoke_credits", "block_users", "unblock_users", "send_message"]
@@ -73,8 +104,13 @@ class TelegramUserAdmin(ObjectActions):
     has_message_user_permission = permission("accounts.message_user")
 
     def get_queryset(self, request):
-        active = (Generation.objects.filter(user=OuterRef("pk"), status__in=Generation.ACTIVE).order_by()
-                  .values("user").annotate(n=Count("pk")).values("n"))
+        active = (
+            Generation.objects.filter(user=OuterRef("pk"), status__in=Generation.ACTIVE)
+            .order_by()
+            .values("user")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
         return super().get_queryset(request).annotate(active_generations=Coalesce(Subquery(active), 0))
 
     def get_search_results(self, request, queryset, search_term):
@@ -93,8 +129,12 @@ class TelegramUserAdmin(ObjectActions):
         self._move_credits(request, users, data, ledger.grant_credits, "granted")
 
     @admin.action(description="Revoke credits", permissions=["revoke_credits"])
-    @asks(AmountForm, title="Revoke credits", submit="Revoke",
-          intro="Credits are taken back through the ledger, never below zero, from:")
+    @asks(
+        AmountForm,
+        title="Revoke credits",
+        submit="Revoke",
+        intro="Credits are taken back through the ledger, never below zero, from:",
+    )
     def revoke_credits(self, request, users, data):
         self._move_credits(request, users, data, ledger.revoke_credits, "revoked")
 
@@ -103,14 +143,16 @@ class TelegramUserAdmin(ObjectActions):
         for user in users:
             try:
                 # One key per submitted form and user: a double submit moves the credits once.
-                posting = post(user=user, amount=amount, actor=request.user, reason=reason,
-                               key=f"{data['key']}:{user.pk}")
+                posting = post(
+                    user=user, amount=amount, actor=request.user, reason=reason, key=f"{data['key']}:{user.pk}"
+                )
             except (ledger.InsufficientCredits, ledger.BalanceTooLarge) as error:
                 self.message_user(request, f"{user}: nothing {done}. {error}", messages.ERROR)
                 continue
             if not posting.created:
-                self.message_user(request, f"{user}: this form was already applied, nothing {done} again.",
-                                  messages.WARNING)
+                self.message_user(
+                    request, f"{user}: this form was already applied, nothing {done} again.", messages.WARNING
+                )
                 continue
             self.message_user(request, f"{user}: {amount} credits {done}, balance {posting.balance}.")
             self.log_change(request, user, f"{done.capitalize()} {amount} credits. Reason: {reason}")
@@ -142,12 +184,16 @@ class TelegramUserAdmin(ObjectActions):
             try:
                 delivered = sender.send_message(user.telegram_id, texts.e(data["text"]))
             except sender.SendFailed:
-                self.message_user(request, f"{user}: Telegram is not reachable, the message was not sent.",
-                                  messages.ERROR)
+                self.message_user(
+                    request, f"{user}: Telegram is not reachable, the message was not sent.", messages.ERROR
+                )
                 continue
             if delivered is None:
-                self.message_user(request, f"{user}: Telegram refused the message (the user may have blocked "
-                                           "the bot).", messages.ERROR)
+                self.message_user(
+                    request,
+                    f"{user}: Telegram refused the message (the user may have blocked the bot).",
+                    messages.ERROR,
+                )
                 continue
             self.message_user(request, f"{user}: message sent.")
             self.log_change(request, user, f"Sent a message: {data['text'][:500]}. Reason: {data['reason']}")

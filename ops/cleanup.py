@@ -25,9 +25,11 @@ def run(*, dry_run=False):
     """Returns what was (or, with dry_run, would be) deleted: {what: count}."""
     now = timezone.now()
     results = Generation.objects.filter(finished_at__lt=now - timedelta(days=settings.RESULT_TTL_DAYS)).exclude(
-        result_file="")
+        result_file=""
+    )
     references = Generation.objects.filter(created_at__lt=now - timedelta(days=settings.REFERENCE_TTL_DAYS)).exclude(
-        reference_image="", reference_file_id="")
+        reference_image="", reference_file_id=""
+    )
     updates = ProcessedUpdate.objects.filter(received_at__lt=now - timedelta(days=settings.UPDATE_ID_TTL_DAYS))
     tasks = Task.objects.filter(stopped__lt=now - timedelta(days=TASK_RECORDS_DAYS))
     # Raw payloads carry payers' and sellers' details; the rows that say what happened (the payment, its status
@@ -36,11 +38,17 @@ def run(*, dry_run=False):
     webhook_bodies = WebhookEvent.objects.filter(received_at__lt=payloads_before).exclude(payload="")
     payment_answers = Payment.objects.filter(updated_at__lt=payloads_before).exclude(raw={})
     events = GenerationEvent.objects.filter(at__lt=payloads_before)
-    counts = {"result files": results.count(), "product photos": references.count(),
-              "update ids": updates.count(), "task records": tasks.count(),
-              "offline provider files": len(_old_local_files(now)),
-              "unused product photos": len(_unused_photos(now)), "webhook bodies": webhook_bodies.count(),
-              "payment answers": payment_answers.count(), "generation events": events.count()}
+    counts = {
+        "result files": results.count(),
+        "product photos": references.count(),
+        "update ids": updates.count(),
+        "task records": tasks.count(),
+        "offline provider files": len(_old_local_files(now)),
+        "unused product photos": len(_unused_photos(now)),
+        "webhook bodies": webhook_bodies.count(),
+        "payment answers": payment_answers.count(),
+        "generation events": events.count(),
+    }
     if dry_run:
         return counts
     _delete_files(results, "result_file")
@@ -74,8 +82,11 @@ def _unused_photos(now):
         _, files = default_storage.listdir(REFERENCES_DIR)
     except FileNotFoundError:
         return []
-    old = [f"{REFERENCES_DIR}/{filename}" for filename in files
-           if default_storage.get_modified_time(f"{REFERENCES_DIR}/{filename}") < cutoff]
+    old = [
+        f"{REFERENCES_DIR}/{filename}"
+        for filename in files
+        if default_storage.get_modified_time(f"{REFERENCES_DIR}/{filename}") < cutoff
+    ]
     used = set(Generation.objects.filter(reference_image__in=old).values_list("reference_image", flat=True))
     used |= set(FlowState.objects.filter(draft__image__in=old).values_list("draft__image", flat=True))
     return [name for name in old if name not in used]

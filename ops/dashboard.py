@@ -33,20 +33,34 @@ def _generations(now):
         queued=Count("pk", filter=Q(status=Status.QUEUED)),
         in_flight=Count("pk", filter=Q(status__in=[Status.SUBMITTING, Status.PROCESSING])),
     )
-    failed = (Generation.objects.filter(status=Status.FAILED, finished_at__gte=now - timedelta(hours=24))
-              .values_list("error_class").annotate(n=Count("pk")).order_by("-n", "error_class"))
+    failed = (
+        Generation.objects.filter(status=Status.FAILED, finished_at__gte=now - timedelta(hours=24))
+        .values_list("error_class")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "error_class")
+    )
     return {**counts, "failed": [(error_class or "unclassified", n) for error_class, n in failed]}
 
 
 def _payments(now):
     today = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
     week = today - timedelta(days=today.weekday())
-    sums = (Payment.objects.filter(status=Payment.Status.SUCCEEDED, paid_at__gte=week).values_list("method")
-            .annotate(today=Sum("amount", filter=Q(paid_at__gte=today)), week=Sum("amount")).order_by("method"))
-    revenue = [(Payment.Method(method).label, UNITS.get(method, ""), today_sum or 0, week_sum)
-               for method, today_sum, week_sum in sums]
-    awaiting = (Payment.objects.filter(status__in=[Payment.Status.PENDING, Payment.Status.WAITING_FOR_CAPTURE])
-                .values_list("status").annotate(n=Count("pk")).order_by("status"))
+    sums = (
+        Payment.objects.filter(status=Payment.Status.SUCCEEDED, paid_at__gte=week)
+        .values_list("method")
+        .annotate(today=Sum("amount", filter=Q(paid_at__gte=today)), week=Sum("amount"))
+        .order_by("method")
+    )
+    revenue = [
+        (Payment.Method(method).label, UNITS.get(method, ""), today_sum or 0, week_sum)
+        for method, today_sum, week_sum in sums
+    ]
+    awaiting = (
+        Payment.objects.filter(status__in=[Payment.Status.PENDING, Payment.Status.WAITING_FOR_CAPTURE])
+        .values_list("status")
+        .annotate(n=Count("pk"))
+        .order_by("status")
+    )
     return {"revenue": revenue, "awaiting": [(Payment.Status(status).label, n) for status, n in awaiting]}
 
 

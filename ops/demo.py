@@ -5,6 +5,7 @@ A local fake Bot API stands in for Telegram and the local provider makes the med
 goes through the bot while the transcript is printed.
 """
 
+import io
 import os
 import socket
 import subprocess
@@ -14,6 +15,7 @@ import uuid
 
 import httpx
 from django.conf import settings
+from PIL import Image, ImageDraw
 
 from tests.fakes.telegram import FakeTelegram
 
@@ -33,18 +35,52 @@ class Demo:
 
     # --- the world ---------------------------------------------------------------------------
     def start(self):
-        env = {**os.environ, "TELEGRAM_API_BASE_URL": self.telegram.base_url, "TELEGRAM_BOT_TOKEN": self.telegram.token,
-               "TELEGRAM_WEBHOOK_SECRET": SECRET, "GENERATION_PROVIDER": "local", "KIE_API_KEYS": "",
-               "OPENAI_API_KEY": "", "LOCAL_PROVIDER_DELAY_SECONDS": "2", "LOG_LEVEL": "WARNING", "Q_WORKERS": "3",
-               "TELEGRAM_CHAT_INTERVAL_SECONDS": "0.2", "SUPPORT_USERNAME": "neurocards_support",
-               # The scripted seller taps faster than any person: the flood limit would stop the script.
-               "FLOOD_UPDATES_PER_MINUTE": "200"}
+        env = {
+            **os.environ,
+            "TELEGRAM_API_BASE_URL": self.telegram.base_url,
+            "TELEGRAM_BOT_TOKEN": self.telegram.token,
+            "TELEGRAM_WEBHOOK_SECRET": SECRET,
+            "GENERATION_PROVIDER": "local",
+            "KIE_API_KEYS": "",
+            "OPENAI_API_KEY": "",
+            "LOCAL_PROVIDER_DELAY_SECONDS": "2",
+            "LOG_LEVEL": "WARNING",
+            "Q_WORKERS": "3",
+            "TELEGRAM_CHAT_INTERVAL_SECONDS": "0.2",
+            "SUPPORT_USERNAME": "neurocards_support",
+            # The scripted seller taps faster than any person: the flood limit would stop the script.
+            "FLOOD_UPDATES_PER_MINUTE": "200",
+        }
         base = settings.BASE_DIR
-        self.processes.append(subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "neurocards.asgi:application", "--host", "127.0.0.1", "--port",
-             str(self.port), "--workers", "2", "--log-level", "warning"], cwd=base, env=env))
-        self.processes.append(subprocess.Popen([sys.executable, "manage.py", "qcluster"], cwd=base, env=env,
-                                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        self.processes.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    "neurocards.asgi:application",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.port),
+                    "--workers",
+                    "2",
+                    "--log-level",
+                    "warning",
+                ],
+                cwd=base,
+                env=env,
+            )
+        )
+        self.processes.append(
+            subprocess.Popen(
+                [sys.executable, "manage.py", "qcluster"],
+                cwd=base,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
         deadline = time.monotonic() + 30
         while True:
             try:
@@ -54,8 +90,10 @@ class Demo:
                 if time.monotonic() > deadline or any(p.poll() is not None for p in self.processes):
                     raise RuntimeError("the web server did not start") from None
                 time.sleep(0.2)
-        self.say(f"web on :{self.port} (uvicorn, 2 workers), qcluster (3 workers), fake Bot API on "
-                 f"{self.telegram.base_url}, offline provider")
+        self.say(
+            f"web on :{self.port} (uvicorn, 2 workers), qcluster (3 workers), fake Bot API on "
+            f"{self.telegram.base_url}, offline provider"
+        )
 
     def stop(self):
         for process in self.processes:
@@ -74,8 +112,17 @@ class Demo:
             if text.startswith("/"):
                 message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text)}]
         self.user_says(text if text is not None else f"[{next(iter(message))}]")
-        self._post({"message": {"message_id": self.update_id, "from": SELLER, "date": int(time.time()),
-                                "chat": {"id": SELLER["id"], "type": "private"}, **message}})
+        self._post(
+            {
+                "message": {
+                    "message_id": self.update_id,
+                    "from": SELLER,
+                    "date": int(time.time()),
+                    "chat": {"id": SELLER["id"], "type": "private"},
+                    **message,
+                }
+            }
+        )
 
     def send_photo(self, **message):
         size = {"file_id": self.photo_id, "file_unique_id": "demo1", "width": 900, "height": 1200, "file_size": 60_000}
@@ -84,32 +131,67 @@ class Demo:
     def tap(self, label_part):
         button = self._button(label_part)
         self.user_says(f"(taps “{button['text']}”)")
-        self._post({"callback_query": {"id": uuid.uuid4().hex, "from": SELLER, "chat_instance": "demo",
-                                       "data": button["callback_data"],
-                                       "message": {"message_id": 1, "date": int(time.time()),
-                                                   "chat": {"id": SELLER["id"], "type": "private"}}}})
+        self._post(
+            {
+                "callback_query": {
+                    "id": uuid.uuid4().hex,
+                    "from": SELLER,
+                    "chat_instance": "demo",
+                    "data": button["callback_data"],
+                    "message": {
+                        "message_id": 1,
+                        "date": int(time.time()),
+                        "chat": {"id": SELLER["id"], "type": "private"},
+                    },
+                }
+            }
+        )
 
     def pay_stars(self):
         """Telegram's side of a Stars purchase: the pre-checkout question, then the successful payment."""
         invoice = self.telegram.requests("sendInvoice", chat_id=SELLER["id"])[-1].params
         amount = invoice["prices"][0]["amount"]
         self.user_says(f"(pays {amount} ⭐ in Telegram)")
-        self._post({"pre_checkout_query": {"id": uuid.uuid4().hex, "from": SELLER, "currency": "XTR",
-                                           "total_amount": amount, "invoice_payload": invoice["payload"]}})
+        self._post(
+            {
+                "pre_checkout_query": {
+                    "id": uuid.uuid4().hex,
+                    "from": SELLER,
+                    "currency": "XTR",
+                    "total_amount": amount,
+                    "invoice_payload": invoice["payload"],
+                }
+            }
+        )
         answer = self.telegram.requests("answerPreCheckoutQuery")[-1].params
         if answer.get("ok") is not True:
             raise RuntimeError(f"pre-checkout refused: {answer}")
-        self._post({"message": {"message_id": self.update_id, "from": SELLER, "date": int(time.time()),
-                                "chat": {"id": SELLER["id"], "type": "private"},
-                                "successful_payment": {"currency": "XTR", "total_amount": amount,
-                                                       "invoice_payload": invoice["payload"],
-                                                       "telegram_payment_charge_id": f"stx{uuid.uuid4().hex}",
-                                                       "provider_payment_charge_id": ""}}})
+        self._post(
+            {
+                "message": {
+                    "message_id": self.update_id,
+                    "from": SELLER,
+                    "date": int(time.time()),
+                    "chat": {"id": SELLER["id"], "type": "private"},
+                    "successful_payment": {
+                        "currency": "XTR",
+                        "total_amount": amount,
+                        "invoice_payload": invoice["payload"],
+                        "telegram_payment_charge_id": f"stx{uuid.uuid4().hex}",
+                        "provider_payment_charge_id": "",
+                    },
+                }
+            }
+        )
 
     def _post(self, update):
         self.update_id += 1
-        response = httpx.post(f"http://127.0.0.1:{self.port}/telegram/webhook/", json={"update_id": self.update_id,
-                              **update}, headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}, timeout=60)
+        response = httpx.post(
+            f"http://127.0.0.1:{self.port}/telegram/webhook/",
+            json={"update_id": self.update_id, **update},
+            headers={"X-Telegram-Bot-Api-Secret-Token": SECRET},
+            timeout=60,
+        )
         response.raise_for_status()
         self.show_bot()
 
@@ -134,16 +216,21 @@ class Demo:
 
     def show_bot(self):
         sent = self.telegram.sent(chat_id=SELLER["id"])
-        for call in sent[self.seen:]:
+        for call in sent[self.seen :]:
             text = call.params.get("text") or call.params.get("caption") or ""
-            kind = {"sendVideo": "[video] ", "sendPhoto": "[photo] ", "sendDocument": "[file] ",
-                    "sendInvoice": "[invoice] "}.get(call.method, "")
+            kind = {
+                "sendVideo": "[video] ",
+                "sendPhoto": "[photo] ",
+                "sendDocument": "[file] ",
+                "sendInvoice": "[invoice] ",
+            }.get(call.method, "")
             if call.method == "sendInvoice":
                 text = f"{call.params['title']}: {call.params['prices'][0]['amount']} ⭐"
             size = f" ({len(next(iter(call.files.values()))[1]) // 1024} KB)" if call.files else ""
             self.out.write(f"  bot: {kind}{_plain(text)}{size}")
-            buttons = [b["text"] for row in (call.params.get("reply_markup") or {}).get("inline_keyboard", [])
-                       for b in row]
+            buttons = [
+                b["text"] for row in (call.params.get("reply_markup") or {}).get("inline_keyboard", []) for b in row
+            ]
             if buttons:
                 self.out.write(f"       [{' | '.join(buttons)}]")
         self.seen = len(sent)
@@ -168,10 +255,6 @@ def _free_port():
 
 
 def _product_photo():
-    import io
-
-    from PIL import Image, ImageDraw
-
     image = Image.new("RGB", (900, 1200), (236, 232, 226))
     draw = ImageDraw.Draw(image)
     draw.rounded_rectangle((260, 380, 640, 900), radius=40, fill=(52, 102, 164))

@@ -9,6 +9,10 @@ from django.core.cache import cache
 from django.db import DatabaseError, connection
 from django.urls import reverse
 from django.utils import timezone
+from django_q.models import OrmQ
+
+from messaging import sender
+from neurocards.models import Heartbeat
 
 log = logging.getLogger(__name__)
 
@@ -42,15 +46,13 @@ def database():
 
 def broker():
     if settings.REDIS_URL:
-        import redis
+        import redis  # only when configured: the ORM broker needs no Redis client
 
         try:
             _redis(settings.REDIS_URL).ping()
         except redis.RedisError as error:
             return f"redis unreachable ({type(error).__name__})"
         return OK
-    from django_q.models import OrmQ
-
     try:
         OrmQ.objects.using(settings.Q_CLUSTER["orm"]).exists()
     except DatabaseError as error:
@@ -59,8 +61,6 @@ def broker():
 
 
 def worker():
-    from neurocards.models import Heartbeat
-
     at = Heartbeat.objects.filter(name="watchdog").values_list("at", flat=True).first()
     if at is None:
         return "no worker heartbeat yet"
@@ -86,14 +86,13 @@ def telegram():
 def webhook_info():
     """Telegram's getWebhookInfo, remembered for a minute in this process's cache, failures too: probes
     and scrapes never make more than one call a minute, even while Telegram hangs."""
-    from messaging import sender
-
     info = cache.get(WEBHOOK_INFO_KEY)
     if info is None:
         try:
             answer = sender.api("getWebhookInfo", {}) or {}
-            info = {key: answer.get(key) for key in
-                    ("url", "pending_update_count", "last_error_date", "last_error_message")}
+            info = {
+                key: answer.get(key) for key in ("url", "pending_update_count", "last_error_date", "last_error_message")
+            }
         except sender.SendFailed as error:
             log.warning("telegram getWebhookInfo failed: %s", error)
             info = {"error": str(error).removeprefix("getWebhookInfo: ")[:200]}
@@ -106,8 +105,6 @@ def broker_queue():
     name = settings.Q_CLUSTER["name"]
     if settings.REDIS_URL:
         return _redis(settings.REDIS_URL).llen(f"django_q:{name}:q"), None
-    from django_q.models import OrmQ
-
     tasks = OrmQ.objects.using(settings.Q_CLUSTER["orm"]).filter(key=name)
     now = timezone.now()
     return tasks.filter(lock__lte=now).count(), tasks.filter(lock__gt=now).count()
@@ -115,8 +112,7 @@ def broker_queue():
 
 @functools.cache
 def _redis(url):
-    import redis
+    import redis  # only when configured (see broker())
 
     # One pooled client per process, and a probe that fails fast rather than hangs.
-    return redis.Redis.from_url(url, socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
-                                socket_timeout=REDIS_TIMEOUT_SECONDS)
+    return redis.Redis.from_url(url, socket_connect_timeout=REDIS_TIMEOUT_SECONDS, socket_timeout=REDIS_TIMEOUT_SECONDS)

@@ -9,8 +9,13 @@ from django.conf import settings
 from django.db.models import Count
 from django.utils import timezone
 
+from billing.models import Payment
+from botapp.models import ProcessedUpdate
+from generations.models import Generation
 from neurocards.metrics import counters
 from neurocards.metrics.models import Sample
+from neurocards.models import Alert, Heartbeat
+from ops.health import broker_queue
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -50,14 +55,12 @@ def render():
 
 
 def _from_database():
-    from billing.models import Payment
-    from botapp.models import ProcessedUpdate
-    from generations.models import Generation
-    from neurocards.models import Alert, Heartbeat
-
     now = timezone.now()
-    updates = Family("neurocards_telegram_updates", "gauge",
-                     f"Update ids recorded (handled once); kept {settings.UPDATE_ID_TTL_DAYS} days.")
+    updates = Family(
+        "neurocards_telegram_updates",
+        "gauge",
+        f"Update ids recorded (handled once); kept {settings.UPDATE_ID_TTL_DAYS} days.",
+    )
     updates.add(ProcessedUpdate.objects.count(), window="retention")
     updates.add(ProcessedUpdate.objects.filter(received_at__gte=now - timedelta(hours=1)).count(), window="1h")
     yield updates
@@ -89,15 +92,17 @@ def _from_database():
     yield heartbeats
 
     yield Family("neurocards_alerts_open", "gauge", "Incidents operators were alerted to and not resolved.").add(
-        Alert.objects.count())
+        Alert.objects.count()
+    )
 
 
 def _queue():
-    from ops.health import broker_queue
-
     waiting, in_flight = broker_queue()
-    family = Family("neurocards_queue_depth", "gauge", "Tasks at the django-q2 broker: waiting, and taken by a worker "
-                    "(the ORM broker only).")
+    family = Family(
+        "neurocards_queue_depth",
+        "gauge",
+        "Tasks at the django-q2 broker: waiting, and taken by a worker (the ORM broker only).",
+    )
     family.add(waiting, state="waiting")
     if in_flight is not None:
         family.add(in_flight, state="in_flight")
@@ -145,8 +150,10 @@ def _family_name(name):
 
 
 def _grouped(queryset, *fields):
-    return {tuple(row[field] for field in fields): row["n"]
-            for row in queryset.order_by().values(*fields).annotate(n=Count("pk"))}
+    return {
+        tuple(row[field] for field in fields): row["n"]
+        for row in queryset.order_by().values(*fields).annotate(n=Count("pk"))
+    }
 
 
 def _number(value):

@@ -5,10 +5,13 @@ import time
 
 from django.conf import settings
 
+from billing import ledger
+from generations.providers import get_provider
+from generations.providers.base import ProviderError
 from messaging import alerts
-from ops import health
 from neurocards.metrics import counters
 from neurocards.models import Heartbeat
+from ops import health
 
 log = logging.getLogger(__name__)
 
@@ -18,13 +21,12 @@ WEBHOOK_ERROR_SECONDS = 15 * 60
 
 def audit_ledger():
     """Every few minutes: the full ledger scan, so that a scrape reads a number instead of scanning."""
-    from billing import ledger
-
     mismatches = len(ledger.find_mismatches())
     counters.set_gauge("neurocards_ledger_mismatches", mismatches)
     if mismatches:
         alerts.alert_operators(
-            "ledger:mismatch", f"{mismatches} users' ledgers do not sum to their balance: see manage.py check_ledger.")
+            "ledger:mismatch", f"{mismatches} users' ledgers do not sum to their balance: see manage.py check_ledger."
+        )
     else:
         alerts.resolve("ledger:mismatch")
     Heartbeat.beat("ledger-audit")
@@ -46,9 +48,6 @@ def check_services():
 
 
 def _kie_credits():
-    from generations.providers import get_provider
-    from generations.providers.base import ProviderError
-
     try:
         credits = float(get_provider().credits())
     except (ProviderError, TypeError, ValueError) as error:
@@ -57,8 +56,10 @@ def _kie_credits():
     counters.set_gauge("neurocards_kie_credits", credits)
     if credits < settings.KIE_MIN_CREDITS:
         alerts.alert_operators(
-            "kie:credits", f"KIE credits are low: {credits:g} left, the threshold is {settings.KIE_MIN_CREDITS}. "
-                           "Top the account up before generations fail.")
+            "kie:credits",
+            f"KIE credits are low: {credits:g} left, the threshold is {settings.KIE_MIN_CREDITS}. "
+            "Top the account up before generations fail.",
+        )
     else:
         alerts.resolve("kie:credits")
     return f"kie credits {credits:g}"
@@ -71,8 +72,10 @@ def _webhook_deliveries():
     failed_at = info.get("last_error_date") or 0
     if time.time() - failed_at < WEBHOOK_ERROR_SECONDS:
         alerts.alert_operators(
-            "telegram:webhook", f"Telegram cannot deliver updates to the webhook: {info.get('last_error_message')} "
-                                f"({info.get('pending_update_count') or 0} waiting).")
+            "telegram:webhook",
+            f"Telegram cannot deliver updates to the webhook: {info.get('last_error_message')} "
+            f"({info.get('pending_update_count') or 0} waiting).",
+        )
         return "webhook failing"
     alerts.resolve("telegram:webhook")
     return "webhook ok"

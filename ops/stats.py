@@ -49,8 +49,12 @@ def _users(since):
 
 def _generations(since):
     by_status, by_error, total = defaultdict(int), defaultdict(int), 0
-    rows = (Generation.objects.filter(created_at__gte=since).order_by()
-            .values_list("status", "error_class").annotate(n=Count("pk")))
+    rows = (
+        Generation.objects.filter(created_at__gte=since)
+        .order_by()
+        .values_list("status", "error_class")
+        .annotate(n=Count("pk"))
+    )
     for status, error_class, n in rows:
         total += n
         by_status[status] += n
@@ -62,9 +66,12 @@ def _generations(since):
     )
     # From the user's Confirm to the result: what they waited, retries included.
     waited = ExpressionWrapper(F("finished_at") - F("created_at"), output_field=DurationField())
-    durations = (Generation.objects.filter(created_at__gte=since, status=Generation.Status.COMPLETED,
-                                           finished_at__isnull=False)
-                 .order_by().values_list("kind").annotate(n=Count("pk"), average=Avg(waited)))
+    durations = (
+        Generation.objects.filter(created_at__gte=since, status=Generation.Status.COMPLETED, finished_at__isnull=False)
+        .order_by()
+        .values_list("kind")
+        .annotate(n=Count("pk"), average=Avg(waited))
+    )
     return {
         "total": total,
         "by_status": dict(by_status),
@@ -76,8 +83,12 @@ def _generations(since):
 
 
 def _payments(since):
-    rows = (Payment.objects.filter(created_at__gte=since).order_by()
-            .values_list("method", "status", "currency").annotate(n=Count("pk"), amount=Sum("amount")))
+    rows = (
+        Payment.objects.filter(created_at__gte=since)
+        .order_by()
+        .values_list("method", "status", "currency")
+        .annotate(n=Count("pk"), amount=Sum("amount"))
+    )
     by_method, revenue = defaultdict(dict), defaultdict(Decimal)
     for method, status, currency, n, amount in rows:
         by_method[method][status] = {"count": n, "amount": amount, "currency": currency}
@@ -87,8 +98,12 @@ def _payments(since):
 
 
 def _credits(since):
-    sums = dict(CreditTransaction.objects.filter(created_at__gte=since).order_by()
-                .values_list("kind").annotate(total=Sum("amount")))
+    sums = dict(
+        CreditTransaction.objects.filter(created_at__gte=since)
+        .order_by()
+        .values_list("kind")
+        .annotate(total=Sum("amount"))
+    )
     return {
         "sold": sums.get(Kind.PURCHASE, 0),
         "spent": -sums.get(Kind.GENERATION_CHARGE, 0),

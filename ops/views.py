@@ -4,8 +4,9 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.http import HttpResponse, HttpResponseForbidden, HttpResponseNotFound, JsonResponse
 
-from ops import health
 from neurocards.lib.network import allowed, client_ip, networks
+from ops import health
+from ops import metrics as exposition
 
 
 def healthz(request):
@@ -37,8 +38,6 @@ def metrics(request):
         return HttpResponseNotFound("metrics are off: set METRICS_TOKEN or METRICS_ALLOWED_IPS")
     if not _metrics_caller_allowed(request):
         return HttpResponseForbidden("not allowed")
-    from ops import metrics as exposition
-
     return HttpResponse(exposition.render(), content_type=exposition.CONTENT_TYPE)
 
 

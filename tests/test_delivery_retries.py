@@ -5,10 +5,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from generations import notify
-from messaging import sender
-from generations import pipeline, watchdog
+from generations import notify, pipeline, watchdog
 from generations.models import Generation
+from messaging import sender
 from tests.concurrency import race
 from tests.factories import make_user, place_order
 
@@ -25,8 +24,12 @@ def no_pauses(monkeypatch):
 
 def completed(workers, kind="video", telegram_id=SELLER):
     """A generation run to its result: the finish task makes the first try to send it."""
-    (generation,) = place_order(make_user(credits=100, telegram_id=telegram_id), telegram=workers.telegram,
-                                kind=kind, template="ugc" if kind == "video" else "studio").generations
+    (generation,) = place_order(
+        make_user(credits=100, telegram_id=telegram_id),
+        telegram=workers.telegram,
+        kind=kind,
+        template="ugc" if kind == "video" else "studio",
+    ).generations
     pipeline.submit(generation_id=generation.pk)  # already run at commit when the test commits
     generation.refresh_from_db()
     assert generation.status == "processing"

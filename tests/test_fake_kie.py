@@ -85,15 +85,24 @@ def receiver():
 
 
 def sora(**input_changes):
-    input_ = {"prompt": "A seller shows the mug", "image_urls": [PHOTO], "aspect_ratio": "portrait",
-              "n_frames": "10", "remove_watermark": True}
+    input_ = {
+        "prompt": "A seller shows the mug",
+        "image_urls": [PHOTO],
+        "aspect_ratio": "portrait",
+        "n_frames": "10",
+        "remove_watermark": True,
+    }
     input_.update(input_changes)
     return {"model": "sora-2-image-to-video", "input": {k: v for k, v in input_.items() if v is not None}}
 
 
 def nano(**input_changes):
-    input_ = {"prompt": "Product card, white background", "image_urls": [PHOTO], "output_format": "png",
-              "image_size": "3:4"}
+    input_ = {
+        "prompt": "Product card, white background",
+        "image_urls": [PHOTO],
+        "output_format": "png",
+        "image_size": "3:4",
+    }
     input_.update(input_changes)
     return {"model": "google/nano-banana-edit", "input": input_}
 
@@ -179,7 +188,10 @@ def test_it_fails_a_task_with_the_programmed_code_and_message(client, kie):
     data = record(client, task_id).json()["data"]
 
     assert (data["state"], data["failCode"], data["failMsg"]) == (
-        "fail", "500", "Your prompt was flagged by content policy")
+        "fail",
+        "500",
+        "Your prompt was flagged by content policy",
+    )
     assert data["resultJson"] == "" and data["completeTime"] is not None
     assert httpx.get(f"{kie.base_url}/results/{task_id}.mp4").status_code == 404
 
@@ -344,8 +356,10 @@ def test_it_answers_the_code_set_for_a_key_on_every_call(client, kie):
 
     assert create(client).json()["code"] == 402
     assert client.get("/api/v1/chat/credit").json()["code"] == 402
-    assert client.post("/api/v1/jobs/createTask", json=sora(),
-                       headers={"Authorization": f"Bearer {KEY_2}"}).json()["code"] == 200
+    assert (
+        client.post("/api/v1/jobs/createTask", json=sora(), headers={"Authorization": f"Bearer {KEY_2}"}).json()["code"]
+        == 200
+    )
     kie.set_key(KEY, code=None)
     assert create(client).json()["code"] == 200
 
@@ -387,8 +401,7 @@ def test_it_lets_record_reads_through_again_once_the_window_slides():
 def test_it_limits_task_creation_per_account_across_keys(client, kie):
     other = {"Authorization": f"Bearer {KEY_2}"}
 
-    answers = [client.post("/api/v1/jobs/createTask", json=sora(), headers=other if i % 2 else None)
-               for i in range(21)]
+    answers = [client.post("/api/v1/jobs/createTask", json=sora(), headers=other if i % 2 else None) for i in range(21)]
 
     assert [answer.json()["code"] for answer in answers] == [200] * 20 + [429]
     assert answers[-1].status_code == 429 and kie.too_many == 1 and len(kie.tasks) == 20
@@ -419,8 +432,9 @@ def test_it_posts_a_signed_callback_when_a_task_finishes(client, kie, receiver):
     assert json.loads(body) == polled
     timestamp = headers["X-Webhook-Timestamp"]
     assert abs(int(timestamp) - time.time()) < 30
-    assert hmac.compare_digest(headers["X-Webhook-Signature"].encode(),
-                               expected_signature("webhook-hmac-secret", task_id, timestamp))
+    assert hmac.compare_digest(
+        headers["X-Webhook-Signature"].encode(), expected_signature("webhook-hmac-secret", task_id, timestamp)
+    )
     assert kie.wait_for_callbacks(1)[0].status == 200
 
 
@@ -446,8 +460,10 @@ def test_it_sends_an_early_callback_before_record_info_is_final(client, kie, rec
     received = receiver.wait_for(2)
 
     assert json.loads(early)["data"]["taskId"] == task_id
-    assert hmac.compare_digest(headers["X-Webhook-Signature"].encode(),
-                               expected_signature("webhook-hmac-secret", task_id, headers["X-Webhook-Timestamp"]))
+    assert hmac.compare_digest(
+        headers["X-Webhook-Signature"].encode(),
+        expected_signature("webhook-hmac-secret", task_id, headers["X-Webhook-Timestamp"]),
+    )
     assert reread["state"] == "waiting" and final["state"] == "success"
     assert len(received) == 2 and json.loads(received[1][1])["data"] == final
 
@@ -496,35 +512,46 @@ def test_it_sends_a_signed_callback_for_an_unknown_task_or_a_custom_body(kie, re
 
     assert (first, second) == (200, 200) and raw == b"not json"
     assert json.loads(body)["data"]["taskId"] == "task_never_made"
-    assert hmac.compare_digest(headers["X-Webhook-Signature"].encode(),
-                               expected_signature("webhook-hmac-secret", "task_never_made",
-                                                  headers["X-Webhook-Timestamp"]))
+    assert hmac.compare_digest(
+        headers["X-Webhook-Signature"].encode(),
+        expected_signature("webhook-hmac-secret", "task_never_made", headers["X-Webhook-Timestamp"]),
+    )
 
 
 # -- uploads ----------------------------------------------------------------------------------------------
 
 
 def test_it_round_trips_a_stream_upload(client, kie):
-    answer = client.post("/api/file-stream-upload", files={"file": ("photo.jpg", JPEG, "image/jpeg")},
-                         data={"uploadPath": "neurocards/photos", "fileName": "order-1.jpg"})
+    answer = client.post(
+        "/api/file-stream-upload",
+        files={"file": ("photo.jpg", JPEG, "image/jpeg")},
+        data={"uploadPath": "neurocards/photos", "fileName": "order-1.jpg"},
+    )
 
     body = answer.json()
     assert (body["success"], body["code"], body["msg"]) == (True, 200, "File uploaded successfully")
     data = body["data"]
     assert data["downloadUrl"] == f"{kie.base_url}/files/neurocards/photos/order-1.jpg"
     assert (data["fileName"], data["filePath"], data["fileSize"], data["mimeType"]) == (
-        "order-1.jpg", "neurocards/photos/order-1.jpg", len(JPEG), "image/jpeg")
+        "order-1.jpg",
+        "neurocards/photos/order-1.jpg",
+        len(JPEG),
+        "image/jpeg",
+    )
     assert data["uploadedAt"].endswith("Z")
     download = httpx.get(data["downloadUrl"])
     assert download.content == JPEG and download.headers["content-type"] == "image/jpeg"
     assert kie.uploads[0].content == JPEG and kie.uploads[0].via == "stream"
 
 
-@pytest.mark.parametrize("encoded", [f"data:image/jpeg;base64,{base64.b64encode(JPEG).decode()}",
-                                     base64.b64encode(JPEG).decode()])
+@pytest.mark.parametrize(
+    "encoded", [f"data:image/jpeg;base64,{base64.b64encode(JPEG).decode()}", base64.b64encode(JPEG).decode()]
+)
 def test_it_round_trips_a_base64_upload(client, kie, encoded):
-    answer = client.post("/api/file-base64-upload",
-                         json={"base64Data": encoded, "uploadPath": "/neurocards/photos/", "fileName": "p.jpg"})
+    answer = client.post(
+        "/api/file-base64-upload",
+        json={"base64Data": encoded, "uploadPath": "/neurocards/photos/", "fileName": "p.jpg"},
+    )
 
     data = answer.json()["data"]
     assert data["filePath"] == "neurocards/photos/p.jpg" and data["mimeType"] == "image/jpeg"
@@ -533,8 +560,9 @@ def test_it_round_trips_a_base64_upload(client, kie, encoded):
 
 
 def test_it_records_a_url_upload_without_fetching_it(client, kie):
-    answer = client.post("/api/file-url-upload",
-                         json={"fileUrl": PHOTO, "uploadPath": "neurocards/photos", "fileName": "from-url.jpg"})
+    answer = client.post(
+        "/api/file-url-upload", json={"fileUrl": PHOTO, "uploadPath": "neurocards/photos", "fileName": "from-url.jpg"}
+    )
 
     data = answer.json()["data"]
     assert answer.json()["success"] is True and data["fileName"] == "from-url.jpg"
@@ -548,8 +576,11 @@ def test_it_records_a_url_upload_without_fetching_it(client, kie):
         ("/api/file-base64-upload", {"base64Data": "!!!not base64", "uploadPath": "p", "fileName": "a.jpg"}, 400),
         ("/api/file-base64-upload", {"base64Data": base64.b64encode(JPEG).decode(), "fileName": "a.jpg"}, 400),
         ("/api/file-url-upload", {"fileUrl": "ftp://x/y.jpg", "uploadPath": "p"}, 400),
-        ("/api/file-base64-upload",
-         {"base64Data": base64.b64encode(b"\0" * (10 * 1024 * 1024 + 1)).decode(), "uploadPath": "p"}, 413),
+        (
+            "/api/file-base64-upload",
+            {"base64Data": base64.b64encode(b"\0" * (10 * 1024 * 1024 + 1)).decode(), "uploadPath": "p"},
+            413,
+        ),
     ],
 )
 def test_it_rejects_bad_uploads(client, kie, path, payload, code):
@@ -562,16 +593,20 @@ def test_it_rejects_bad_uploads(client, kie, path, payload, code):
 def test_it_rejects_a_stream_upload_over_10_mb(client, kie):
     too_big = b"\0" * (10 * 1024 * 1024 + 1)
 
-    body = client.post("/api/file-stream-upload", files={"file": ("big.jpg", too_big, "image/jpeg")},
-                       data={"uploadPath": "p"}).json()
+    body = client.post(
+        "/api/file-stream-upload", files={"file": ("big.jpg", too_big, "image/jpeg")}, data={"uploadPath": "p"}
+    ).json()
 
     assert (body["success"], body["code"]) == (False, 413) and "too large" in body["msg"]
     assert kie.uploads == []
 
 
 def test_it_refuses_uploads_with_a_bad_key(kie):
-    body = httpx.post(f"{kie.base_url}/api/file-url-upload", json={"fileUrl": PHOTO, "uploadPath": "p"},
-                      headers={"Authorization": "Bearer nope"}).json()
+    body = httpx.post(
+        f"{kie.base_url}/api/file-url-upload",
+        json={"fileUrl": PHOTO, "uploadPath": "p"},
+        headers={"Authorization": "Bearer nope"},
+    ).json()
 
     assert (body["success"], body["code"]) == (False, 401)
 
@@ -663,9 +698,11 @@ def test_it_delays_every_answer_by_the_latency():
 
 def test_it_answers_many_requests_at_once_with_latency():
     limits = httpx.Limits(max_connections=40, max_keepalive_connections=40)
-    with FakeKie(latency=0.05) as kie, ThreadPoolExecutor(max_workers=40) as pool, httpx.Client(
-        base_url=kie.base_url, headers={"Authorization": f"Bearer {KEY}"}, limits=limits
-    ) as shared:
+    with (
+        FakeKie(latency=0.05) as kie,
+        ThreadPoolExecutor(max_workers=40) as pool,
+        httpx.Client(base_url=kie.base_url, headers={"Authorization": f"Bearer {KEY}"}, limits=limits) as shared,
+    ):
 
         def ten_reads(_):
             return [shared.get("/api/v1/chat/credit").status_code for _ in range(10)]

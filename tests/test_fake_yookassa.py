@@ -62,9 +62,14 @@ def configure(fake, **options):
 
 
 def body(value="490.00", **extra):
-    return {"amount": {"value": value, "currency": "RUB"}, "capture": True,
-            "confirmation": {"type": "redirect", "return_url": "https://t.me/neurocards_bot"},
-            "description": "NeuroCards: 50 credits", "metadata": {"payment_id": "42", "user_id": "7"}, **extra}
+    return {
+        "amount": {"value": value, "currency": "RUB"},
+        "capture": True,
+        "confirmation": {"type": "redirect", "return_url": "https://t.me/neurocards_bot"},
+        "description": "NeuroCards: 50 credits",
+        "metadata": {"payment_id": "42", "user_id": "7"},
+        **extra,
+    }
 
 
 def receipt(*items, email="buyer@example.com"):
@@ -72,8 +77,15 @@ def receipt(*items, email="buyer@example.com"):
 
 
 def item(value="490.00", quantity="1.00", **extra):
-    return {"description": "50 credits", "quantity": quantity, "amount": {"value": value, "currency": "RUB"},
-            "vat_code": 1, "payment_mode": "full_payment", "payment_subject": "service", **extra}
+    return {
+        "description": "50 credits",
+        "quantity": quantity,
+        "amount": {"value": value, "currency": "RUB"},
+        "vat_code": 1,
+        "payment_mode": "full_payment",
+        "payment_subject": "service",
+        **extra,
+    }
 
 
 def create(key="payment-42", **extra):
@@ -161,18 +173,21 @@ def test_it_requires_an_idempotence_key(fake, api):
     assert answer.json()["parameter"] == "Idempotence-Key" and not fake.payments
 
 
-@pytest.mark.parametrize(("change", "parameter"), [
-    ({"amount": {"value": "490", "currency": "RUB"}}, "amount.value"),
-    ({"amount": {"value": 490.0, "currency": "RUB"}}, "amount.value"),
-    ({"amount": {"value": "0.00", "currency": "RUB"}}, "amount.value"),
-    ({"amount": {"value": "490.00", "currency": "USD"}}, "amount.currency"),
-    ({"confirmation": None}, "confirmation.type"),
-    ({"confirmation": {"type": "redirect"}}, "confirmation.return_url"),
-    ({"capture": "true"}, "capture"),
-    ({"description": "x" * 129}, "description"),
-    ({"metadata": {f"k{n}": "v" for n in range(17)}}, "metadata"),
-    ({"metadata": {"payment_id": 42}}, "metadata.payment_id"),
-])
+@pytest.mark.parametrize(
+    ("change", "parameter"),
+    [
+        ({"amount": {"value": "490", "currency": "RUB"}}, "amount.value"),
+        ({"amount": {"value": 490.0, "currency": "RUB"}}, "amount.value"),
+        ({"amount": {"value": "0.00", "currency": "RUB"}}, "amount.value"),
+        ({"amount": {"value": "490.00", "currency": "USD"}}, "amount.currency"),
+        ({"confirmation": None}, "confirmation.type"),
+        ({"confirmation": {"type": "redirect"}}, "confirmation.return_url"),
+        ({"capture": "true"}, "capture"),
+        ({"description": "x" * 129}, "description"),
+        ({"metadata": {f"k{n}": "v" for n in range(17)}}, "metadata"),
+        ({"metadata": {"payment_id": 42}}, "metadata.payment_id"),
+    ],
+)
 def test_it_validates_the_payment_body(fake, api, change, parameter):
     answer = post(api, body() | change)
 
@@ -209,17 +224,20 @@ def test_it_accepts_and_records_a_valid_receipt(fake):
     assert fake.succeed(payment.id)["receipt_registration"] == "succeeded"
 
 
-@pytest.mark.parametrize(("the_receipt", "parameter"), [
-    ({"items": [item()]}, "receipt.customer"),
-    (receipt(email=""), "receipt.customer"),
-    ({"customer": {"phone": "79001234567"}, "items": []}, "receipt.items"),
-    (receipt(item("400.00")), "receipt.items"),
-    (receipt(item("245.00"), item("245.00", vat_code=13)), "receipt.items[1].vat_code"),
-    (receipt(item(quantity="one")), "receipt.items[0].quantity"),
-    (receipt(item(description="x" * 129)), "receipt.items[0].description"),
-    (receipt(item(payment_subject=None)), "receipt.items[0].payment_subject"),
-    (receipt(item(amount={"value": "490.00"})), "receipt.items[0].amount.currency"),
-])
+@pytest.mark.parametrize(
+    ("the_receipt", "parameter"),
+    [
+        ({"items": [item()]}, "receipt.customer"),
+        (receipt(email=""), "receipt.customer"),
+        ({"customer": {"phone": "79001234567"}, "items": []}, "receipt.items"),
+        (receipt(item("400.00")), "receipt.items"),
+        (receipt(item("245.00"), item("245.00", vat_code=13)), "receipt.items[1].vat_code"),
+        (receipt(item(quantity="one")), "receipt.items[0].quantity"),
+        (receipt(item(description="x" * 129)), "receipt.items[0].description"),
+        (receipt(item(payment_subject=None)), "receipt.items[0].payment_subject"),
+        (receipt(item(amount={"value": "490.00"})), "receipt.items[0].amount.currency"),
+    ],
+)
 def test_it_checks_receipts(fake, api, the_receipt, parameter):
     answer = post(api, body(receipt=the_receipt))
 
@@ -272,8 +290,9 @@ def test_it_cancels_a_payment(fake):
 def test_it_answers_what_tamper_says(fake):
     payment = pay(fake)
 
-    fake.tamper(payment.id, amount={"value": "1.00", "currency": "RUB"}, metadata={"payment_id": "666"},
-                status="pending")
+    fake.tamper(
+        payment.id, amount={"value": "1.00", "currency": "RUB"}, metadata={"payment_id": "666"}, status="pending"
+    )
     found = Payment.find_one(payment.id)
 
     assert (found.amount.value, found.metadata, found.status) == (1, {"payment_id": "666"}, "pending")
@@ -374,12 +393,15 @@ def test_it_answers_an_injected_500_which_the_sdk_raises_without_retrying(fake):
     assert list(fake.payments) == [payment.id]
 
 
-@pytest.mark.parametrize(("status", "code", "exception"), [
-    (429, "too_many_requests", TooManyRequestsError),
-    (404, "not_found", NotFoundError),
-    (400, "invalid_request", BadRequestError),
-    (401, "invalid_credentials", UnauthorizedError),
-])
+@pytest.mark.parametrize(
+    ("status", "code", "exception"),
+    [
+        (429, "too_many_requests", TooManyRequestsError),
+        (404, "not_found", NotFoundError),
+        (400, "invalid_request", BadRequestError),
+        (401, "invalid_credentials", UnauthorizedError),
+    ],
+)
 def test_it_maps_injected_errors_to_the_sdk_exceptions(fake, status, code, exception):
     payment = create()
     fake.fail_next(status=status, description="scripted", times=2, path_prefix=f"/v3/payments/{payment.id}")
@@ -396,8 +418,9 @@ def test_it_rejects_wrong_credentials(fake):
 
     with pytest.raises(UnauthorizedError) as excinfo:
         create()
-    bearer = httpx.post(f"{fake.api_url}/payments", json=body(),
-                        headers={"Idempotence-Key": "k", "Authorization": "Bearer x"})
+    bearer = httpx.post(
+        f"{fake.api_url}/payments", json=body(), headers={"Idempotence-Key": "k", "Authorization": "Bearer x"}
+    )
 
     assert error_of(excinfo)["code"] == "invalid_credentials"
     assert bearer.status_code == 401 and bearer.json()["code"] == "invalid_credentials"
@@ -527,8 +550,12 @@ def test_it_runs_standalone_on_a_given_port():
         try:
             base_url = process.stdout.readline().strip()
             api_line = process.stdout.readline().strip()
-            answer = httpx.post(f"{base_url}/v3/payments", json=body(), auth=(FakeYooKassa.SHOP_ID, "s3cret"),
-                                headers={"Idempotence-Key": "k"})
+            answer = httpx.post(
+                f"{base_url}/v3/payments",
+                json=body(),
+                auth=(FakeYooKassa.SHOP_ID, "s3cret"),
+                headers={"Idempotence-Key": "k"},
+            )
         finally:
             process.terminate()
 

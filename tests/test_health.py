@@ -10,8 +10,8 @@ from django.test import Client
 from django.utils import timezone
 
 from messaging import sender
-from ops import health
 from neurocards.models import Heartbeat
+from ops import health
 
 pytestmark = pytest.mark.django_db
 

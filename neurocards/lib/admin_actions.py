@@ -20,8 +20,11 @@ APPLY = "apply"
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3, "cols": 60}), max_length=500,
-                             help_text="Recorded with your name in the ledger and the admin log.")
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        max_length=500,
+        help_text="Recorded with your name in the ledger and the admin log.",
+    )
 
 
 class OnceForm(ReasonForm):
@@ -42,11 +45,22 @@ def asks(form_class, *, title, submit, intro="", eligible=None, none_eligible="N
             if objects and form.is_valid():
                 action(modeladmin, request, objects, form.cleaned_data)
                 return _back(request)
-            return TemplateResponse(request, "admin/action_form.html", {
-                **modeladmin.admin_site.each_context(request), "opts": modeladmin.model._meta,
-                "title": title, "intro": intro, "submit": submit, "none_eligible": none_eligible,
-                "objects": objects, "form": form, "action": run.__name__, "next": _next(request),
-            })
+            return TemplateResponse(
+                request,
+                "admin/action_form.html",
+                {
+                    **modeladmin.admin_site.each_context(request),
+                    "opts": modeladmin.model._meta,
+                    "title": title,
+                    "intro": intro,
+                    "submit": submit,
+                    "none_eligible": none_eligible,
+                    "objects": objects,
+                    "form": form,
+                    "action": run.__name__,
+                    "next": _next(request),
+                },
+            )
 
         return run
 
@@ -63,8 +77,9 @@ def _next(request):
     """The posted `_next`, only when it is a page of this site: it is rendered into a link and a redirect, so
     a `javascript:` or foreign URL smuggled into the form must never reach either."""
     target = request.POST.get("_next", "")
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                                  require_https=request.is_secure()):
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return target
     return ""
 

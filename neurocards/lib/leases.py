@@ -28,8 +28,11 @@ class Held:
     def renew(self):
         """Hold it `seconds` more from now; False when it lapsed meanwhile and another process took it."""
         if self.held:
-            self.held = bool(Lease.objects.filter(name=self.name, holder=self.holder).update(
-                expires_at=timezone.now() + timedelta(seconds=self.seconds)))
+            self.held = bool(
+                Lease.objects.filter(name=self.name, holder=self.holder).update(
+                    expires_at=timezone.now() + timedelta(seconds=self.seconds)
+                )
+            )
         return self.held
 
 
@@ -92,7 +95,8 @@ REDIS_TIMEOUT_SECONDS = 2
 
 @functools.cache
 def _redis_reserve():
-    import redis
+    import redis  # only when REDIS_URL is set: the database pacing needs no Redis client
 
-    return redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
-                                socket_timeout=REDIS_TIMEOUT_SECONDS).register_script(_RESERVE)
+    return redis.Redis.from_url(
+        settings.REDIS_URL, socket_connect_timeout=REDIS_TIMEOUT_SECONDS, socket_timeout=REDIS_TIMEOUT_SECONDS
+    ).register_script(_RESERVE)

@@ -10,6 +10,8 @@ import logging
 import re
 from datetime import UTC, datetime
 
+from django.conf import settings
+
 REDACTED = "[redacted]"
 PATTERNS = [
     re.compile(r"\d{6,}:[A-Za-z0-9_-]{30,}"),  # a Telegram bot token
@@ -17,8 +19,16 @@ PATTERNS = [
     re.compile(r"(?i)(?<=\bbasic )[A-Za-z0-9+/]{8,}={0,2}"),
 ]
 # The configured secrets themselves, whatever they look like (shorter values would blank out ordinary words).
-SECRET_SETTINGS = ("TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET", "KIE_API_KEYS", "KIE_WEBHOOK_HMAC_KEY",
-                   "OPENAI_API_KEY", "YOOKASSA_SECRET_KEY", "METRICS_TOKEN", "SECRET_KEY")
+SECRET_SETTINGS = (
+    "TELEGRAM_BOT_TOKEN",
+    "TELEGRAM_WEBHOOK_SECRET",
+    "KIE_API_KEYS",
+    "KIE_WEBHOOK_HMAC_KEY",
+    "OPENAI_API_KEY",
+    "YOOKASSA_SECRET_KEY",
+    "METRICS_TOKEN",
+    "SECRET_KEY",
+)
 MIN_SECRET_LENGTH = 8
 # "generation 42: …", "payment 1b2c…: …" → JSON fields, so lines can be found by id without parsing text.
 ID_IN_MESSAGE = re.compile(r"\b(update|generation|payment|order|user|chat) (\d+|[0-9a-f]{8}-[0-9a-f-]{27})\b")
@@ -79,8 +89,6 @@ class JsonFormatter(logging.Formatter):
 
 
 def _configured_secrets():
-    from django.conf import settings
-
     try:
         values = []
         for name in SECRET_SETTINGS:

@@ -4,22 +4,24 @@ text that slips into a page (a user's name, a provider's error) can't run as scr
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.urls import reverse
 
-POLICY = "; ".join([
-    "default-src 'self'",
-    "script-src 'self'",
-    # Stylesheets only from our static files; a style attribute can't run script, and the admin's previews and
-    # widgets use a few.
-    "style-src 'self'",
-    "style-src-elem 'self'",
-    "style-src-attr 'unsafe-inline'",
-    # Previews of photos and results: our own URLs, or (object storage) the https link they redirect to.
-    "img-src 'self' data: https:",
-    "media-src 'self' https:",
-    "object-src 'none'",
-    "base-uri 'self'",
-    "form-action 'self'",
-    "frame-ancestors 'none'",
-])
+POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        # Stylesheets only from our static files; a style attribute can't run script, and the admin's previews and
+        # widgets use a few.
+        "style-src 'self'",
+        "style-src-elem 'self'",
+        "style-src-attr 'unsafe-inline'",
+        # Previews of photos and results: our own URLs, or (object storage) the https link they redirect to.
+        "img-src 'self' data: https:",
+        "media-src 'self' https:",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
 
 
 class AdminContentSecurityPolicy:

@@ -3,8 +3,9 @@
 from botocore.config import Config
 
 
-def storage(*, bucket, endpoint_url, region, access_key, secret_key, addressing_style="auto", url_seconds=300,
-            timeout=30.0):
+def storage(
+    *, bucket, endpoint_url, region, access_key, secret_key, addressing_style="auto", url_seconds=300, timeout=30.0
+):
     return {
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {
@@ -21,8 +22,10 @@ def storage(*, bucket, endpoint_url, region, access_key, secret_key, addressing_
             # Names are random: no existence check (a round trip) before each save.
             "file_overwrite": True,
             "client_config": Config(
-                signature_version="s3v4", s3={"addressing_style": addressing_style},
-                connect_timeout=min(timeout, 10), read_timeout=timeout,
+                signature_version="s3v4",
+                s3={"addressing_style": addressing_style},
+                connect_timeout=min(timeout, 10),
+                read_timeout=timeout,
                 retries={"max_attempts": 3, "mode": "standard"},
             ),
         },

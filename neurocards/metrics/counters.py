@@ -18,6 +18,8 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from neurocards.metrics.models import Sample
+
 log = logging.getLogger(__name__)
 
 FLUSH_SECONDS = 10
@@ -57,8 +59,6 @@ def observe_provider_call(provider, url, seconds):
 
 
 def set_gauge(name, value, **labels):
-    from neurocards.metrics.models import Sample
-
     Sample.objects.update_or_create(name=name, labels=render_labels(labels), defaults={"value": value})
 
 
@@ -101,14 +101,15 @@ def _flush_if_due():
     # Never inside someone's transaction: the rows would stay locked until it commits, and roll back with it.
     # Only from the main thread: helper threads (the poller's network reads) must not open database
     # connections of their own for this; the end of the task or the next scrape adds what they counted.
-    if (threading.current_thread() is threading.main_thread()
-            and time.monotonic() - _last_flush >= FLUSH_SECONDS and not connection.in_atomic_block):
+    if (
+        threading.current_thread() is threading.main_thread()
+        and time.monotonic() - _last_flush >= FLUSH_SECONDS
+        and not connection.in_atomic_block
+    ):
         flush()
 
 
 def _add_to_row(name, labels, amount):
-    from neurocards.metrics.models import Sample
-
     rows = Sample.objects.filter(name=name, labels=labels)
     if rows.update(value=F("value") + amount, updated_at=timezone.now()):
         return

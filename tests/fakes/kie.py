@@ -78,8 +78,16 @@ def envelope(code, msg, data=None, *, upload=False):
 class FakeKie(FakeHttpServer):
     thread_name = "fake-kie"
 
-    def __init__(self, *, keys=("kie-test-key-1",), host="127.0.0.1", port=0, latency=0.0,
-                 record_rate_per_key=10.0, create_limit=(20, 10.0)):
+    def __init__(
+        self,
+        *,
+        keys=("kie-test-key-1",),
+        host="127.0.0.1",
+        port=0,
+        latency=0.0,
+        record_rate_per_key=10.0,
+        create_limit=(20, 10.0),
+    ):
         super().__init__(host=host, port=port, latency=latency)
         self.record_rate_per_key = record_rate_per_key
         self.create_limit = create_limit
@@ -133,8 +141,20 @@ class FakeKie(FakeHttpServer):
 
     # -- what tests arrange ----------------------------------------------------------------------
 
-    def program(self, *, outcome="success", after_polls=1, after_seconds=None, fail_code="", fail_msg="",
-                create_code=None, create_http_status=None, times=1, junk=False, callback_early=False):
+    def program(
+        self,
+        *,
+        outcome="success",
+        after_polls=1,
+        after_seconds=None,
+        fail_code="",
+        fail_msg="",
+        create_code=None,
+        create_http_status=None,
+        times=1,
+        junk=False,
+        callback_early=False,
+    ):
         """Script the next `times` tasks; programs are used in the order they were given."""
         if outcome not in OUTCOMES:
             raise ValueError(f"outcome must be one of {OUTCOMES}")
@@ -142,8 +162,18 @@ class FakeKie(FakeHttpServer):
             raise ValueError("times and after_polls start at 1")
         if create_code is None and create_http_status is not None:
             create_code = create_http_status
-        program = Program(outcome, after_polls, after_seconds, str(fail_code), str(fail_msg), create_code,
-                          create_http_status, times, junk, callback_early)
+        program = Program(
+            outcome,
+            after_polls,
+            after_seconds,
+            str(fail_code),
+            str(fail_msg),
+            create_code,
+            create_http_status,
+            times,
+            junk,
+            callback_early,
+        )
         with self._lock:
             self._programs.append(program)
 
@@ -226,8 +256,15 @@ class FakeKie(FakeHttpServer):
     # -- HTTP entry point (called from server threads) --------------------------------------------
 
     def handle(self, request):
-        call = Call(request.method, request.path, dict(request.query), request.bearer(), at=time.monotonic(),
-                    url=request.target, raw=request.body)
+        call = Call(
+            request.method,
+            request.path,
+            dict(request.query),
+            request.bearer(),
+            at=time.monotonic(),
+            url=request.target,
+            raw=request.body,
+        )
         with self._lock:
             self.calls.append(call)
             scripted = self._next_answers[request.path].popleft() if self._next_answers[request.path] else None
@@ -313,8 +350,16 @@ class FakeKie(FakeHttpServer):
     def _new_task(self, model, input_, callback_url, body, program):
         task_id = f"task_{secrets.token_hex(16)}"
         extension = RESULT_TYPES[result_kind(model)][0]
-        task = Task(task_id, model, input_, callback_url, json.dumps(body, ensure_ascii=False), program,
-                    result_url=f"{self.base_url}/results/{task_id}.{extension}", junk_pending=program.junk)
+        task = Task(
+            task_id,
+            model,
+            input_,
+            callback_url,
+            json.dumps(body, ensure_ascii=False),
+            program,
+            result_url=f"{self.base_url}/results/{task_id}.{extension}",
+            junk_pending=program.junk,
+        )
         self.tasks[task_id] = task
         if program.after_seconds is not None and program.outcome != "hang":
             # Time-programmed tasks end (and call back) on their own, like the real service.
@@ -469,9 +514,14 @@ def main(argv=None):
     parser.add_argument("--create-limit", type=int, default=20, help="new tasks per --create-window")
     parser.add_argument("--create-window", type=float, default=10.0, help="seconds")
     args = parser.parse_args(argv)
-    fake = FakeKie(keys=tuple(args.key or ("kie-test-key-1",)), host=args.host, port=args.port,
-                   latency=args.latency, record_rate_per_key=args.record_rate,
-                   create_limit=(args.create_limit, args.create_window))
+    fake = FakeKie(
+        keys=tuple(args.key or ("kie-test-key-1",)),
+        host=args.host,
+        port=args.port,
+        latency=args.latency,
+        record_rate_per_key=args.record_rate,
+        create_limit=(args.create_limit, args.create_window),
+    )
     fake.hmac_key = args.hmac_key
     serve_until_signal(fake, [f"keys: {', '.join(fake.keys)}"])
 

@@ -38,8 +38,17 @@ TEXT_PARAMS = frozenset({"text", "caption", "title", "description", "payload", "
 USER_VISIBLE_METHODS = ("sendMessage", "sendPhoto", "sendVideo", "sendDocument", "sendInvoice", "editMessageText")
 CHAT_ACTIONS = frozenset(
     {
-        "typing", "upload_photo", "record_video", "upload_video", "record_voice", "upload_voice",
-        "upload_document", "choose_sticker", "find_location", "record_video_note", "upload_video_note",
+        "typing",
+        "upload_photo",
+        "record_video",
+        "upload_video",
+        "record_voice",
+        "upload_voice",
+        "upload_document",
+        "choose_sticker",
+        "find_location",
+        "record_video_note",
+        "upload_video_note",
     }
 )
 SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")

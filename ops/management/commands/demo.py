@@ -9,9 +9,11 @@ from ops.demo import SELLER, Demo
 
 
 class Command(BaseCommand):
-    help = ("The whole product offline: web and workers start, a scripted seller buys credits, orders 3 videos and "
-            "an image card, gets them, tries a bad input, cancels an order and asks for support; the chat and the "
-            "ledger are printed and everything stops. Exits 0 when every step happened.")
+    help = (
+        "The whole product offline: web and workers start, a scripted seller buys credits, orders 3 videos and "
+        "an image card, gets them, tries a bad input, cancels an order and asks for support; the chat and the "
+        "ledger are printed and everything stops. Exits 0 when every step happened."
+    )
 
     def handle(self, *args, **options):
         started = time.monotonic()
@@ -57,8 +59,17 @@ class Command(BaseCommand):
 
         demo.say("a bad input, then an order cancelled")
         demo.tap("Ещё с этим товаром")
-        demo.send(sticker={"file_id": "CAACsticker", "file_unique_id": "st", "type": "regular", "width": 512,
-                           "height": 512, "is_animated": False, "is_video": False})
+        demo.send(
+            sticker={
+                "file_id": "CAACsticker",
+                "file_unique_id": "st",
+                "type": "regular",
+                "width": 512,
+                "height": 512,
+                "is_animated": False,
+                "is_video": False,
+            }
+        )
         demo.send("/start")
         demo.tap("Создать видео")
         demo.send("вот")
@@ -78,5 +89,6 @@ class Command(BaseCommand):
         self.stdout.write(f"--- ledger of {user} (balance {user.balance})")
         for entry in CreditTransaction.objects.filter(user=user).order_by("pk"):
             link = f" #{entry.generation_id}" if entry.generation_id else ""
-            self.stdout.write(f"  {entry.amount:+4d}  {entry.get_kind_display():<18}{link:<6} → {entry.balance_after}"
-                              f"  {entry.reason}")
+            self.stdout.write(
+                f"  {entry.amount:+4d}  {entry.get_kind_display():<18}{link:<6} → {entry.balance_after}  {entry.reason}"
+            )
