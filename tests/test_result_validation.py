@@ -9,7 +9,7 @@ from billing.models import CreditTransaction
 from generations import pipeline, watchdog
 from generations.models import Generation
 from tests.factories import make_user, place_order
-from tests.fakes.kie import JUNK_BODY
+from tests.fakes.kie_api import JUNK_BODY
 
 pytestmark = pytest.mark.django_db
 
