@@ -6,7 +6,7 @@ MANAGE := $(BIN)/python manage.py
 # The demo always runs on its own SQLite file, the ORM broker and debug settings, whatever .env says.
 DEMO_ENV := DJANGO_DEBUG=true DATABASE_URL=sqlite:///$(CURDIR)/var/demo.sqlite3 REDIS_URL=
 
-.PHONY: demo test run venv catalogs setup bench clean
+.PHONY: demo test lint run venv catalogs setup bench clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -30,9 +30,16 @@ demo: venv
 	$(DEMO_ENV) $(MAKE) --no-print-directory setup
 	$(DEMO_ENV) $(MANAGE) demo
 
-test: venv
+# The checks first, in seconds: style (ruff, pyproject.toml) and the one-way layers between the apps
+# (import-linter's contracts, pyproject.toml); then the tests.
+test: venv lint
 	DJANGO_DEBUG=true $(MANAGE) compilecatalogs
 	$(BIN)/pytest
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 # A real deployment: uvicorn (ASGI, several workers) and qcluster; Ctrl-C stops both.
 run: venv

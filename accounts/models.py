@@ -15,7 +15,9 @@ class TelegramUser(models.Model):
     first_name = models.CharField(max_length=128, blank=True)
     last_name = models.CharField(max_length=128, blank=True)
     language_code = models.CharField(max_length=16, blank=True)
-    email = models.EmailField(blank=True, help_text="For 54-FZ receipts; asked once by the bot, changeable with /email.")
+    email = models.EmailField(
+        blank=True, help_text="For 54-FZ receipts; asked once by the bot, changeable with /email."
+    )
     # 64 bits: no sane sum of grants and purchases comes near its end (billing.ledger refuses one that would).
     balance = models.BigIntegerField(default=0, editable=False, help_text="Credits. Changed only through the ledger.")
     is_blocked = models.BooleanField("blocked by staff", default=False)

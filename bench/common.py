@@ -13,8 +13,12 @@ ANSWER_TIMEOUT = 30
 def setup_django(**env):
     """Set the environment's defaults (the local test role's PostgreSQL) and start Django."""
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    defaults = {"DJANGO_SETTINGS_MODULE": "neurocards.settings", "SECRET_KEY": "bench-only-not-a-secret",
-                "DATABASE_URL": "postgres://neurocards:neurocards@127.0.0.1:5432/neurocards", **env}
+    defaults = {
+        "DJANGO_SETTINGS_MODULE": "neurocards.settings",
+        "SECRET_KEY": "bench-only-not-a-secret",
+        "DATABASE_URL": "postgres://neurocards:neurocards@127.0.0.1:5432/neurocards",
+        **env,
+    }
     for name, value in defaults.items():
         os.environ.setdefault(name, value)
     import django

@@ -2,7 +2,7 @@
 
     python bench/json_bounds.py
 
-No Django needed: neurocards/jsonbody.py is plain Python.
+No Django needed: neurocards/lib/jsonbody.py is plain Python.
 """
 
 import json
@@ -12,7 +12,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from neurocards.jsonbody import MAX_BYTES, nesting, parse_json  # noqa: E402
+from neurocards.lib.jsonbody import MAX_BYTES, nesting, parse_json  # noqa: E402
 
 FIXTURE = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "telegram" / "callback_query.json"
 MB = MAX_BYTES // 2

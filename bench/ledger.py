@@ -7,7 +7,6 @@ transaction. Run: `make bench` (DATABASE_URL or the local test role must reach P
 """
 
 import os
-import sys
 import threading
 import time
 import uuid
@@ -44,6 +43,7 @@ def run():
         ledger.grant_credits(user=user, amount=10 * total, actor=None, reason="bench", key=uuid.uuid4().hex)
     print(f"{THREADS} threads, {total} charges of 1 credit per scenario, PostgreSQL")
     for label, spread in (("many users", True), ("one hot user", False)):
+
         def pick(users, t, i, spread=spread):
             return users[(t * CHARGES_PER_THREAD + i) % USERS] if spread else users[0]
 
@@ -62,11 +62,20 @@ def plan_generations(pick):
     plans = []
     for t in range(THREADS):
         order = uuid.uuid4()
-        plans.append(Generation.objects.bulk_create(
-            Generation(user=pick(t, i), order_id=order, kind="video", template="ugc", description="bench", cost=1,
-                       idempotency_key=f"{order}:{i}")
-            for i in range(CHARGES_PER_THREAD)
-        ))
+        plans.append(
+            Generation.objects.bulk_create(
+                Generation(
+                    user=pick(t, i),
+                    order_id=order,
+                    kind="video",
+                    template="ugc",
+                    description="bench",
+                    cost=1,
+                    idempotency_key=f"{order}:{i}",
+                )
+                for i in range(CHARGES_PER_THREAD)
+            )
+        )
     return plans
 
 

@@ -1,4 +1,4 @@
-"""Result messages through botapp.sender against the floor Telegram's overall limit sets, in the same run.
+"""Result messages through messaging.sender against the floor Telegram's overall limit sets, in the same run.
 
 1,000 messages (BENCH_MESSAGES) to as many chats, sent with `send_message` from 8 threads (BENCH_THREADS),
 as several worker processes would, to a fake Bot API that answers in 50 ms and refuses the 31st message
@@ -39,13 +39,15 @@ def main():
 
 
 def run(fake):
-    from botapp import sender
+    from messaging import sender
 
     settings.TELEGRAM_API_BASE_URL, settings.TELEGRAM_BOT_TOKEN = fake.base_url, fake.token
     sender._client.cache_clear()
-    print(f"{MESSAGES} messages to {MESSAGES} chats, {THREADS} threads, fake Bot API ({LATENCY * 1000:.0f} ms, 429 "
-          f"above {LIMIT_PER_SECOND}/s); sender at {settings.TELEGRAM_MESSAGES_PER_SECOND:g}/s overall, "
-          f"{settings.TELEGRAM_CHAT_INTERVAL_SECONDS:g} s per chat; floor {FLOOR:.1f} s")
+    print(
+        f"{MESSAGES} messages to {MESSAGES} chats, {THREADS} threads, fake Bot API ({LATENCY * 1000:.0f} ms, 429 "
+        f"above {LIMIT_PER_SECOND}/s); sender at {settings.TELEGRAM_MESSAGES_PER_SECOND:g}/s overall, "
+        f"{settings.TELEGRAM_CHAT_INTERVAL_SECONDS:g} s per chat; floor {FLOOR:.1f} s"
+    )
     backends = [("database", "")] + ([("redis", REDIS_URL)] if redis_answers() else [])
     if len(backends) == 1:
         print(f"redis: nothing answers at {REDIS_URL}, database pass only")
@@ -59,13 +61,15 @@ def run(fake):
 
 def report(label, elapsed, delivered, log, too_many):
     accepted = sorted(at for _, at, status in log if status == 200)
-    print(f"{label:>8} limiter: total {elapsed:.1f} s, ratio to the floor {elapsed / FLOOR:.3f} (target <= 1.1); "
-          f"429s {too_many} (target 0); delivered {delivered}/{MESSAGES} (fake accepted {len(accepted)}); "
-          f"busiest second at the fake {busiest_second(accepted)} messages")
+    print(
+        f"{label:>8} limiter: total {elapsed:.1f} s, ratio to the floor {elapsed / FLOOR:.3f} (target <= 1.1); "
+        f"429s {too_many} (target 0); delivered {delivered}/{MESSAGES} (fake accepted {len(accepted)}); "
+        f"busiest second at the fake {busiest_second(accepted)} messages"
+    )
 
 
 def send_all(chat_ids):
-    from botapp import sender
+    from messaging import sender
 
     barrier = threading.Barrier(THREADS + 1)
     delivered, errors = [], []
@@ -109,7 +113,7 @@ def busiest_second(times):
 @contextmanager
 def slots_on(redis_url, chat_ids):
     """The sender's slots on Redis (redis_url) or the database (""); Redis keys of the pass removed around it."""
-    from neurocards import leases
+    from neurocards.lib import leases
 
     settings.REDIS_URL = redis_url
     leases._redis_reserve.cache_clear()
@@ -130,7 +134,7 @@ def forget_redis_slots(redis_url, chat_ids):
     keys = ["neurocards:slot:telegram"] + [f"neurocards:slot:chat:{chat_id}" for chat_id in chat_ids]
     client = redis.Redis.from_url(redis_url, socket_timeout=5)
     for start in range(0, len(keys), 500):
-        client.delete(*keys[start:start + 500])
+        client.delete(*keys[start : start + 500])
     client.close()
 
 

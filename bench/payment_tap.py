@@ -21,8 +21,13 @@ import common
 # Production mode; no cluster and no Redis, so the tasks wait in the database; connections closed after
 # each use, so that the throw-away database can be dropped at the end.
 os.environ.update({"REDIS_URL": "", "Q_SYNC": "false", "DB_CONN_MAX_AGE": "0"})
-common.setup_django(DJANGO_DEBUG="false", SECURE_SSL_REDIRECT="false", LOG_LEVEL="ERROR",
-                    PUBLIC_BASE_URL="https://bot.example.com", PAYMENT_METHODS="yookassa,stars")
+common.setup_django(
+    DJANGO_DEBUG="false",
+    SECURE_SSL_REDIRECT="false",
+    LOG_LEVEL="ERROR",
+    PUBLIC_BASE_URL="https://bot.example.com",
+    PAYMENT_METHODS="yookassa,stars",
+)
 
 import httpx  # noqa: E402
 import uvicorn  # noqa: E402
@@ -31,7 +36,6 @@ from django.core.asgi import get_asgi_application  # noqa: E402
 from django_q.models import OrmQ  # noqa: E402
 
 from billing.models import CreditPack  # noqa: E402
-
 from tests.chat import Chat  # noqa: E402
 from tests.fakes.telegram import FakeTelegram  # noqa: E402
 from tests.fakes.yookassa import FakeYooKassa  # noqa: E402
@@ -65,9 +69,11 @@ def run(server, telegram, yookassa):
         times = [tap(server, telegram, pack) for _ in range(TAPS)]
         asked = len(yookassa.requests("POST", "/v3/payments"))
         medians[label] = statistics.median(times)
-        print(f"{label:>30}: webhook answered in median {medians[label] * 1000:.0f} ms, max {max(times) * 1000:.0f} ms "
-              f"(target < 1000 ms); YooKassa asked during the webhooks: {asked}; "
-              f"checkout tasks queued: {OrmQ.objects.count() - queued}")
+        print(
+            f"{label:>30}: webhook answered in median {medians[label] * 1000:.0f} ms, max {max(times) * 1000:.0f} ms "
+            f"(target < 1000 ms); YooKassa asked during the webhooks: {asked}; "
+            f"checkout tasks queued: {OrmQ.objects.count() - queued}"
+        )
     hang, reference = medians.values()
     print(f"ratio of the medians, hang / reference: {hang / reference:.2f}")
 
@@ -93,8 +99,9 @@ class serving:
         settings.TELEGRAM_WEBHOOK_SECRET = SECRET
         settings.YOOKASSA_SHOP_ID, settings.YOOKASSA_SECRET_KEY = yookassa.shop_id, yookassa.secret_key
         settings.YOOKASSA_API_URL = yookassa.api_url
-        self.server = uvicorn.Server(uvicorn.Config(get_asgi_application(), host="127.0.0.1", port=0,
-                                                    lifespan="off", log_level="warning"))
+        self.server = uvicorn.Server(
+            uvicorn.Config(get_asgi_application(), host="127.0.0.1", port=0, lifespan="off", log_level="warning")
+        )
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     def __enter__(self):

@@ -41,9 +41,11 @@ def run(fake, keys):
     task_ids = create_tasks(fake.base_url, keys[0])
     make_generations(task_ids)
     point_settings_at(fake.base_url, keys)
-    print(f"{TASKS} tasks pending at the fake KIE ({LATENCY * 1000:.0f} ms, 429 above {ALLOWED_PER_KEY:g} reads/s "
-          f"per key), {KEYS} key(s): allowed {ALLOWED_PER_KEY * KEYS:g} reads/s; poller loop of {LOOP_SECONDS:.0f} s, "
-          f"PostgreSQL")
+    print(
+        f"{TASKS} tasks pending at the fake KIE ({LATENCY * 1000:.0f} ms, 429 above {ALLOWED_PER_KEY:g} reads/s "
+        f"per key), {KEYS} key(s): allowed {ALLOWED_PER_KEY * KEYS:g} reads/s; poller loop of {LOOP_SECONDS:.0f} s, "
+        f"PostgreSQL"
+    )
     loop = run_loop()
     reads, too_many = fake.ask("reads")
     report_reads(reads, loop)
@@ -85,24 +87,37 @@ def report_reads(reads, loop):
     floor = TASKS / allowed
     if len(first_seen) == TASKS:
         all_once = max(first_seen.values()) - loop.started
-        print(f"every task read once after {all_once:.1f} s (floor at the allowed rate {floor:.1f} s, "
-              f"ratio {all_once / floor:.2f}); first read after {min(first_seen.values()) - loop.started:.2f} s")
+        print(
+            f"every task read once after {all_once:.1f} s (floor at the allowed rate {floor:.1f} s, "
+            f"ratio {all_once / floor:.2f}); first read after {min(first_seen.values()) - loop.started:.2f} s"
+        )
     else:
         refused = {read[0] for read in reads if read[0] not in first_seen and read[3] == 429}
-        print(f"only {len(first_seen)} of {TASKS} tasks read within the {loop.seconds:.0f} s loop (floor at the allowed "
-              f"rate {floor:.1f} s); {len(refused)} of the others had their read refused with a 429")
+        print(
+            f"only {len(first_seen)} of {TASKS} tasks read within the {loop.seconds:.0f} s loop (floor at the allowed "
+            f"rate {floor:.1f} s); {len(refused)} of the others had their read refused with a 429"
+        )
     achieved = len(answered) / loop.seconds
-    print(f"reads answered: {len(answered)} in {loop.seconds:.1f} s = {achieved:.2f}/s; reference (allowed) "
-          f"{allowed:g}/s; ratio {achieved / allowed:.3f} (target >= 0.9)")
+    print(
+        f"reads answered: {len(answered)} in {loop.seconds:.1f} s = {achieved:.2f}/s; reference (allowed) "
+        f"{allowed:g}/s; ratio {achieved / allowed:.3f} (target >= 0.9)"
+    )
 
 
 def create_tasks(base_url, key):
     import httpx
 
-    body = {"model": "google/nano-banana-edit",
-            "input": {"prompt": "bench", "image_urls": [f"{base_url}/files/bench.png"]}}
-    with httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {key}"}, timeout=10,
-                      limits=httpx.Limits(max_connections=CREATE_THREADS)) as client:
+    body = {
+        "model": "google/nano-banana-edit",
+        "input": {"prompt": "bench", "image_urls": [f"{base_url}/files/bench.png"]},
+    }
+    with httpx.Client(
+        base_url=base_url,
+        headers={"Authorization": f"Bearer {key}"},
+        timeout=10,
+        limits=httpx.Limits(max_connections=CREATE_THREADS),
+    ) as client:
+
         def create(_):
             answer = client.post("/api/v1/jobs/createTask", json=body).json()
             if answer.get("code") != 200:
@@ -122,10 +137,22 @@ def make_generations(task_ids):
     user = TelegramUser.objects.create(telegram_id=1)
     now = timezone.now()
     Generation.objects.bulk_create(
-        (Generation(user=user, kind="image", template="bench", description="bench", cost=3,
-                    idempotency_key=f"bench:{i}", status="processing", provider="kie", provider_task_id=task_id,
-                    next_poll_at=now, submitted_at=now)
-         for i, task_id in enumerate(task_ids)),
+        (
+            Generation(
+                user=user,
+                kind="image",
+                template="bench",
+                description="bench",
+                cost=3,
+                idempotency_key=f"bench:{i}",
+                status="processing",
+                provider="kie",
+                provider_task_id=task_id,
+                next_poll_at=now,
+                submitted_at=now,
+            )
+            for i, task_id in enumerate(task_ids)
+        ),
         batch_size=500,
     )
 
@@ -162,8 +189,7 @@ def serve_fake_kie(conn, keys, tasks):
         for _ in range(10):
             if not conn.poll(LOOP_SECONDS + 600) or conn.recv() != "reads":
                 break
-            log = [(call.params.get("taskId"), call.at, call.status, call.code)
-                   for call in fake.requests("recordInfo")]
+            log = [(call.params.get("taskId"), call.at, call.status, call.code) for call in fake.requests("recordInfo")]
             conn.send((log, fake.too_many))
     except EOFError:
         pass

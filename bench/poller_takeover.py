@@ -56,13 +56,24 @@ def start_cluster():
 
     db = connection.settings_dict
     env = {name: value for name, value in os.environ.items() if name != "REDIS_URL"}
-    env.update({
-        "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "DJANGO_DEBUG": "true", "Q_SYNC": "false", "GENERATION_PROVIDER": "local", "KIE_API_KEYS": "",
-        "LOG_LEVEL": "WARNING",
-    })
-    return subprocess.Popen([sys.executable, "manage.py", "qcluster"], cwd=ROOT, env=env, start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env.update(
+        {
+            "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+            "DJANGO_DEBUG": "true",
+            "Q_SYNC": "false",
+            "GENERATION_PROVIDER": "local",
+            "KIE_API_KEYS": "",
+            "LOG_LEVEL": "WARNING",
+        }
+    )
+    return subprocess.Popen(
+        [sys.executable, "manage.py", "qcluster"],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def stop(cluster):

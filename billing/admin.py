@@ -4,10 +4,10 @@ from django.contrib import admin, messages
 from django.db import transaction
 from django.db.models import Q
 
-from billing import settlement, yookassa
+from billing import settlement, stars, yookassa
 from billing.models import CreditPack, CreditTransaction, Payment, Refund, WebhookEvent
-from botapp import sender, stars
-from neurocards.admin_actions import ReasonForm, asks, permission
+from messaging import sender
+from neurocards.lib.admin_actions import ReasonForm, asks, permission
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -87,14 +87,22 @@ class PaymentAdmin(admin.ModelAdmin):
             self.log_change(request, payment, f"re-checked with YooKassa: {outcome}")
 
     @admin.action(description="Refund Stars (and take the unspent credits back)", permissions=["refund_stars"])
-    @asks(ReasonForm, title="Refund Stars", submit="Refund",
-          # A payment refused as not matching its invoice is canceled, yet the buyer paid: it is refundable too.
-          eligible=lambda queryset: queryset.filter(method=Payment.Method.STARS).filter(
-              Q(status=Payment.Status.SUCCEEDED) | Q(status=Payment.Status.CANCELED, cancellation_reason="mismatch")
-          ).exclude(provider_payment_id=None),
-          none_eligible="None of the selected payments is a paid Stars payment not yet refunded.",
-          intro="These Stars payments will be refunded to the buyers by Telegram, and their unspent credits "
-                "taken back through the ledger:")
+    @asks(
+        ReasonForm,
+        title="Refund Stars",
+        submit="Refund",
+        # A payment refused as not matching its invoice is canceled, yet the buyer paid: it is refundable too.
+        eligible=lambda queryset: (
+            queryset.filter(method=Payment.Method.STARS)
+            .filter(
+                Q(status=Payment.Status.SUCCEEDED) | Q(status=Payment.Status.CANCELED, cancellation_reason="mismatch")
+            )
+            .exclude(provider_payment_id=None)
+        ),
+        none_eligible="None of the selected payments is a paid Stars payment not yet refunded.",
+        intro="These Stars payments will be refunded to the buyers by Telegram, and their unspent credits "
+        "taken back through the ledger:",
+    )
     def refund_stars(self, request, payments, data):
         for payment in payments:
             self._refund_stars(request, payment, data["reason"])
@@ -106,8 +114,11 @@ class PaymentAdmin(admin.ModelAdmin):
         except sender.SendFailed as error:
             self.message_user(request, f"{payment.pk}: Telegram refused the refund: {error}", messages.ERROR)
             return
-        note = (f"refunded {paid:.0f} Stars; {refund.credits_debited} credits taken back, "
-                f"{refund.shortfall} already spent" if refund else "already refunded")
+        note = (
+            f"refunded {paid:.0f} Stars; {refund.credits_debited} credits taken back, {refund.shortfall} already spent"
+            if refund
+            else "already refunded"
+        )
         self.message_user(request, f"{payment.pk}: {note}")
         self.log_change(request, payment, f"Stars refund: {note}. Reason: {reason}")
 
@@ -124,5 +135,3 @@ class RefundAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "provider_refund_id", "payment", "amount", "credits_debited", "shortfall"]
     search_fields = ["=provider_refund_id", "=payment__id", "=payment__user__telegram_id"]
     raw_id_fields = ["payment"]
-
-

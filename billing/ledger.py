@@ -88,8 +88,14 @@ def charge_generations(*, generations):
         if generation.pk is None:
             raise LedgerError("A generation must be saved before it is charged.")
         _require_positive(generation.cost)
-        lines.append(_Line(-generation.cost, Kind.GENERATION_CHARGE, f"generation-charge:{generation.pk}",
-                           generation_id=generation.pk))
+        lines.append(
+            _Line(
+                -generation.cost,
+                Kind.GENERATION_CHARGE,
+                f"generation-charge:{generation.pk}",
+                generation_id=generation.pk,
+            )
+        )
     return _post(user_id=user_ids.pop(), lines=lines)
 
 
@@ -102,8 +108,14 @@ def refund_generation(*, generation, reason="", actor=None):
     )
     if charge is None:
         raise NotCharged(f"Generation #{generation.pk} was never charged: there is nothing to refund.")
-    line = _Line(-charge.amount, Kind.GENERATION_REFUND, f"generation-refund:{generation.pk}",
-                 generation_id=generation.pk, actor=actor, reason=reason)
+    line = _Line(
+        -charge.amount,
+        Kind.GENERATION_REFUND,
+        f"generation-refund:{generation.pk}",
+        generation_id=generation.pk,
+        actor=actor,
+        reason=reason,
+    )
     return _post(user_id=charge.user_id, lines=[line])
 
 
@@ -174,9 +186,15 @@ def _post(*, user_id, lines):
                 running += line.amount
                 entries.append(
                     CreditTransaction(
-                        user_id=user_id, amount=line.amount, kind=line.kind, balance_after=running,
-                        generation_id=line.generation_id, payment_id=line.payment_id, actor=line.actor,
-                        reason=line.reason, idempotency_key=line.key,
+                        user_id=user_id,
+                        amount=line.amount,
+                        kind=line.kind,
+                        balance_after=running,
+                        generation_id=line.generation_id,
+                        payment_id=line.payment_id,
+                        actor=line.actor,
+                        reason=line.reason,
+                        idempotency_key=line.key,
                     )
                 )
             CreditTransaction.objects.bulk_create(entries)

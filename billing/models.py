@@ -25,7 +25,11 @@ class CreditTransaction(models.Model):
     )
     payment = models.ForeignKey("billing.Payment", models.PROTECT, null=True, blank=True, related_name="transactions")
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         help_text="The staff member who acted, for manual kinds.",
     )
     reason = models.TextField(blank=True)
@@ -42,7 +46,9 @@ class CreditTransaction(models.Model):
                 | Q(kind__in=["generation_charge", "manual_revoke", "payment_refund"], amount__lt=0),
                 name="credittransaction_sign_matches_kind",
             ),
-            models.CheckConstraint(condition=Q(balance_after__gte=0), name="credittransaction_balance_after_not_negative"),
+            models.CheckConstraint(
+                condition=Q(balance_after__gte=0), name="credittransaction_balance_after_not_negative"
+            ),
             # Besides the idempotency keys: a generation is charged once and refunded at most once,
             # and a payment is credited at most once, whatever key a caller invents.
             models.UniqueConstraint(
@@ -99,7 +105,10 @@ class Payment(models.Model):
     pack = models.ForeignKey(CreditPack, models.PROTECT, null=True, blank=True, related_name="payments")
     method = models.CharField(max_length=16, choices=Method.choices)
     provider_payment_id = models.CharField(
-        max_length=128, unique=True, null=True, blank=True,
+        max_length=128,
+        unique=True,
+        null=True,
+        blank=True,
         help_text="YooKassa payment id, or telegram_payment_charge_id for Stars.",
     )
     status = models.CharField(max_length=32, choices=Status.choices, default=Status.PENDING)
@@ -113,8 +122,12 @@ class Payment(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     paid_at = models.DateTimeField(null=True, blank=True)
-    checked_at = models.DateTimeField("last asked YooKassa at", null=True, blank=True,
-                                      help_text="By reconciliation; an old open payment is asked less often.")
+    checked_at = models.DateTimeField(
+        "last asked YooKassa at",
+        null=True,
+        blank=True,
+        help_text="By reconciliation; an old open payment is asked less often.",
+    )
     # Claimed (NULL → now) by the task that sends the message, so a redelivered task sends nothing more.
     link_sent_at = models.DateTimeField(null=True, blank=True, help_text="The Pay link (or why none) was sent.")
     credited_sent_at = models.DateTimeField(null=True, blank=True, help_text="“Payment received” was sent.")

@@ -49,8 +49,12 @@ def start_purchase(*, user, pack, method):
         raise PurchaseRefused("hourly", limit=settings.RATE_LIMIT_TOPUP_PER_HOUR)
     stars = method == Payment.Method.STARS
     payment = Payment.objects.create(
-        user=user, pack=pack, method=method, credits=pack.credits,
-        amount=Decimal(pack.price_stars) if stars else pack.price_rub, currency="XTR" if stars else "RUB",
+        user=user,
+        pack=pack,
+        method=method,
+        credits=pack.credits,
+        amount=Decimal(pack.price_stars) if stars else pack.price_rub,
+        currency="XTR" if stars else "RUB",
     )
     log.info("payment %s started: user %s, pack %s, %s", payment.pk, user.pk, pack.pk, method)
     return payment
@@ -59,8 +63,10 @@ def start_purchase(*, user, pack, method):
 def attach_provider_payment(*, payment, answer):
     """Store the provider's id and the payment page link from its create answer."""
     Payment.objects.filter(pk=payment.pk).update(
-        provider_payment_id=answer["id"], confirmation_url=(answer.get("confirmation") or {}).get("confirmation_url", ""),
-        raw=answer, updated_at=timezone.now(),
+        provider_payment_id=answer["id"],
+        confirmation_url=(answer.get("confirmation") or {}).get("confirmation_url", ""),
+        raw=answer,
+        updated_at=timezone.now(),
     )
     payment.refresh_from_db()
     return payment
@@ -94,8 +100,14 @@ def refuse_mismatch(*, payment, provider_payment_id, answer, problem):
     """A payment that doesn't match its invoice is never credited: open → canceled ("mismatch"), flagged,
     with the provider's id recorded. True when this call did it, so the money goes back and the buyer is told
     once: a redelivery finds the row claimed (and the id, unique, is the charge's record)."""
-    changes = {"status": Status.CANCELED, "cancellation_reason": "mismatch", "provider_payment_id": provider_payment_id,
-               "raw": answer, "problem": problem[:2000], "updated_at": timezone.now()}
+    changes = {
+        "status": Status.CANCELED,
+        "cancellation_reason": "mismatch",
+        "provider_payment_id": provider_payment_id,
+        "raw": answer,
+        "problem": problem[:2000],
+        "updated_at": timezone.now(),
+    }
     try:
         with transaction.atomic():
             claimed = Payment.objects.filter(pk=payment.pk, status__in=OPEN).update(**changes)
@@ -110,7 +122,9 @@ def refuse_mismatch(*, payment, provider_payment_id, answer, problem):
 def cancel(*, payment, reason, answer=None):
     """pending → canceled; True when this call did it (so the user is told once)."""
     claimed = Payment.objects.filter(pk=payment.pk, status__in=OPEN).update(
-        status=Status.CANCELED, cancellation_reason=(reason or "")[:64], raw=answer or payment.raw,
+        status=Status.CANCELED,
+        cancellation_reason=(reason or "")[:64],
+        raw=answer or payment.raw,
         updated_at=timezone.now(),
     )
     if claimed:
@@ -120,8 +134,9 @@ def cancel(*, payment, reason, answer=None):
 
 def expire(*, payment):
     """pending → expired, for a row YooKassa never had (see reconciliation); a late success still credits it."""
-    return bool(Payment.objects.filter(pk=payment.pk, status__in=OPEN).update(
-        status=Status.EXPIRED, updated_at=timezone.now()))
+    return bool(
+        Payment.objects.filter(pk=payment.pk, status__in=OPEN).update(status=Status.EXPIRED, updated_at=timezone.now())
+    )
 
 
 def mark_checked(*, payment):
@@ -153,8 +168,9 @@ def record_refund(*, payment, refund_id, amount, reason=""):
     share = payment.credits if amount >= payment.amount else int(payment.credits * amount / payment.amount)
     share = share if credited else 0
     if share > 0:
-        posting = ledger.debit_payment_refund(payment=payment, refund_id=refund_id, credits=share,
-                                              reason=reason or f"refund {refund_id}")
+        posting = ledger.debit_payment_refund(
+            payment=payment, refund_id=refund_id, credits=share, reason=reason or f"refund {refund_id}"
+        )
         taken = sum(-entry.amount for entry in posting.entries)
         Refund.objects.filter(pk=refund.pk).update(credits_debited=taken, shortfall=posting.shortfall)
         if posting.shortfall:

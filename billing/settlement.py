@@ -25,8 +25,10 @@ def settle(*, payment, answer):
     if status == "succeeded" and answer.get("paid"):
         value, currency = yookassa.amount_of(answer)
         if value != payment.amount or currency != payment.currency:
-            services.flag(payment=payment, problem=f"paid {value} {currency}, expected {payment.amount} "
-                                                   f"{payment.currency}: not credited")
+            services.flag(
+                payment=payment,
+                problem=f"paid {value} {currency}, expected {payment.amount} {payment.currency}: not credited",
+            )
             return "mismatch"
         result = services.credit(payment=payment, provider_payment_id=answer.get("id"), answer=answer)
         if not result.credited:
@@ -77,6 +79,6 @@ def _tell(what, payment_id):
     """Hand the buyer's message to a worker: a notification's answer must not wait on Telegram and its
     retries (the task claims the message on the row, so a redelivery sends it once)."""
     try:
-        async_task(f"botapp.tasks.{what}", payment_id, task_name=f"{what}-{payment_id}")
+        async_task(f"billing.tasks.{what}", payment_id, task_name=f"{what}-{payment_id}")
     except Exception:  # noqa: BLE001  (the money is settled; a lost message is logged, not retried)
         log.exception("payment %s: %s message not queued", payment_id, what)

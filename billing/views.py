@@ -10,8 +10,8 @@ from django.views.decorators.http import require_POST
 
 from billing import settlement, yookassa
 from billing.models import WebhookEvent
-from neurocards.jsonbody import parse_json
-from neurocards.network import allowed, client_ip, networks
+from neurocards.lib.jsonbody import parse_json
+from neurocards.lib.network import allowed, client_ip, networks
 
 log = logging.getLogger(__name__)
 

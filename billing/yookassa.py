@@ -42,8 +42,7 @@ class NotFound(Refused):
 class _TimedClient(ApiClient):
     def get_session(self):
         session = super().get_session()
-        session.request = functools.partial(session.request,
-                                            timeout=(5, settings.YOOKASSA_TIMEOUT_SECONDS))
+        session.request = functools.partial(session.request, timeout=(5, settings.YOOKASSA_TIMEOUT_SECONDS))
         return session
 
 
@@ -60,8 +59,9 @@ class _Refunds(SdkRefund):
 def _configure():
     # The SDK's configuration is global, and configure() resets api_url unless it is passed again.
     # No retries of its own (max_attempts counts *re*-sends): create_payment retries with the same key.
-    Configuration.configure(settings.YOOKASSA_SHOP_ID, settings.YOOKASSA_SECRET_KEY,
-                            api_url=settings.YOOKASSA_API_URL, max_attempts=0)
+    Configuration.configure(
+        settings.YOOKASSA_SHOP_ID, settings.YOOKASSA_SECRET_KEY, api_url=settings.YOOKASSA_API_URL, max_attempts=0
+    )
 
 
 def _call(func, *args):
@@ -87,8 +87,10 @@ def create_payment(payment, *, email=""):
     body = {
         "amount": {"value": f"{payment.amount:.2f}", "currency": "RUB"},
         "capture": True,
-        "confirmation": {"type": "redirect", "return_url": settings.YOOKASSA_RETURN_URL
-                         or f"{settings.PUBLIC_BASE_URL}/billing/return/"},
+        "confirmation": {
+            "type": "redirect",
+            "return_url": settings.YOOKASSA_RETURN_URL or f"{settings.PUBLIC_BASE_URL}/billing/return/",
+        },
         "description": _description(payment),
         "metadata": {"payment_id": str(payment.pk), "telegram_id": str(payment.user.telegram_id)},
     }
@@ -101,8 +103,12 @@ def create_payment(payment, *, email=""):
             if attempt == CREATE_TRIES:
                 raise
             pause = CREATE_PAUSES[min(attempt, len(CREATE_PAUSES)) - 1]
-            log.warning("payment %s: create result unknown (try %s), asking again with the same key in %s s",
-                        payment.pk, attempt, pause)
+            log.warning(
+                "payment %s: create result unknown (try %s), asking again with the same key in %s s",
+                payment.pk,
+                attempt,
+                pause,
+            )
             time.sleep(pause)
 
 
@@ -110,14 +116,16 @@ def receipt(payment, *, email):
     """A 54-FZ receipt: one line, the credit pack, VAT and modes from settings."""
     return {
         "customer": {"email": email},
-        "items": [{
-            "description": _description(payment),
-            "quantity": "1.00",
-            "amount": {"value": f"{payment.amount:.2f}", "currency": "RUB"},
-            "vat_code": settings.YOOKASSA_VAT_CODE,
-            "payment_mode": settings.YOOKASSA_PAYMENT_MODE,
-            "payment_subject": settings.YOOKASSA_PAYMENT_SUBJECT,
-        }],
+        "items": [
+            {
+                "description": _description(payment),
+                "quantity": "1.00",
+                "amount": {"value": f"{payment.amount:.2f}", "currency": "RUB"},
+                "vat_code": settings.YOOKASSA_VAT_CODE,
+                "payment_mode": settings.YOOKASSA_PAYMENT_MODE,
+                "payment_subject": settings.YOOKASSA_PAYMENT_SUBJECT,
+            }
+        ],
     }
 
 

@@ -7,6 +7,7 @@ class BotAppConfig(AppConfig):
     verbose_name = "Bot"
 
     def ready(self):
+        # Imported once the app registry is ready: handlers import models.
         from botapp import handlers
 
         request_finished.connect(handlers.close_request_thread_connections, dispatch_uid="botapp.close_request_thread")

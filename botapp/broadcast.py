@@ -18,8 +18,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import TelegramUser
-from botapp import sender
 from botapp.models import Broadcast
+from messaging import sender
 
 MAX_LENGTH = 4096
 BATCH = 500
@@ -29,8 +29,26 @@ CLAIM = timedelta(minutes=15)
 # trouble: stop before them, so the next run tries them again rather than passing them by.
 UNREACHABLE_IN_A_ROW = 5
 # What Telegram's parse_mode=HTML knows; any other tag makes Telegram refuse every copy.
-TAGS = frozenset({"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler", "a",
-                  "tg-emoji", "code", "pre", "blockquote"})
+TAGS = frozenset(
+    {
+        "b",
+        "strong",
+        "i",
+        "em",
+        "u",
+        "ins",
+        "s",
+        "strike",
+        "del",
+        "span",
+        "tg-spoiler",
+        "a",
+        "tg-emoji",
+        "code",
+        "pre",
+        "blockquote",
+    }
+)
 
 
 class BroadcastError(Exception):
@@ -147,24 +165,31 @@ def _send(text, *, user_id, telegram_id):
 
 def _save(broadcast, holder):
     saved = Broadcast.objects.filter(pk=broadcast.pk, claimed_by=holder).update(
-        last_user_id=broadcast.last_user_id, sent=broadcast.sent, failed=broadcast.failed,
-        skipped=broadcast.skipped, finished_at=broadcast.finished_at, claimed_until=timezone.now() + CLAIM,
+        last_user_id=broadcast.last_user_id,
+        sent=broadcast.sent,
+        failed=broadcast.failed,
+        skipped=broadcast.skipped,
+        finished_at=broadcast.finished_at,
+        claimed_until=timezone.now() + CLAIM,
     )
     if not saved:
         raise BroadcastError(f"{broadcast}: another run took it over (this one stalled past its claim); stopped.")
 
 
 def _unclaimed(broadcast):
-    return Broadcast.objects.filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=timezone.now()),
-                                    pk=broadcast.pk, finished_at__isnull=True)
+    return Broadcast.objects.filter(
+        Q(claimed_until__isnull=True) | Q(claimed_until__lt=timezone.now()), pk=broadcast.pk, finished_at__isnull=True
+    )
 
 
 def _busy(broadcast):
     if broadcast.finished_at:
         return BroadcastError(f"{broadcast} has just finished.")
     until = timezone.localtime(broadcast.claimed_until)
-    return BroadcastError(f"{broadcast} is being sent by {broadcast.claimed_by} (claimed until {until:%H:%M:%S}); "
-                          "if that process is gone, run again after then.")
+    return BroadcastError(
+        f"{broadcast} is being sent by {broadcast.claimed_by} (claimed until {until:%H:%M:%S}); "
+        "if that process is gone, run again after then."
+    )
 
 
 def _hash(text):

@@ -2,10 +2,10 @@
 
 from django.conf import settings
 
-from generations import services
+from botapp import flow, keyboards, purchase, texts
+from generations import notify, services
 from generations.models import Generation
-
-from botapp import flow, keyboards, notifications, purchase, texts
+from messaging import keyboards as sent_keyboards
 
 HISTORY_SIZE = 10
 
@@ -110,6 +110,10 @@ def on_generation_button(turn):
         turn.say(texts.result_gone(generation))
     else:
         media = "video" if generation.kind == Generation.Kind.VIDEO else "photo"
-        notifications.result_resent(generation.pk)
-        turn.send_media(media, generation.result_file.name, texts.result_caption(generation),
-                        keyboards.after_result(generation))
+        notify.result_resent(generation.pk)
+        turn.send_media(
+            media,
+            generation.result_file.name,
+            texts.result_caption(generation),
+            sent_keyboards.after_result(generation),
+        )

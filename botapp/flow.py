@@ -34,13 +34,12 @@ def start(turn, kind):
 
 
 def again(turn, generation):
-    """"Make another with this product": reuse photo and description, jump to the template choice."""
+    """ "Make another with this product": reuse photo and description, jump to the template choice."""
     if not generation.reference_file_id:
         start(turn, generation.kind)
         return
     turn.reset()
-    turn.go("template", kind=generation.kind, photo=generation.reference_file_id,
-            description=generation.description)
+    turn.go("template", kind=generation.kind, photo=generation.reference_file_id, description=generation.description)
     turn.say(texts.ask_template(generation.kind), keyboards.templates(generation.kind))
 
 
@@ -182,9 +181,15 @@ def _confirm(turn):
     draft, user = turn.flow.draft, turn.user
     try:
         order = services.create_order(
-            user=user, kind=draft["kind"], template=draft["template"], description=draft["description"],
-            wishes=draft.get("wishes", ""), reference_file_id=draft["photo"], reference_image=draft.get("image", ""),
-            count=draft["count"], order_id=uuid.UUID(draft["token"]),
+            user=user,
+            kind=draft["kind"],
+            template=draft["template"],
+            description=draft["description"],
+            wishes=draft.get("wishes", ""),
+            reference_file_id=draft["photo"],
+            reference_image=draft.get("image", ""),
+            count=draft["count"],
+            order_id=uuid.UUID(draft["token"]),
         )
     except services.OrderRefused as refusal:
         markup = keyboards.short_of_credits() if refusal.reason == "balance" else keyboards.step_nav()
@@ -231,8 +236,11 @@ def _ask(turn):
     elif step == "confirm":
         needed = draft["count"] * unit_cost(kind)
         if turn.user.balance < needed:
-            text = texts.confirm(turn.user, draft) + "\n\n" + texts.refused(
-                "balance", {"needed": needed, "balance": turn.user.balance})
+            text = (
+                texts.confirm(turn.user, draft)
+                + "\n\n"
+                + texts.refused("balance", {"needed": needed, "balance": turn.user.balance})
+            )
             turn.say(text, keyboards.short_of_credits())
         else:
             turn.say(texts.confirm(turn.user, draft), keyboards.confirm(draft["token"]))

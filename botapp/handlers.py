@@ -88,8 +88,11 @@ def _state():
 
 
 def _redeliver(update, error):
-    log.warning("update %s: database unavailable (%s), left for Telegram to deliver again",
-                update.update_id, type(error).__name__)
+    log.warning(
+        "update %s: database unavailable (%s), left for Telegram to deliver again",
+        update.update_id,
+        type(error).__name__,
+    )
     _state().redeliver = True
 
 
@@ -167,8 +170,9 @@ def register(application):
     for pattern, step in CALLBACKS.items():
         application.add_handler(CallbackQueryHandler(as_handler(step), pattern=pattern))
     application.add_handler(CallbackQueryHandler(as_handler(stale_button)))
-    application.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.COMMAND,
-                                           as_handler(commands.unknown_command)))
+    application.add_handler(
+        MessageHandler(filters.UpdateType.MESSAGE & filters.COMMAND, as_handler(commands.unknown_command))
+    )
     application.add_handler(MessageHandler(filters.UpdateType.MESSAGE, as_handler(flow.on_message)))
     application.add_error_handler(on_error)
 
@@ -268,8 +272,14 @@ async def _send_once(bot, chat_id, reply):
     if reply.invoice is not None:
         invoice = reply.invoice
         # Stars: currency XTR, no provider token, exactly one price in whole Stars.
-        return await bot.send_invoice(chat_id, invoice["title"], invoice["description"], invoice["payload"],
-                                      currency="XTR", prices=[LabeledPrice(invoice["label"], invoice["amount"])])
+        return await bot.send_invoice(
+            chat_id,
+            invoice["title"],
+            invoice["description"],
+            invoice["payload"],
+            currency="XTR",
+            prices=[LabeledPrice(invoice["label"], invoice["amount"])],
+        )
     if reply.media is None:
         return await bot.send_message(chat_id, reply.text, parse_mode=ParseMode.HTML, reply_markup=reply.markup)
     kind, name = reply.media

@@ -18,13 +18,15 @@ def _button(name, data):
 
 
 def main_menu():
-    return InlineKeyboardMarkup([
-        [_button("video", "menu:video")],
-        [_button("image", "menu:image")],
-        [_button("balance", "menu:balance"), _button("buy", "menu:buy")],
-        [_button("history", "menu:history"), _button("support", "menu:support")],
-        [_button("help", "menu:help")],
-    ])
+    return InlineKeyboardMarkup(
+        [
+            [_button("video", "menu:video")],
+            [_button("image", "menu:image")],
+            [_button("balance", "menu:balance"), _button("buy", "menu:buy")],
+            [_button("history", "menu:history"), _button("support", "menu:support")],
+            [_button("help", "menu:help")],
+        ]
+    )
 
 
 def _nav():
@@ -73,10 +75,9 @@ def cancel_orders(up_to_id):
 
 
 def history(generations):
-    rows = [[InlineKeyboardButton(texts.resend_button(g), callback_data=f"gen:send:{g.pk}")]
-            for g in generations if g.status == "completed" and g.result_file]
+    rows = [
+        [InlineKeyboardButton(texts.resend_button(g), callback_data=f"gen:send:{g.pk}")]
+        for g in generations
+        if g.status == "completed" and g.result_file
+    ]
     return InlineKeyboardMarkup(rows) if rows else None
-
-
-def after_result(generation):
-    return InlineKeyboardMarkup([[_button("again", f"gen:again:{generation.pk}")], [_button("menu", "menu:main")]])

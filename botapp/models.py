@@ -54,8 +54,9 @@ class Broadcast(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["text_hash"], condition=models.Q(finished_at__isnull=True),
-                                    name="broadcast_one_open_per_text"),
+            models.UniqueConstraint(
+                fields=["text_hash"], condition=models.Q(finished_at__isnull=True), name="broadcast_one_open_per_text"
+            ),
         ]
         indexes = [models.Index(fields=["text_hash"], name="broadcast_text")]
 

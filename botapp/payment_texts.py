@@ -1,26 +1,33 @@
-"""What the bot says about buying credits (gettext, HTML like botapp.texts)."""
+"""What the bot says about buying credits (gettext, HTML like botapp.texts); what a worker sends about a
+payment is in messaging/texts.py."""
 
 from django.conf import settings
-from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from botapp.texts import credits, e, support_handle
+from messaging.texts import credits, e, money, support_handle
 
-
-def money(amount):
-    return number_format(amount, 0 if amount == int(amount) else 2, force_grouping=True)
 
 def packs(pack_list):
     if not pack_list:
-        return _("No credit packs are on sale right now. Please write to %(support)s.") % {"support": e(support_handle())}
+        return _("No credit packs are on sale right now. Please write to %(support)s.") % {
+            "support": e(support_handle())
+        }
     lines = [_("<b>Credit packs</b>")]
     for pack in pack_list:
-        lines.append(_("• %(name)s: %(credits)s, %(rub)s ₽ or %(stars)s ⭐") % {
-            "name": e(pack.name), "credits": credits(pack.credits), "rub": money(pack.price_rub),
-            "stars": pack.price_stars})
-    lines.append(_("One video costs %(video)s, one image card %(image)s.") % {
-        "video": credits(settings.VIDEO_COST), "image": credits(settings.IMAGE_COST)})
+        lines.append(
+            _("• %(name)s: %(credits)s, %(rub)s ₽ or %(stars)s ⭐")
+            % {
+                "name": e(pack.name),
+                "credits": credits(pack.credits),
+                "rub": money(pack.price_rub),
+                "stars": pack.price_stars,
+            }
+        )
+    lines.append(
+        _("One video costs %(video)s, one image card %(image)s.")
+        % {"video": credits(settings.VIDEO_COST), "image": credits(settings.IMAGE_COST)}
+    )
     return "\n".join(lines)
 
 
@@ -35,9 +42,10 @@ def creating_link():
 
 
 def pay_link(payment):
-    return _("Pack “%(name)s”: %(credits)s for %(rub)s ₽. Open the payment page to pay; I will write here as soon "
-             "as the payment arrives.") % {"name": e(payment.pack.name), "credits": credits(payment.credits),
-                                           "rub": money(payment.amount)}
+    return _(
+        "Pack “%(name)s”: %(credits)s for %(rub)s ₽. Open the payment page to pay; I will write here as soon "
+        "as the payment arrives."
+    ) % {"name": e(payment.pack.name), "credits": credits(payment.credits), "rub": money(payment.amount)}
 
 
 def pay_button(payment):
@@ -48,46 +56,35 @@ def payment_unavailable():
     return _("The payment service is not answering right now. Please try again in a few minutes.")
 
 
-def payment_credited(payment, balance):
-    return _("Payment received: %(credits)s added. Balance: %(balance)s.") % {
-        "credits": credits(payment.credits), "balance": credits(balance)}
-
-
 def stars_mismatch(paid, currency, expected, *, refunded):
     """A Stars payment that did not match its invoice: never credited, and given back (or left to support)."""
-    numbers = {"paid": f"{money(paid)} ⭐" if currency == "XTR" else f"{money(paid)} {e(currency)}",
-               "expected": f"{money(expected)} ⭐"}
-    if refunded:
-        return _("The payment did not match the invoice: %(paid)s arrived instead of %(expected)s. No credits were "
-                 "added, and the Stars have been returned to you.") % numbers
-    return _("The payment did not match the invoice: %(paid)s arrived instead of %(expected)s. No credits were "
-             "added. The Stars could not be returned automatically; support will return them: /paysupport.") % numbers
-
-
-def payment_canceled(reason):
-    reasons = {
-        "insufficient_funds": _("there was not enough money on the card"),
-        "card_expired": _("the card has expired"),
-        "invalid_card_number": _("the card number is wrong"),
-        "invalid_csc": _("the card's security code is wrong"),
-        "3d_secure_failed": _("the bank's confirmation (3-D Secure) did not succeed"),
-        "call_issuer": _("the bank declined it: please call your bank"),
-        "issuer_unavailable": _("the bank did not answer"),
-        "payment_method_limit_exceeded": _("a limit of the card or wallet was reached"),
-        "payment_method_restricted": _("payments with this card or wallet are restricted"),
-        "country_forbidden": _("payments from this country are not accepted"),
-        "fraud_suspected": _("the payment looked suspicious to the bank"),
-        "expired_on_confirmation": _("it was not confirmed in time"),
-        "canceled_by_merchant": _("it was cancelled"),
+    numbers = {
+        "paid": f"{money(paid)} ⭐" if currency == "XTR" else f"{money(paid)} {e(currency)}",
+        "expected": f"{money(expected)} ⭐",
     }
-    why = reasons.get(reason, _("the bank or the payment service declined it"))
-    return _("The payment did not go through: %(why)s. No money was taken. You can try again with /buy.") % {"why": why}
+    if refunded:
+        return (
+            _(
+                "The payment did not match the invoice: %(paid)s arrived instead of %(expected)s. No credits were "
+                "added, and the Stars have been returned to you."
+            )
+            % numbers
+        )
+    return (
+        _(
+            "The payment did not match the invoice: %(paid)s arrived instead of %(expected)s. No credits were "
+            "added. The Stars could not be returned automatically; support will return them: /paysupport."
+        )
+        % numbers
+    )
 
 
 def topup_limit(limit):
-    return ngettext("You can start %(limit)s purchase an hour. Please try again a little later.",
-                    "You can start up to %(limit)s purchases an hour. Please try again a little later.",
-                    limit) % {"limit": limit}
+    return ngettext(
+        "You can start %(limit)s purchase an hour. Please try again a little later.",
+        "You can start up to %(limit)s purchases an hour. Please try again a little later.",
+        limit,
+    ) % {"limit": limit}
 
 
 def pack_gone():
@@ -95,8 +92,10 @@ def pack_gone():
 
 
 def ask_email():
-    return _("For the receipt that the law (54-FZ) requires, send the email address it should go to. "
-             "I will remember it; /email changes it.")
+    return _(
+        "For the receipt that the law (54-FZ) requires, send the email address it should go to. "
+        "I will remember it; /email changes it."
+    )
 
 
 def email_invalid():
@@ -130,7 +129,9 @@ def invoice_title(pack):
 
 def invoice_description(pack):
     return _("Pack “%(name)s”: %(credits)s for marketing videos and product cards.") % {
-        "name": pack.name, "credits": credits(pack.credits)}
+        "name": pack.name,
+        "credits": credits(pack.credits),
+    }
 
 
 def checkout_refused(reason):

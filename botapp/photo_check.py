@@ -8,9 +8,8 @@ that Pillow decodes. Network and decoding only: the caller holds no lock while t
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
-from botapp import sender
 from generations import media, storage
-from generations.providers.base import ProviderError
+from messaging import sender
 
 MAX_PHOTO_BYTES = sender.MAX_FILE_BYTES
 EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}  # what the providers take
@@ -30,7 +29,7 @@ def fetch_and_store(file_id):
         content = sender.fetch_file(file_id, max_bytes=MAX_PHOTO_BYTES)
     except sender.FileTooBig:
         raise PhotoRefused("too_big") from None
-    except ProviderError:
+    except sender.FileError:
         raise PhotoRefused("not_downloaded") from None
     try:
         extension = EXTENSIONS.get(media.probe_image(content)[0])
@@ -39,4 +38,3 @@ def fetch_and_store(file_id):
     if extension is None:
         raise PhotoRefused("not_image")
     return default_storage.save(storage.private_name("references", extension), ContentFile(content))
-

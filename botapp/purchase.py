@@ -5,6 +5,7 @@ task enqueued at commit (the webhook never waits on YooKassa), the Stars invoice
 """
 
 import logging
+import uuid
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -13,10 +14,12 @@ from django.db import transaction
 from django_q.tasks import async_task
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from billing import services, yookassa
+from billing import notify, services, yookassa
 from billing.models import CreditPack, Payment
-from botapp import keyboards, notifications, payment_texts, sender, stars, texts
+from botapp import keyboards, payment_texts, stars, texts
 from botapp.turns import Reply
+from messaging import sender
+from messaging import texts as sent
 
 log = logging.getLogger(__name__)
 
@@ -76,24 +79,29 @@ def successful_payment(turn):
     """Stars: Telegram took the payment. Credit it once, keyed by its charge id; one that doesn't match its
     invoice is never credited but given back, after commit (a network call must not run under the lock)."""
     paid = turn.message.successful_payment
-    payment = Payment.objects.filter(pk=_uuid(paid.invoice_payload), user=turn.user,
-                                     method=Payment.Method.STARS).first()
+    payment = Payment.objects.filter(
+        pk=_uuid(paid.invoice_payload), user=turn.user, method=Payment.Method.STARS
+    ).first()
     if payment is None:
         log.error("stars payment with unknown payload, charge %s", paid.telegram_payment_charge_id)
         return
     if paid.currency != "XTR" or paid.total_amount != int(payment.amount):
-        problem = (f"Stars paid {paid.total_amount} {paid.currency}, expected {payment.amount:.0f} XTR: not credited, "
-                   f"the Stars are given back")
-        if services.refuse_mismatch(payment=payment, provider_payment_id=paid.telegram_payment_charge_id,
-                                    answer=paid.to_dict(), problem=problem):
+        problem = (
+            f"Stars paid {paid.total_amount} {paid.currency}, expected {payment.amount:.0f} XTR: not credited, "
+            f"the Stars are given back"
+        )
+        if services.refuse_mismatch(
+            payment=payment, provider_payment_id=paid.telegram_payment_charge_id, answer=paid.to_dict(), problem=problem
+        ):
             turn.after(stars.refund_mismatch, payment.pk, turn.user.language)
         else:
             _second_charge(payment, paid.telegram_payment_charge_id)
         return
-    result = services.credit(payment=payment, provider_payment_id=paid.telegram_payment_charge_id,
-                             answer=paid.to_dict())
+    result = services.credit(
+        payment=payment, provider_payment_id=paid.telegram_payment_charge_id, answer=paid.to_dict()
+    )
     if result.credited:
-        turn.say(payment_texts.payment_credited(payment, result.balance))
+        turn.say(sent.payment_credited(payment, result.balance))
     else:
         _second_charge(payment, paid.telegram_payment_charge_id)
 
@@ -102,14 +110,19 @@ def _second_charge(payment, charge):
     # A redelivery carries the charge we stored. Another charge for an invoice already settled (the
     # pre-checkout should have refused it) is money taken twice: never silent.
     if payment.provider_payment_id not in (None, charge):
-        services.flag(payment=payment, problem=f"a second Stars charge {charge} for this invoice was not "
-                                               f"credited: refund it to the buyer")
+        services.flag(
+            payment=payment,
+            problem=f"a second Stars charge {charge} for this invoice was not credited: refund it to the buyer",
+        )
 
 
 def check_pre_checkout(query):
     """Within Telegram's 10 s: is this invoice still good? Returns (ok, reason)."""
-    payment = Payment.objects.select_related("pack", "user").filter(
-        pk=_uuid(query.invoice_payload), method=Payment.Method.STARS, user__telegram_id=query.from_user.id).first()
+    payment = (
+        Payment.objects.select_related("pack", "user")
+        .filter(pk=_uuid(query.invoice_payload), method=Payment.Method.STARS, user__telegram_id=query.from_user.id)
+        .first()
+    )
     if payment is None or payment.status != Payment.Status.PENDING:
         return False, "unknown"
     if payment.user.is_blocked:
@@ -125,19 +138,31 @@ def _purchase(turn, pack, method):
     try:
         payment = services.start_purchase(user=turn.user, pack=pack, method=method)
     except services.PurchaseRefused as refusal:
-        turn.say(payment_texts.topup_limit(refusal.numbers["limit"]) if refusal.reason == "hourly"
-                 else payment_texts.payment_unavailable())
+        turn.say(
+            payment_texts.topup_limit(refusal.numbers["limit"])
+            if refusal.reason == "hourly"
+            else payment_texts.payment_unavailable()
+        )
         return
     if method == "stars":
-        turn.outcome.replies.append(Reply(invoice={
-            "title": payment_texts.invoice_title(pack), "description": payment_texts.invoice_description(pack),
-            "payload": str(payment.pk), "label": pack.name, "amount": pack.price_stars}))
+        turn.outcome.replies.append(
+            Reply(
+                invoice={
+                    "title": payment_texts.invoice_title(pack),
+                    "description": payment_texts.invoice_description(pack),
+                    "payload": str(payment.pk),
+                    "label": pack.name,
+                    "amount": pack.price_stars,
+                }
+            )
+        )
     else:
         # YooKassa may take its timeout three times over: a worker creates the payment and sends the link,
         # so the webhook answers at once (the toast says the link is coming).
         turn.toast(payment_texts.creating_link())
-        transaction.on_commit(lambda: async_task("botapp.tasks.checkout", payment.pk,
-                                                 task_name=f"checkout-{payment.pk}"))
+        transaction.on_commit(
+            lambda: async_task("botapp.tasks.checkout", payment.pk, task_name=f"checkout-{payment.pk}")
+        )
 
 
 def checkout(payment_id):
@@ -155,7 +180,7 @@ def checkout(payment_id):
             services.cancel(payment=payment, reason="not created")
         else:
             services.attach_provider_payment(payment=payment, answer=answer)
-    notifications.payment_once(payment_id, "link_sent_at", _send_link)
+    notify.payment_once(payment_id, "link_sent_at", _send_link)
 
 
 def _send_link(payment):
@@ -170,14 +195,20 @@ def _send_link(payment):
 
 def _packs_keyboard(active):
     codes = {method: code for code, method in METHOD_CODES.items()}
-    rows = [[InlineKeyboardButton(payment_texts.pack_button(pack, method), callback_data=f"buy:{pack.pk}:{codes[method]}")
-             for method in settings.PAYMENT_METHODS if method in codes] for pack in active]
+    rows = [
+        [
+            InlineKeyboardButton(
+                payment_texts.pack_button(pack, method), callback_data=f"buy:{pack.pk}:{codes[method]}"
+            )
+            for method in settings.PAYMENT_METHODS
+            if method in codes
+        ]
+        for pack in active
+    ]
     return InlineKeyboardMarkup(rows) if rows else None
 
 
 def _uuid(value):
-    import uuid
-
     try:
         return uuid.UUID(str(value))
     except ValueError:

@@ -1,9 +1,8 @@
-"""Everything the bot says, through gettext (Russian by default, English for `en*` users).
+"""What the bot says in the conversation, through gettext (Russian by default, English for `en*` users).
 
-Texts are HTML (parse_mode HTML): anything the user typed is escaped with `e()` before it goes in.
+Texts are HTML (parse_mode HTML): anything the user typed is escaped with `e()` before it goes in. What the
+domain sends on its own (results, failures, payments) is in messaging/texts.py, with the shared helpers.
 """
-
-from html import escape
 
 from django.conf import settings
 from django.utils.formats import date_format, number_format
@@ -12,60 +11,22 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from generations.models import unit_cost
-
-
-def e(value):
-    return escape(str(value), quote=False)
-
-
-def credits(n):
-    return ngettext("%(n)s credit", "%(n)s credits", n) % {"n": n}
-
-
-def kind_name(kind):
-    return _("video") if kind == "video" else _("image card")
-
-
-def how_many(kind, count):
-    """"3 videos", "1 image card": a count that agrees with its noun in every language."""
-    if kind == "video":
-        return ngettext("%(n)s video", "%(n)s videos", count) % {"n": count}
-    return ngettext("%(n)s image card", "%(n)s image cards", count) % {"n": count}
-
-
-def template_name(template):
-    return {
-        "ugc": _("UGC"),
-        "ad": _("Advertisement"),
-        "studio": _("Clean studio card"),
-        "lifestyle": _("Lifestyle scene"),
-        "own": _("My own prompt"),
-    }.get(template, template)
-
-
-def status_name(status):
-    return {
-        "queued": _("in the queue"),
-        "submitting": _("in the works"),
-        "processing": _("in the works"),
-        "completed": _("ready"),
-        "failed": _("failed, credits returned"),
-        "cancelled": _("cancelled, credits returned"),
-    }.get(status, status)
-
-
-def support_handle():
-    return f"@{settings.SUPPORT_USERNAME}" if settings.SUPPORT_USERNAME else "/support"
-
+from messaging import texts as sent
+from messaging.texts import credits, e, how_many, kind_name, status_name, support_handle, template_name
 
 # --- Menu and commands ----------------------------------------------------------------------
+
 
 def greeting(user):
     return _(
         "Hi, %(name)s! I make marketing videos and product-card images for marketplaces from one photo "
         "of your product.\n\nBalance: <b>%(balance)s</b>. One video costs %(video)s, one image card %(image)s."
-    ) % {"name": e(user.first_name or user.username or _("seller")), "balance": credits(user.balance),
-         "video": credits(settings.VIDEO_COST), "image": credits(settings.IMAGE_COST)}
+    ) % {
+        "name": e(user.first_name or user.username or _("seller")),
+        "balance": credits(user.balance),
+        "video": credits(settings.VIDEO_COST),
+        "image": credits(settings.IMAGE_COST),
+    }
 
 
 def main_menu():
@@ -74,7 +35,8 @@ def main_menu():
 
 def balance(user):
     text = _("Balance: <b>%(balance)s</b>.\nOne video: %(video)s. One image card: %(image)s.") % {
-        "balance": credits(user.balance), "video": credits(settings.VIDEO_COST),
+        "balance": credits(user.balance),
+        "video": credits(settings.VIDEO_COST),
         "image": credits(settings.IMAGE_COST),
     }
     if user.balance < settings.VIDEO_COST:
@@ -108,29 +70,46 @@ def help_text():
 
 
 def privacy():
-    return "\n".join([
-        _("<b>Your data</b>"),
-        _("We store your Telegram ID, name, username and language; your balance, payments and every credit "
-          "movement; the product photos, descriptions and prompts you send, and the results."),
-        ngettext("Product photos are deleted after %(n)s day.", "Product photos are deleted after %(n)s days.",
-                 settings.REFERENCE_TTL_DAYS) % {"n": settings.REFERENCE_TTL_DAYS},
-        ngettext("Results are deleted after %(n)s day.", "Results are deleted after %(n)s days.",
-                 settings.RESULT_TTL_DAYS) % {"n": settings.RESULT_TTL_DAYS},
-        _("Payment records are kept as the law on accounting requires."),
-        _("Photos and descriptions are sent to the AI providers only to make your content."),
-        _("To have your data deleted, write to %(support)s and quote your Telegram ID.") % {
-            "support": e(support_handle())},
-    ])
+    return "\n".join(
+        [
+            _("<b>Your data</b>"),
+            _(
+                "We store your Telegram ID, name, username and language; your balance, payments and every credit "
+                "movement; the product photos, descriptions and prompts you send, and the results."
+            ),
+            ngettext(
+                "Product photos are deleted after %(n)s day.",
+                "Product photos are deleted after %(n)s days.",
+                settings.REFERENCE_TTL_DAYS,
+            )
+            % {"n": settings.REFERENCE_TTL_DAYS},
+            ngettext(
+                "Results are deleted after %(n)s day.",
+                "Results are deleted after %(n)s days.",
+                settings.RESULT_TTL_DAYS,
+            )
+            % {"n": settings.RESULT_TTL_DAYS},
+            _("Payment records are kept as the law on accounting requires."),
+            _("Photos and descriptions are sent to the AI providers only to make your content."),
+            _("To have your data deleted, write to %(support)s and quote your Telegram ID.")
+            % {"support": e(support_handle())},
+        ]
+    )
 
 
 # --- The create flow ------------------------------------------------------------------------
 
+
 def ask_photo(kind):
     if kind == "video":
-        return _("Send a photo of the product: a clear shot with the product in focus. A photo, or an image "
-                 "file (JPEG, PNG, WebP) up to 20 MB.")
-    return _("Send a photo of the product for the card: a clear shot with the product in focus. A photo, or an "
-             "image file (JPEG, PNG, WebP) up to 20 MB.")
+        return _(
+            "Send a photo of the product: a clear shot with the product in focus. A photo, or an image "
+            "file (JPEG, PNG, WebP) up to 20 MB."
+        )
+    return _(
+        "Send a photo of the product for the card: a clear shot with the product in focus. A photo, or an "
+        "image file (JPEG, PNG, WebP) up to 20 MB."
+    )
 
 
 def photo_hint():
@@ -139,7 +118,8 @@ def photo_hint():
 
 def photo_too_big(size_mb):
     return _("This file is %(size)s MB, and the limit is 20 MB. Please send a smaller photo.") % {
-        "size": number_format(size_mb, 1)}
+        "size": number_format(size_mb, 1)
+    }
 
 
 def photo_refused(reason):
@@ -147,14 +127,15 @@ def photo_refused(reason):
     if reason == "too_big":
         return _("This file is over 20 MB. Please send a smaller photo.")
     if reason == "not_image":
-        return _("This file is not an image I can read. Please send the product photo as a photo, or as a "
-                 "JPEG, PNG or WebP file.")
+        return _(
+            "This file is not an image I can read. Please send the product photo as a photo, or as a "
+            "JPEG, PNG or WebP file."
+        )
     return _("I couldn't download this photo from Telegram. Please try again: send it once more.")
 
 
 def ask_description():
-    return _("Now describe the product in a few words: what it is and what matters about it "
-             "(3 to 1000 characters).")
+    return _("Now describe the product in a few words: what it is and what matters about it (3 to 1000 characters).")
 
 
 def _length_note(length):
@@ -178,8 +159,9 @@ def template_hint():
 
 
 def ask_wishes(template):
-    return _("Any wishes for the “%(template)s” template: setting, mood, what to stress? "
-             "Send them as text, or “-” to skip.") % {"template": template_name(template)}
+    return _(
+        "Any wishes for the “%(template)s” template: setting, mood, what to stress? Send them as text, or “-” to skip."
+    ) % {"template": template_name(template)}
 
 
 def wishes_hint(length=None):
@@ -213,20 +195,25 @@ def confirm(user, draft):
     short = description if len(description) <= 120 else description[:119] + "…"
     lines = [
         _("Please check your order:"),
-        "• " + _("%(what)s, template “%(template)s”") % {
-            "what": how_many(kind, count), "template": template_name(draft["template"])},
+        "• "
+        + _("%(what)s, template “%(template)s”")
+        % {"what": how_many(kind, count), "template": template_name(draft["template"])},
         "• " + _("Product: %(description)s") % {"description": e(short)},
         "• " + _("Cost: <b>%(total)s</b>") % {"total": credits(total)},
-        "• " + (_("Balance: %(balance)s → %(after)s") % {"balance": user.balance, "after": user.balance - total}
-                if user.balance >= total else _("Balance: %(balance)s") % {"balance": credits(user.balance)}),
+        "• "
+        + (
+            _("Balance: %(balance)s → %(after)s") % {"balance": user.balance, "after": user.balance - total}
+            if user.balance >= total
+            else _("Balance: %(balance)s") % {"balance": credits(user.balance)}
+        ),
     ]
     return "\n".join(lines)
 
 
 def accepted(order):
-    return _("Accepted: %(what)s. Place in the queue: %(position)s. I will send each one here as soon as it is "
-             "ready.") % {"what": how_many(order.generations[0].kind, len(order.generations)),
-                          "position": order.queue_position}
+    return _(
+        "Accepted: %(what)s. Place in the queue: %(position)s. I will send each one here as soon as it is ready."
+    ) % {"what": how_many(order.generations[0].kind, len(order.generations)), "position": order.queue_position}
 
 
 def flow_cancelled():
@@ -235,26 +222,35 @@ def flow_cancelled():
 
 # --- Refusals -------------------------------------------------------------------------------
 
+
 def refused(reason, numbers):
     if reason == "balance":
         return _("Not enough credits: %(needed)s needed, you have %(balance)s.") % {
-            "needed": credits(numbers["needed"]), "balance": credits(numbers["balance"])}
+            "needed": credits(numbers["needed"]),
+            "balance": credits(numbers["balance"]),
+        }
     if reason == "active_orders":
-        return ngettext(
-            "You already have an order in progress (at most %(limit)s at a time). Wait for it to finish, or "
-            "cancel it with /cancel.",
-            "You already have %(limit)s orders in progress (at most %(limit)s at a time). Wait for them to "
-            "finish, or cancel them with /cancel.",
-            numbers["limit"],
-        ) % numbers
+        return (
+            ngettext(
+                "You already have an order in progress (at most %(limit)s at a time). Wait for it to finish, or "
+                "cancel it with /cancel.",
+                "You already have %(limit)s orders in progress (at most %(limit)s at a time). Wait for them to "
+                "finish, or cancel them with /cancel.",
+                numbers["limit"],
+            )
+            % numbers
+        )
     if reason == "hourly":
-        return ngettext(
-            "You can order up to %(limit)s generation an hour, and %(used)s were ordered in the last hour. "
-            "Please try again a little later.",
-            "You can order up to %(limit)s generations an hour, and %(used)s were ordered in the last hour. "
-            "Please try again a little later.",
-            numbers["limit"],
-        ) % numbers
+        return (
+            ngettext(
+                "You can order up to %(limit)s generation an hour, and %(used)s were ordered in the last hour. "
+                "Please try again a little later.",
+                "You can order up to %(limit)s generations an hour, and %(used)s were ordered in the last hour. "
+                "Please try again a little later.",
+                numbers["limit"],
+            )
+            % numbers
+        )
     if reason == "queue_full":
         return _("The queue is full: %(queued)s of %(limit)s. Please try again in a few minutes.") % numbers
     return blocked()
@@ -275,8 +271,10 @@ def slow_down():
 
 
 def apology():
-    return _("Sorry, something went wrong on our side. Please try again, or send /start. If it happens again, "
-             "write to /support.")
+    return _(
+        "Sorry, something went wrong on our side. Please try again, or send /start. If it happens again, "
+        "write to /support."
+    )
 
 
 def private_only():
@@ -288,6 +286,7 @@ def unknown_command():
 
 
 # --- Orders in progress and history ---------------------------------------------------------
+
 
 def nothing_to_cancel():
     return _("You have nothing in progress.")
@@ -336,11 +335,14 @@ def result_gone(generation):
 
 def result_caption(generation):
     return _("#%(id)s: %(kind)s, template “%(template)s”") % {
-        "id": generation.pk, "kind": kind_name(generation.kind), "template": template_name(generation.template)
+        "id": generation.pk,
+        "kind": kind_name(generation.kind),
+        "template": template_name(generation.template),
     }
 
 
 # --- Buttons --------------------------------------------------------------------------------
+
 
 def button(name):
     return {
@@ -356,10 +358,8 @@ def button(name):
         "cancel": _("✖️ Cancel"),
         "cancel_yes": _("Yes, cancel"),
         "cancel_no": _("No, carry on"),
-        "again": _("🔁 Make another with this product"),
-        "menu": _("🏠 Main menu"),
         "write_support": _("✉️ Write to support"),
-    }[name]
+    }.get(name) or sent.button(name)
 
 
 def resend_button(generation):
@@ -368,49 +368,3 @@ def resend_button(generation):
 
 def count_button(count, kind):
     return f"{count} · {credits(count * unit_cost(kind))}"
-
-
-# --- Generation events (sent by workers) ----------------------------------------------------
-
-def result_ready(generation):
-    return _("#%(id)s is ready: %(kind)s, template “%(template)s”.") % {
-        "id": generation.pk, "kind": kind_name(generation.kind), "template": template_name(generation.template)
-    }
-
-
-def result_link(generation, url):
-    return _("#%(id)s is ready, but the video is too large to send here. Download it: %(url)s") % {
-        "id": generation.pk, "url": e(url)}
-
-
-def card_original():
-    return _("The original file, for uploading to the marketplace.")
-
-
-def retrying(generation):
-    return _("#%(id)s is taking longer than usual: the provider had a hiccup, and I am trying again. "
-             "Nothing to do on your side.") % {"id": generation.pk}
-
-
-def still_working(generation, minutes):
-    return ngettext(
-        "#%(id)s is still in the works: a video usually takes about %(minutes)s minute. I will send it as soon "
-        "as it is ready.",
-        "#%(id)s is still in the works: a video usually takes about %(minutes)s minutes. I will send it as soon "
-        "as it is ready.",
-        minutes,
-    ) % {"id": generation.pk, "minutes": minutes}
-
-
-def failed(generation):
-    if generation.error_class == "user":
-        reason = _("the provider refused the request: its rules forbid some content in the photo, description "
-                   "or prompt (real people, brands, adult or violent scenes). Try another photo or wording.")
-    elif generation.error_class in ("billing", "configuration"):
-        reason = _("the service is busy right now. We are already on it; please try again a little later.")
-    elif generation.error_class == "timeout":
-        reason = _("the provider took too long.")
-    else:
-        reason = _("the provider kept failing.")
-    return _("Sorry, #%(id)s did not work out: %(reason)s %(credits)s returned to your balance.") % {
-        "id": generation.pk, "reason": reason, "credits": credits(generation.cost)}

@@ -123,10 +123,7 @@ def record(update_id):
 def _load_locked(sender):
     """The user's flow and user rows, locked for this transaction; created on first contact."""
     now = timezone.now()
-    flow = (
-        FlowState.objects.select_related("user").select_for_update()
-        .filter(user__telegram_id=sender.id).first()
-    )
+    flow = FlowState.objects.select_related("user").select_for_update().filter(user__telegram_id=sender.id).first()
     created = False
     if flow is None:
         flow, created = _first_contact(sender, now)
@@ -164,8 +161,9 @@ def _profile(sender):
 
 def _welcome(user):
     if settings.WELCOME_CREDITS > 0:
-        posting = ledger.grant_credits(user=user, amount=settings.WELCOME_CREDITS, actor=None,
-                                       reason="welcome credits", key=f"welcome:{user.pk}")
+        posting = ledger.grant_credits(
+            user=user, amount=settings.WELCOME_CREDITS, actor=None, reason="welcome credits", key=f"welcome:{user.pk}"
+        )
         user.balance = posting.balance
 
 

@@ -49,24 +49,42 @@ CHAT = {"id!": ID, "type": WORD, "title": NAME, "username": NAME, "first_name": 
 ENTITY = {"type!": WORD, "offset!": COUNT, "length!": COUNT}
 PHOTO_SIZE = {"file_id!": FILE_ID, "file_unique_id": FILE_ID, "file_size": COUNT, "width": COUNT, "height": COUNT}
 DOCUMENT = {"file_id!": FILE_ID, "file_unique_id": FILE_ID, "file_name": NAME, "mime_type": NAME, "file_size": COUNT}
-SUCCESSFUL_PAYMENT = {"currency!": WORD, "total_amount!": COUNT, "invoice_payload!": NAME,
-                      "telegram_payment_charge_id!": NAME, "provider_payment_charge_id": NAME}
+SUCCESSFUL_PAYMENT = {
+    "currency!": WORD,
+    "total_amount!": COUNT,
+    "invoice_payload!": NAME,
+    "telegram_payment_charge_id!": NAME,
+    "provider_payment_charge_id": NAME,
+}
 MESSAGE = {
-    "message_id!": ID, "from": USER, "sender_chat": CHAT, "chat!": CHAT, "text": TEXT, "caption": TEXT,
-    "entities": list_of(ENTITY), "caption_entities": list_of(ENTITY), "photo": list_of(PHOTO_SIZE),
-    "document": DOCUMENT, "successful_payment": SUCCESSFUL_PAYMENT,
+    "message_id!": ID,
+    "from": USER,
+    "sender_chat": CHAT,
+    "chat!": CHAT,
+    "text": TEXT,
+    "caption": TEXT,
+    "entities": list_of(ENTITY),
+    "caption_entities": list_of(ENTITY),
+    "photo": list_of(PHOTO_SIZE),
+    "document": DOCUMENT,
+    "successful_payment": SUCCESSFUL_PAYMENT,
 }
 CALLBACK_QUERY = {"id!": NAME, "from!": USER, "message": MESSAGE, "data": NAME, "chat_instance": NAME}
 MEMBER = {"status": WORD, "user": USER}
 CHAT_MEMBER_UPDATED = {"chat!": CHAT, "from!": USER, "old_chat_member": MEMBER, "new_chat_member": MEMBER}
-PRE_CHECKOUT_QUERY = {"id!": NAME, "from!": USER, "currency!": WORD, "total_amount!": COUNT,
-                      "invoice_payload!": NAME}
+PRE_CHECKOUT_QUERY = {"id!": NAME, "from!": USER, "currency!": WORD, "total_amount!": COUNT, "invoice_payload!": NAME}
 # Any other kind of update: python-telegram-bot still reads its user and chat (effective_user/chat).
 OTHER = {"from": USER, "user": USER, "chat": CHAT, "sender_chat": CHAT, "voter_chat": CHAT, "actor_chat": CHAT}
 KINDS = {
-    "message": MESSAGE, "edited_message": MESSAGE, "channel_post": MESSAGE, "edited_channel_post": MESSAGE,
-    "business_message": MESSAGE, "edited_business_message": MESSAGE, "callback_query": CALLBACK_QUERY,
-    "my_chat_member": CHAT_MEMBER_UPDATED, "chat_member": CHAT_MEMBER_UPDATED,
+    "message": MESSAGE,
+    "edited_message": MESSAGE,
+    "channel_post": MESSAGE,
+    "edited_channel_post": MESSAGE,
+    "business_message": MESSAGE,
+    "edited_business_message": MESSAGE,
+    "callback_query": CALLBACK_QUERY,
+    "my_chat_member": CHAT_MEMBER_UPDATED,
+    "chat_member": CHAT_MEMBER_UPDATED,
     "pre_checkout_query": PRE_CHECKOUT_QUERY,
 }
 

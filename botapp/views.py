@@ -10,7 +10,7 @@ from telegram.error import TelegramError
 
 from botapp import handlers, update_check
 from botapp.application import get_application
-from neurocards.jsonbody import parse_json
+from neurocards.lib.jsonbody import parse_json
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from accounts.models import TelegramUser
 from billing import ledger
 from generations import services
 from generations.models import Generation, GenerationEvent
-from neurocards.admin_actions import ObjectActions, OnceForm, ReadOnlyInline, ReasonForm, asks, permission
+from neurocards.lib.admin_actions import ObjectActions, OnceForm, ReadOnlyInline, ReasonForm, asks, permission
 
 Status = Generation.Status
 
@@ -41,8 +41,18 @@ class EventInline(ReadOnlyInline):
 
 @admin.register(Generation)
 class GenerationAdmin(ObjectActions):
-    list_display = ["id", "user", "kind", "template", "status", "provider", "attempts", "error_class", "cost",
-                    "created_at"]
+    list_display = [
+        "id",
+        "user",
+        "kind",
+        "template",
+        "status",
+        "provider",
+        "attempts",
+        "error_class",
+        "cost",
+        "created_at",
+    ]
     list_filter = ["status", "kind", "provider", "error_class", "created_at"]
     # get_search_results matches these exactly, by their indexes.
     search_fields = ["provider_task_id"]
@@ -51,17 +61,57 @@ class GenerationAdmin(ObjectActions):
     # State and money change through generations.services and billing.ledger, not by editing rows;
     # the callback token is a secret and is not shown.
     fieldsets = [
-        (None, {"fields": ["user", "order_id", "kind", "template", "status", "cost", "provider", "provider_task_id",
-                           "attempts"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "user",
+                    "order_id",
+                    "kind",
+                    "template",
+                    "status",
+                    "cost",
+                    "provider",
+                    "provider_task_id",
+                    "attempts",
+                ]
+            },
+        ),
         ("Inputs", {"fields": ["description", "wishes", "reference_preview", "reference_file_id", "final_prompt"]}),
         ("Result", {"fields": ["result_preview", "result_url"]}),
         ("Error", {"fields": ["error_class", "error_message"]}),
-        ("Timing", {"classes": ["collapse"], "fields": [
-            "created_at", "submitted_at", "finished_at", "timeout_at", "next_attempt_at", "next_poll_at",
-            "create_started_at", "updated_at"]}),
-        ("Messages sent", {"classes": ["collapse"], "fields": [
-            "accepted_sent_at", "retry_sent_at", "slow_sent_at", "result_sent_at", "failure_sent_at",
-            "delivery_attempts", "next_delivery_at", "result_parts_sent"]}),
+        (
+            "Timing",
+            {
+                "classes": ["collapse"],
+                "fields": [
+                    "created_at",
+                    "submitted_at",
+                    "finished_at",
+                    "timeout_at",
+                    "next_attempt_at",
+                    "next_poll_at",
+                    "create_started_at",
+                    "updated_at",
+                ],
+            },
+        ),
+        (
+            "Messages sent",
+            {
+                "classes": ["collapse"],
+                "fields": [
+                    "accepted_sent_at",
+                    "retry_sent_at",
+                    "slow_sent_at",
+                    "result_sent_at",
+                    "failure_sent_at",
+                    "delivery_attempts",
+                    "next_delivery_at",
+                    "result_parts_sent",
+                ],
+            },
+        ),
     ]
     readonly_fields = [field.name for field in Generation._meta.fields] + ["reference_preview", "result_preview"]
     inlines = [EventInline]
@@ -97,8 +147,10 @@ class GenerationAdmin(ObjectActions):
     def reference_preview(self, generation):
         if not generation.reference_image:
             return "—"
-        return format_html('<a href="{0}"><img src="{0}" alt="product photo" style="max-height: 240px"></a>',
-                           _media_url(generation, "reference"))
+        return format_html(
+            '<a href="{0}"><img src="{0}" alt="product photo" style="max-height: 240px"></a>',
+            _media_url(generation, "reference"),
+        )
 
     @admin.display(description="result")
     def result_preview(self, generation):
@@ -110,9 +162,13 @@ class GenerationAdmin(ObjectActions):
         return format_html('<a href="{0}"><img src="{0}" alt="result" style="max-height: 360px"></a>', url)
 
     @admin.action(description="Refund (once)", permissions=["refund_generation"])
-    @asks(ReasonForm, title="Refund generations", submit="Refund",
-          intro="Each generation's charge goes back to its user through the ledger, once. One still in the "
-                "works is cancelled first, and its late result is discarded:")
+    @asks(
+        ReasonForm,
+        title="Refund generations",
+        submit="Refund",
+        intro="Each generation's charge goes back to its user through the ledger, once. One still in the "
+        "works is cancelled first, and its late result is discarded:",
+    )
     def refund_generations(self, request, generations, data):
         for generation in generations:
             try:
@@ -125,29 +181,34 @@ class GenerationAdmin(ObjectActions):
             self.log_change(request, generation, f"Refunded {refunded} credits. Reason: {data['reason']}")
 
     @admin.action(description="Cancel (and refund)", permissions=["cancel_generation"])
-    @asks(ReasonForm, title="Cancel generations", submit="Cancel them",
-          intro="Each generation still in the works is cancelled and refunded once; its late result is discarded:")
+    @asks(
+        ReasonForm,
+        title="Cancel generations",
+        submit="Cancel them",
+        intro="Each generation still in the works is cancelled and refunded once; its late result is discarded:",
+    )
     def cancel_generations(self, request, generations, data):
         for generation in generations:
             try:
-                cancelled = services.cancel_generation(generation=generation, reason=data["reason"],
-                                                       actor=request.user)
+                cancelled = services.cancel_generation(generation=generation, reason=data["reason"], actor=request.user)
             except ledger.NotCharged as error:
                 self.message_user(request, f"#{generation.pk}: not cancelled. {error}", messages.ERROR)
                 continue
             if not cancelled:
-                self.message_user(request, f"#{generation.pk}: not in the works, nothing cancelled.",
-                                  messages.WARNING)
+                self.message_user(request, f"#{generation.pk}: not in the works, nothing cancelled.", messages.WARNING)
                 continue
             self.message_user(request, f"#{generation.pk}: cancelled and {generation.cost} credits refunded.")
             self.log_change(request, generation, f"Cancelled. Reason: {data['reason']}")
 
     @admin.action(description="Retry as a new order (charged)", permissions=["retry_generation"])
-    @asks(OnceForm, title="Retry generations", submit="Retry",
-          eligible=lambda queryset: queryset.filter(status__in=[Status.FAILED, Status.CANCELLED]),
-          none_eligible="Only a failed or cancelled generation can be retried.",
-          intro="Each becomes a new order of one with the same inputs, charged and limited as if the user "
-                "ordered it:")
+    @asks(
+        OnceForm,
+        title="Retry generations",
+        submit="Retry",
+        eligible=lambda queryset: queryset.filter(status__in=[Status.FAILED, Status.CANCELLED]),
+        none_eligible="Only a failed or cancelled generation can be retried.",
+        intro="Each becomes a new order of one with the same inputs, charged and limited as if the user ordered it:",
+    )
     def retry_generations(self, request, generations, data):
         for generation in generations:
             # From the form's key: the same form submitted twice finds its order and charges once.
@@ -157,17 +218,24 @@ class GenerationAdmin(ObjectActions):
                     # create_order expects the user's row locked, as the bot's turn holds it.
                     user = TelegramUser.objects.select_for_update().get(pk=generation.user_id)
                     order = services.create_order(
-                        user=user, kind=generation.kind, template=generation.template,
-                        description=generation.description, wishes=generation.wishes,
-                        reference_file_id=generation.reference_file_id, count=1, order_id=order_id)
+                        user=user,
+                        kind=generation.kind,
+                        template=generation.template,
+                        description=generation.description,
+                        wishes=generation.wishes,
+                        reference_file_id=generation.reference_file_id,
+                        count=1,
+                        order_id=order_id,
+                    )
             except services.OrderRefused as refusal:
                 reason = REFUSALS.get(refusal.reason, refusal.reason).format(**refusal.numbers)
                 self.message_user(request, f"#{generation.pk}: not retried, {reason}.", messages.ERROR)
                 continue
             new = order.generations[0]
             if not order.created:
-                self.message_user(request, f"#{generation.pk}: this form was already applied, it is #{new.pk}.",
-                                  messages.WARNING)
+                self.message_user(
+                    request, f"#{generation.pk}: this form was already applied, it is #{new.pk}.", messages.WARNING
+                )
                 continue
             self.message_user(request, f"#{generation.pk}: retried as #{new.pk}, {new.cost} credits charged.")
             self.log_change(request, generation, f"Retried as #{new.pk}. Reason: {data['reason']}")

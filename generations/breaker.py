@@ -12,6 +12,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from generations.models import ProviderHealth
+from messaging import alerts
 
 
 def is_open(provider):
@@ -19,18 +20,16 @@ def is_open(provider):
 
 
 def record_failure(provider):
-    from botapp import notifications
-
     ProviderHealth.objects.get_or_create(provider=provider)
     ProviderHealth.objects.filter(provider=provider).update(consecutive_failures=F("consecutive_failures") + 1)
     now = timezone.now()
-    opened = ProviderHealth.objects.filter(
-        provider=provider, consecutive_failures__gte=settings.BREAKER_FAILURES
-    ).exclude(open_until__gt=now).update(
-        open_until=now + timedelta(seconds=settings.BREAKER_COOLDOWN_SECONDS), consecutive_failures=0
+    opened = (
+        ProviderHealth.objects.filter(provider=provider, consecutive_failures__gte=settings.BREAKER_FAILURES)
+        .exclude(open_until__gt=now)
+        .update(open_until=now + timedelta(seconds=settings.BREAKER_COOLDOWN_SECONDS), consecutive_failures=0)
     )
     if opened:
-        notifications.alert_operators(
+        alerts.alert_operators(
             f"{provider}:breaker",
             f"{provider} failed {settings.BREAKER_FAILURES} times in a row: submissions paused for "
             f"{settings.BREAKER_COOLDOWN_SECONDS} s; queued generations wait.",
@@ -39,9 +38,7 @@ def record_failure(provider):
 
 
 def record_success(provider):
-    from botapp import notifications
-
     ProviderHealth.objects.filter(provider=provider).exclude(consecutive_failures=0, open_until=None).update(
         consecutive_failures=0, open_until=None
     )
-    notifications.resolve(f"{provider}:breaker", f"{provider}:billing", f"{provider}:configuration")
+    alerts.resolve(f"{provider}:breaker", f"{provider}:billing", f"{provider}:configuration")

@@ -28,9 +28,14 @@ REDIRECTS = {301, 302, 303, 307, 308}
 DEFAULT_PORTS = {"https": 443, "http": 80}
 # Cloud metadata services (AWS, GCP, Azure: 169.254.169.254; AWS IPv6; Alibaba): refused even though
 # the ranges they sit in are refused anyway, so a future "allow" can't let them through by accident.
-METADATA = frozenset(ipaddress.ip_address(address) for address in (
-    "169.254.169.254", "fd00:ec2::254", "100.100.100.200",
-))
+METADATA = frozenset(
+    ipaddress.ip_address(address)
+    for address in (
+        "169.254.169.254",
+        "fd00:ec2::254",
+        "100.100.100.200",
+    )
+)
 NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
 
@@ -47,8 +52,12 @@ def fetch(url, *, max_bytes):
     for _ in range(MAX_REDIRECTS + 1):
         target, address = _checked(url)
         try:
-            with _client().stream("GET", _pinned(target, address), headers={"Host": target.netloc.decode("ascii")},
-                                  extensions=_sni(target)) as response:
+            with _client().stream(
+                "GET",
+                _pinned(target, address),
+                headers={"Host": target.netloc.decode("ascii")},
+                extensions=_sni(target),
+            ) as response:
                 if response.status_code in REDIRECTS and response.headers.get("location"):
                     url = str(target.join(response.headers["location"]))
                     continue
@@ -77,8 +86,13 @@ def is_public(address, *, allow_loopback=False):
     if address.is_loopback:
         return allow_loopback
     # is_global alone would let some multicast and reserved blocks through; CGNAT (100.64/10) is not global.
-    return address.is_global and not (address.is_multicast or address.is_reserved or address.is_link_local
-                                      or address.is_private or address.is_unspecified)
+    return address.is_global and not (
+        address.is_multicast
+        or address.is_reserved
+        or address.is_link_local
+        or address.is_private
+        or address.is_unspecified
+    )
 
 
 def _checked(url):
@@ -118,8 +132,9 @@ def _resolve(host, port):
 
 
 def _loopback(address):
-    return address.is_loopback or (address.version == 6 and bool(address.ipv4_mapped)
-                                   and address.ipv4_mapped.is_loopback)
+    return address.is_loopback or (
+        address.version == 6 and bool(address.ipv4_mapped) and address.ipv4_mapped.is_loopback
+    )
 
 
 def _pinned(target, address):
@@ -148,5 +163,9 @@ def _read(response, max_bytes, deadline):
 @functools.cache
 def _client():
     # trust_env=False: an HTTP(S)_PROXY from the environment would do its own lookup and defeat the pinning.
-    return httpx.Client(timeout=TIMEOUT, follow_redirects=False, trust_env=False,
-                        limits=httpx.Limits(max_connections=32, max_keepalive_connections=0))
+    return httpx.Client(
+        timeout=TIMEOUT,
+        follow_redirects=False,
+        trust_env=False,
+        limits=httpx.Limits(max_connections=32, max_keepalive_connections=0),
+    )

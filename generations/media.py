@@ -1,6 +1,6 @@
 """Marketplace-ready media, made in memory: product-card JPEGs and short portrait MP4s.
 
-What the outputs must fit is in shared/reference/marketplaces.md: cards 3:4, 1200×1600, opaque JPEG
+What the outputs must fit is in docs/marketplaces.md: cards 3:4, 1200×1600, opaque JPEG
 under 10 MB; videos portrait H.264/yuv420p MP4. Video goes through PyAV, whose wheel bundles FFmpeg
 with libx264, so no system ffmpeg is needed.
 """
@@ -248,9 +248,7 @@ def _video_scene(photo):
 
 def _yuv_planes(image):
     frame = av.VideoFrame.from_image(image).reformat(format="yuv420p", dst_colorspace=_BT709)
-    return [
-        Image.frombuffer("L", (p.width, p.height), bytes(p), "raw", "L", p.line_size, 1) for p in frame.planes
-    ]
+    return [Image.frombuffer("L", (p.width, p.height), bytes(p), "raw", "L", p.line_size, 1) for p in frame.planes]
 
 
 def _title_overlay(title):
@@ -264,7 +262,7 @@ def _title_overlay(title):
     planes = _yuv_planes(band.convert("RGB"))
     alpha = band.getchannel("A")
     chroma_alpha = alpha.resize(planes[1].size, Image.Resampling.BOX)
-    return list(zip(planes, [alpha, chroma_alpha, chroma_alpha], [top, top // 2, top // 2]))
+    return list(zip(planes, [alpha, chroma_alpha, chroma_alpha], [top, top // 2, top // 2], strict=True))
 
 
 def _zoomed(plane, zoom, size):
@@ -275,11 +273,11 @@ def _zoomed(plane, zoom, size):
 
 def _video_frame(scene, zoom, overlay):
     sizes = [VIDEO_SIZE] + [(VIDEO_SIZE[0] // 2, VIDEO_SIZE[1] // 2)] * 2
-    planes = [_zoomed(plane, zoom, size) for plane, size in zip(scene, sizes)]
-    for plane, (band, mask, top) in zip(planes, overlay):
+    planes = [_zoomed(plane, zoom, size) for plane, size in zip(scene, sizes, strict=True)]
+    for plane, (band, mask, top) in zip(planes, overlay, strict=False):  # no title: no overlay
         plane.paste(band, (0, top), mask)
     frame = av.VideoFrame(*VIDEO_SIZE, "yuv420p")
-    for target, plane in zip(frame.planes, planes):
+    for target, plane in zip(frame.planes, planes, strict=True):
         # FFmpeg pads rows to its alignment; cropping past the right edge pads them the same way.
         target.update(plane.crop((0, 0, target.line_size, plane.height)).tobytes())
     return frame

@@ -72,7 +72,7 @@ class Generation(models.Model):
     slow_sent_at = models.DateTimeField(null=True, blank=True)
     result_sent_at = models.DateTimeField(null=True, blank=True)
     failure_sent_at = models.DateTimeField(null=True, blank=True)
-    # A result Telegram would not take is tried again with backoff (botapp/notifications.py): the tries
+    # A result Telegram would not take is tried again with backoff (generations/notify.py): the tries
     # so far, when the next is due (while a try runs: until when it holds the claim), and how many of
     # the result's messages (a card is a photo and a document) went, so a retry sends only the rest.
     delivery_attempts = models.PositiveSmallIntegerField(default=0)
@@ -99,8 +99,11 @@ class Generation(models.Model):
             # The watchdog: in-flight rows past their deadline.
             models.Index(fields=["status", "timeout_at"], name="generation_deadline"),
             # The delivery retry pass: the few completed results not delivered yet.
-            models.Index(fields=["next_delivery_at"], name="generation_undelivered",
-                         condition=Q(status="completed", result_sent_at__isnull=True)),
+            models.Index(
+                fields=["next_delivery_at"],
+                name="generation_undelivered",
+                condition=Q(status="completed", result_sent_at__isnull=True),
+            ),
             # The bot's history, limits and the admin's user page.
             models.Index(fields=["user", "-created_at"], name="generation_user_recent"),
             models.Index(fields=["user", "status"], name="generation_user_status"),

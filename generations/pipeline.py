@@ -20,8 +20,7 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from billing import ledger
-from botapp import notifications, sender
-from generations import breaker, media, prompts, storage
+from generations import breaker, inputs, media, notify, storage
 from generations.models import Generation, GenerationEvent
 from generations.providers import get_provider
 from generations.providers.base import (
@@ -29,25 +28,25 @@ from generations.providers.base import (
     CONFIGURATION,
     RATE_LIMIT,
     TEMPORARY,
-    USER,
     ProviderError,
     TaskState,
     classify_failure,
 )
+from messaging import alerts
 
 log = logging.getLogger(__name__)
 Status = Generation.Status
 
 MAX_ATTEMPTS = 3
-RETRY_BASE_SECONDS = 30          # 30 s, 60 s, … between attempts after a temporary failure
-RATE_LIMIT_SECONDS = 20          # a rate-limited submit waits this long (plus jitter), attempt not counted
+RETRY_BASE_SECONDS = 30  # 30 s, 60 s, … between attempts after a temporary failure
+RATE_LIMIT_SECONDS = 20  # a rate-limited submit waits this long (plus jitter), attempt not counted
 SUBMIT_LEASE = timedelta(minutes=2)  # a queued row handed to a task is offered again after this
 FIRST_POLL = timedelta(seconds=2.5)
-MAX_POLL_ERRORS = 10             # failed reads in a row before a generation whose answers are junk fails
-POLL_ERROR_BACKOFF = timedelta(seconds=5)    # 5 s, 10 s, … after each failed read, at most POLL_ERROR_MAX_DELAY
+MAX_POLL_ERRORS = 10  # failed reads in a row before a generation whose answers are junk fails
+POLL_ERROR_BACKOFF = timedelta(seconds=5)  # 5 s, 10 s, … after each failed read, at most POLL_ERROR_MAX_DELAY
 POLL_ERROR_MAX_DELAY = timedelta(minutes=2)
-MAX_FINISH_ATTEMPTS = 5          # downloads of a result that failed (bad URL, bad media, 5xx) before it fails
-FINISH_BACKOFF = timedelta(minutes=1)        # 1, 2, 4, 8 min between finish attempts
+MAX_FINISH_ATTEMPTS = 5  # downloads of a result that failed (bad URL, bad media, 5xx) before it fails
+FINISH_BACKOFF = timedelta(minutes=1)  # 1, 2, 4, 8 min between finish attempts
 FINISH_LEASE = timedelta(minutes=5)  # a finish handed out (or running) is handed out again after this
 
 
@@ -78,8 +77,13 @@ def submit(*, generation_id):
         return "not queued"
     now = timezone.now()
     claimed = Generation.objects.filter(pk=generation_id, status=Status.QUEUED).update(
-        status=Status.SUBMITTING, attempts=F("attempts") + 1, provider=provider.name, submitted_at=now,
-        create_started_at=None, timeout_at=now + _timeout(generation.kind), updated_at=now,
+        status=Status.SUBMITTING,
+        attempts=F("attempts") + 1,
+        provider=provider.name,
+        submitted_at=now,
+        create_started_at=None,
+        timeout_at=now + _timeout(generation.kind),
+        updated_at=now,
     )
     if not claimed:
         return "claimed elsewhere"
@@ -96,7 +100,9 @@ def submit(*, generation_id):
         return _submit_failed(generation, ProviderError(TEMPORARY, f"{type(error).__name__}: {error}"[:500]))
     breaker.record_success(provider.name)
     moved = Generation.objects.filter(pk=generation_id, status=Status.SUBMITTING).update(
-        status=Status.PROCESSING, provider_task_id=task_id, next_poll_at=timezone.now() + FIRST_POLL,
+        status=Status.PROCESSING,
+        provider_task_id=task_id,
+        next_poll_at=timezone.now() + FIRST_POLL,
         updated_at=timezone.now(),
     )
     if not moved:
@@ -109,51 +115,26 @@ def submit(*, generation_id):
 
 
 def _create_task(generation, provider):
-    prompt = _prompt(generation, provider)
-    photo = _reference_photo(generation)
+    prompt = inputs.prompt(generation, provider)
+    photo = inputs.reference_photo(generation)
     image_url = provider.upload_reference(content=photo, filename=f"product_{generation.pk}.jpg")
     # From here the provider may hold a task we can't see if this process dies: see the watchdog.
     if not Generation.objects.filter(pk=generation.pk, status=Status.SUBMITTING).update(
         create_started_at=timezone.now()
     ):
         raise _Cancelled
-    callback = f"{settings.PUBLIC_BASE_URL}{reverse('kie-callback', args=[generation.callback_token])}" \
-        if settings.PUBLIC_BASE_URL.startswith("https://") else None
-    return provider.create_task(kind=generation.kind, prompt=prompt, image_url=image_url, callback_url=callback,
-                                title=generation.description.splitlines()[0][:80])
-
-
-def _prompt(generation, provider):
-    if generation.final_prompt:
-        return generation.final_prompt  # a retry keeps the prompt already written
-    limit = provider.max_prompt_length(generation.kind)
-    try:
-        prompt, source = prompts.write_prompt(generation, max_length=limit)
-    except prompts.PromptWriterDown as error:
-        notifications.alert_operators("openai:down", f"The prompt writer is down: {error}. Template prompts are used.")
-        prompt, source = prompts.fallback_prompt(generation, max_length=limit), "template"
-    else:
-        if source == "openai":
-            notifications.resolve("openai:down")
-    Generation.objects.filter(pk=generation.pk).update(final_prompt=prompt)
-    generation.final_prompt = prompt
-    _event(generation, "prompt", source)
-    return prompt
-
-
-def _reference_photo(generation):
-    """The product photo, downloaded from Telegram by us once (its link holds the bot token) and stored."""
-    if generation.reference_image:
-        with default_storage.open(generation.reference_image.name, "rb") as file:
-            return file.read()
-    content = sender.fetch_file(generation.reference_file_id)
-    generation.reference_image.save("photo.jpg", ContentFile(content), save=False)
-    Generation.objects.filter(pk=generation.pk).update(reference_image=generation.reference_image.name)
-    # Other generations of the order share the photo: store it once for all of them.
-    Generation.objects.filter(order_id=generation.order_id, reference_image="").update(
-        reference_image=generation.reference_image.name
+    callback = (
+        f"{settings.PUBLIC_BASE_URL}{reverse('kie-callback', args=[generation.callback_token])}"
+        if settings.PUBLIC_BASE_URL.startswith("https://")
+        else None
     )
-    return content
+    return provider.create_task(
+        kind=generation.kind,
+        prompt=prompt,
+        image_url=image_url,
+        callback_url=callback,
+        title=generation.description.splitlines()[0][:80],
+    )
 
 
 def _submit_failed(generation, error):
@@ -167,8 +148,9 @@ def _submit_failed(generation, error):
         breaker.record_failure(generation.provider)
         return retry_or_fail(generation, Status.SUBMITTING, error)
     if error.error_class in (BILLING, CONFIGURATION):
-        notifications.alert_operators(f"{generation.provider}:{error.error_class}",
-                                      f"{generation.provider} {error.error_class} failure: {error}")
+        alerts.alert_operators(
+            f"{generation.provider}:{error.error_class}", f"{generation.provider} {error.error_class} failure: {error}"
+        )
     fail(generation_id=generation.pk, error_class=error.error_class, message=str(error))
     return "failed"
 
@@ -179,14 +161,21 @@ def retry_or_fail(generation, current, error):
         return "failed"
     delay = timedelta(seconds=RETRY_BASE_SECONDS * 2 ** (generation.attempts - 1))
     if _requeue(generation, current, error, delay=delay, count_attempt=True):
-        transaction.on_commit(lambda: _quietly(notifications.retrying, generation.pk))
+        transaction.on_commit(lambda: _quietly(notify.retrying, generation.pk))
     return "retrying"
 
 
 def _requeue(generation, current, error, *, delay, count_attempt):
-    changes = {"status": Status.QUEUED, "next_attempt_at": timezone.now() + delay, "create_started_at": None,
-               "provider_task_id": "", "next_poll_at": None, "error_class": error.error_class,
-               "error_message": str(error)[:2000], "updated_at": timezone.now()}
+    changes = {
+        "status": Status.QUEUED,
+        "next_attempt_at": timezone.now() + delay,
+        "create_started_at": None,
+        "provider_task_id": "",
+        "next_poll_at": None,
+        "error_class": error.error_class,
+        "error_message": str(error)[:2000],
+        "updated_at": timezone.now(),
+    }
     if not count_attempt:
         changes["attempts"] = F("attempts") - 1
     return Generation.objects.filter(pk=generation.pk, status=current).update(**changes)
@@ -196,15 +185,19 @@ def fail(*, generation_id, error_class, message):
     """Fail an unfinished generation, refund it and tell the user: each exactly once."""
     with transaction.atomic():
         failed = Generation.objects.filter(pk=generation_id, status__in=Generation.ACTIVE).update(
-            status=Status.FAILED, error_class=error_class, error_message=message[:2000], next_poll_at=None,
-            finished_at=timezone.now(), updated_at=timezone.now(),
+            status=Status.FAILED,
+            error_class=error_class,
+            error_message=message[:2000],
+            next_poll_at=None,
+            finished_at=timezone.now(),
+            updated_at=timezone.now(),
         )
         if not failed:
             return False
         generation = Generation.objects.get(pk=generation_id)
         ledger.refund_generation(generation=generation, reason=f"generation failed: {error_class}")
         _event(generation, "failed", f"{error_class}: {message}"[:2000])
-        transaction.on_commit(lambda: _quietly(notifications.failed, generation_id))
+        transaction.on_commit(lambda: _quietly(notify.failed, generation_id))
     log.info("generation %s: failed (%s) and refunded", generation_id, error_class)
     return True
 
@@ -217,7 +210,9 @@ def poll(generation, *, key=None):
         return apply_poll(generation, error=error)
     except Exception as error:  # noqa: BLE001  (a read that breaks is this generation's trouble only)
         log.exception("generation %s: read raised", generation.pk)
-        return apply_poll(generation, error=ProviderError(TEMPORARY, f"read raised {type(error).__name__}", malformed=True))
+        return apply_poll(
+            generation, error=ProviderError(TEMPORARY, f"read raised {type(error).__name__}", malformed=True)
+        )
     return apply_poll(generation, state=state)
 
 
@@ -256,8 +251,11 @@ def _poll_failed(generation, error):
     # while it may yet deliver: those only back off, and the deadline decides.
     if errors >= MAX_POLL_ERRORS and error.malformed:
         _event(generation, "error", f"{error.error_class}: {errors} failed reads in a row: {error}")
-        fail(generation_id=generation.pk, error_class=error.error_class,
-             message=f"{errors} failed reads in a row, the last: {error}")
+        fail(
+            generation_id=generation.pk,
+            error_class=error.error_class,
+            message=f"{errors} failed reads in a row, the last: {error}",
+        )
         return
     backoff = min(POLL_ERROR_BACKOFF * 2 ** (errors - 1), POLL_ERROR_MAX_DELAY)
     _next_poll(generation, max(backoff, _poll_interval(generation)))
@@ -274,8 +272,11 @@ def _succeeded(generation, state):
     if not state.result_urls:
         return _task_failed(generation, TaskState("fail", fail_message="success without a result URL"))
     stopped = Generation.objects.filter(pk=generation.pk, status=Status.PROCESSING, next_poll_at__isnull=False).update(
-        next_poll_at=None, result_url=state.result_urls[0], updated_at=timezone.now(),
-        finish_attempts=0, next_finish_at=timezone.now() + FINISH_LEASE,
+        next_poll_at=None,
+        result_url=state.result_urls[0],
+        updated_at=timezone.now(),
+        finish_attempts=0,
+        next_finish_at=timezone.now() + FINISH_LEASE,
     )
     if stopped:
         hand_out_finish(generation.pk, attempt=0)
@@ -331,7 +332,7 @@ def finish(*, generation_id, attempt=None):
         return "discarded"
     _event(generation, "completed", name)
     log.info("generation %s: completed", generation_id)
-    notifications.result(generation_id)
+    notify.result(generation_id)
     return "completed"
 
 
@@ -345,12 +346,16 @@ def _finish_failed(generation, error):
     _event(generation, "error", f"finish attempt {attempts}: {error.error_class}: {error}")
     log.warning("generation %s: finish attempt %s failed, %s: %s", generation.pk, attempts, error.error_class, error)
     if attempts >= MAX_FINISH_ATTEMPTS:
-        fail(generation_id=generation.pk, error_class=error.error_class,
-             message=f"the result failed {attempts} times: {error}")
+        fail(
+            generation_id=generation.pk,
+            error_class=error.error_class,
+            message=f"the result failed {attempts} times: {error}",
+        )
         return "failed"
     Generation.objects.filter(pk=generation.pk, status=Status.PROCESSING, finish_attempts=attempts).update(
         next_finish_at=timezone.now() + FINISH_BACKOFF * 2 ** (attempts - 1),
-        error_class=error.error_class, error_message=str(error)[:2000],
+        error_class=error.error_class,
+        error_message=str(error)[:2000],
     )
     return "retrying"
 

@@ -18,7 +18,7 @@ from generations import pipeline
 from generations.models import Generation
 from generations.providers import get_provider
 from generations.providers.base import TEMPORARY, ProviderError
-from neurocards.leases import lease
+from neurocards.lib.leases import lease
 from neurocards.models import Heartbeat
 from neurocards.schedules import POLLER_LEASE
 
@@ -139,7 +139,9 @@ class Poller:
                 log.exception("generation %s: poll result not applied", generation.pk)
                 # Its next read must still move back, or it stays first in line ahead of everyone.
                 try:
-                    pipeline.apply_poll(generation, error=ProviderError(TEMPORARY, f"{type(raised).__name__}", malformed=True))
+                    pipeline.apply_poll(
+                        generation, error=ProviderError(TEMPORARY, f"{type(raised).__name__}", malformed=True)
+                    )
                 except Exception:  # noqa: BLE001
                     log.exception("generation %s: poll error not recorded", generation.pk)
             self.in_flight.discard(generation.pk)
@@ -159,9 +161,12 @@ class Poller:
             generation = self.buffer.pop(0)
             if generation.pk not in self.in_flight:
                 return generation
-        due = (Generation.objects.filter(status=Generation.Status.PROCESSING, next_poll_at__lte=timezone.now())
-               .exclude(pk__in=self.in_flight).order_by("next_poll_at")
-               .only("pk", "provider", "provider_task_id", "submitted_at", "attempts", "kind")[:BATCH])
+        due = (
+            Generation.objects.filter(status=Generation.Status.PROCESSING, next_poll_at__lte=timezone.now())
+            .exclude(pk__in=self.in_flight)
+            .order_by("next_poll_at")
+            .only("pk", "provider", "provider_task_id", "submitted_at", "attempts", "kind")[:BATCH]
+        )
         self.buffer = list(due)
         return self.buffer.pop(0) if self.buffer else None
 

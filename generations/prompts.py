@@ -30,8 +30,11 @@ def write_prompt(generation, *, max_length):
     """(prompt, source) with source "own", "openai" or "template"; raises nothing for OpenAI's failures."""
     if generation.template == "own":
         return generation.wishes[:max_length], "own"
-    context = {"description": generation.description, "wishes": generation.wishes,
-               "seconds": settings.KIE_VIDEO_SECONDS}
+    context = {
+        "description": generation.description,
+        "wishes": generation.wishes,
+        "seconds": settings.KIE_VIDEO_SECONDS,
+    }
     name = f"prompts/{generation.kind}_{generation.template}"
     if settings.OPENAI_API_KEY:
         try:
@@ -41,15 +44,19 @@ def write_prompt(generation, *, max_length):
         except PromptWriterDown:
             raise
         except Exception as error:  # noqa: BLE001  (any failure of the writer falls back to the template)
-            log.warning("generation %s: prompt writer failed (%s), template prompt used", generation.pk,
-                        type(error).__name__)
+            log.warning(
+                "generation %s: prompt writer failed (%s), template prompt used", generation.pk, type(error).__name__
+            )
     return _render(f"{name}_prompt.txt", context)[:max_length], "template"
 
 
 def fallback_prompt(generation, *, max_length):
     """The template's own prompt, for when the writer is down."""
-    context = {"description": generation.description, "wishes": generation.wishes,
-               "seconds": settings.KIE_VIDEO_SECONDS}
+    context = {
+        "description": generation.description,
+        "wishes": generation.wishes,
+        "seconds": settings.KIE_VIDEO_SECONDS,
+    }
     return _render(f"prompts/{generation.kind}_{generation.template}_prompt.txt", context)[:max_length]
 
 
@@ -89,7 +96,8 @@ def _ask_openai(instructions, message):
             return response.json()["choices"][0]["message"]["content"].strip()
         error = _error(response)
         if (response.status_code == 429 and error.get("type") == "insufficient_quota") or error.get("code") in (
-            "insufficient_quota", "credit_balance_exhausted"
+            "insufficient_quota",
+            "credit_balance_exhausted",
         ):
             raise PromptWriterDown(f"OpenAI quota exhausted: {error.get('code') or error.get('type')}")
         if response.status_code in (401, 403):

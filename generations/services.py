@@ -51,8 +51,7 @@ def _in_a_transaction(func):
 
 
 @_in_a_transaction
-def create_order(*, user, kind, template, description, wishes, reference_file_id, count, order_id,
-                 reference_image=""):
+def create_order(*, user, kind, template, description, wishes, reference_file_id, count, order_id, reference_image=""):
     """Check the limits, create `count` queued generations and charge each, all or nothing.
 
     `order_id` is the idempotency key: confirming the same order again returns it unchanged. Call it
@@ -89,8 +88,15 @@ def create_order(*, user, kind, template, description, wishes, reference_file_id
     with transaction.atomic(savepoint=False):
         generations = Generation.objects.bulk_create(
             Generation(
-                user=user, order_id=order_id, kind=kind, template=template, description=description, wishes=wishes,
-                reference_file_id=reference_file_id, reference_image=reference_image, cost=cost,
+                user=user,
+                order_id=order_id,
+                kind=kind,
+                template=template,
+                description=description,
+                wishes=wishes,
+                reference_file_id=reference_file_id,
+                reference_image=reference_image,
+                cost=cost,
                 idempotency_key=f"{order_id}:{index}",
                 # Handed to workers at commit; offered again by the dispatcher if that task is ever lost.
                 next_attempt_at=timezone.now() + pipeline.SUBMIT_LEASE,
@@ -109,8 +115,9 @@ def _lock_queue_gate():
 
     Under the user's lock alone, a burst of users each count the same queue and all fit (20 users into a
     queue of 5 got 7 in, with repeated places). Behind this lock the count below (a new statement, so a new
-    snapshot under READ COMMITTED) sees every earlier admission committed, so the cap holds and each place is 1 + the generations queued ahead. A counter
-    row would need every way out of `queued` to keep it right; a count under one lock needs nothing.
+    snapshot under READ COMMITTED) sees every earlier admission committed, so the cap holds and each place is
+    1 + the generations queued ahead. A counter row would need every way out of `queued` to keep it right; a
+    count under one lock needs nothing.
     Lock order, always: the user's row (the caller's), then this gate; nothing takes them the other way
     round, so they can't deadlock. Held only for the rest of the order's transaction, with no network call.
     One query per order. SQLite ignores the lock, but its IMMEDIATE transactions already admit one at a time.
@@ -128,8 +135,11 @@ def cancel_generation(*, generation, reason, actor=None):
     """
     with transaction.atomic():
         claimed = Generation.objects.filter(pk=generation.pk, status__in=Generation.ACTIVE).update(
-            status=Status.CANCELLED, finished_at=timezone.now(), updated_at=timezone.now(),
-            error_class="cancelled", error_message=reason,
+            status=Status.CANCELLED,
+            finished_at=timezone.now(),
+            updated_at=timezone.now(),
+            error_class="cancelled",
+            error_message=reason,
         )
         if not claimed:
             return False
@@ -172,8 +182,11 @@ def support_refund(*, generation, actor, reason):
         if generation.status == Status.COMPLETED:
             raise RefundRefused(f"Generation #{generation.pk} completed: its result was delivered.")
         Generation.objects.filter(pk=generation.pk, status__in=Generation.ACTIVE).update(
-            status=Status.CANCELLED, finished_at=timezone.now(), updated_at=timezone.now(),
-            error_class="cancelled", error_message=f"refunded by support: {reason}"[:2000],
+            status=Status.CANCELLED,
+            finished_at=timezone.now(),
+            updated_at=timezone.now(),
+            error_class="cancelled",
+            error_message=f"refunded by support: {reason}"[:2000],
         )
         posting = ledger.refund_generation(generation=generation, reason=reason, actor=actor)
         if not posting.created:

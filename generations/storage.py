@@ -43,11 +43,11 @@ def extension_of(filename, default):
 
 # --- Signed links for sellers -----------------------------------------------------------------
 
+
 def _signer(generation):
     # The stored name is part of the key, not of the link: a link names its generation and opens only
     # the file stored for it when it was signed (a replaced or deleted file voids it).
-    return signing.TimestampSigner(salt=f"{RESULT_LINK_SALT}:{generation.result_file.name}",
-                                   sep=RESULT_LINK_SEPARATOR)
+    return signing.TimestampSigner(salt=f"{RESULT_LINK_SALT}:{generation.result_file.name}", sep=RESULT_LINK_SEPARATOR)
 
 
 def result_link(generation):

@@ -1,7 +1,6 @@
 """django-q2 adapters: fetch by id, call a service. Every one is safe to run twice."""
 
-from botapp import notifications
-from generations import cleanup, pipeline, poller, watchdog
+from generations import notify, pipeline, poller, watchdog
 
 
 def submit(generation_id):
@@ -13,7 +12,7 @@ def finish(generation_id, attempt=None):
 
 
 def deliver(generation_id, lease):
-    return notifications.deliver_result(generation_id, lease=lease)
+    return notify.deliver_result(generation_id, lease=lease)
 
 
 def poll(wait=0.0):
@@ -22,7 +21,3 @@ def poll(wait=0.0):
 
 def run_watchdog():
     return watchdog.run()
-
-
-def run_cleanup():
-    return cleanup.run()

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from generations import pipeline
 from generations.models import Generation
-from neurocards.jsonbody import parse_json
+from neurocards.lib.jsonbody import parse_json
 
 log = logging.getLogger(__name__)
 

@@ -9,10 +9,10 @@ from django.db.models import Min, Q
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from botapp import notifications
-from generations import pipeline
+from generations import notify, pipeline
 from generations.models import Generation
 from generations.providers.base import TEMPORARY, ProviderError
+from messaging import alerts
 from neurocards.models import Heartbeat
 
 log = logging.getLogger(__name__)
@@ -59,8 +59,11 @@ def _recover_stale_submits(now):
             pipeline.retry_or_fail(generation, Status.SUBMITTING, error)
         else:
             # The provider may hold a task we never heard of: fail (and refund) rather than create a second.
-            pipeline.fail(generation_id=generation.pk, error_class="lost",
-                          message="the worker stopped while the provider was creating the task")
+            pipeline.fail(
+                generation_id=generation.pk,
+                error_class="lost",
+                message="the worker stopped while the provider was creating the task",
+            )
         recovered += 1
     return recovered
 
@@ -76,7 +79,8 @@ def _resend_lost_finishes(now):
     for pk, attempt in waiting.values_list("pk", "finish_attempts"):
         # The lease is taken before the hand-out, so the next pass does not queue it again meanwhile.
         leased = Generation.objects.filter(due, pk=pk, status=Status.PROCESSING, finish_attempts=attempt).update(
-            next_finish_at=now + pipeline.FINISH_LEASE)
+            next_finish_at=now + pipeline.FINISH_LEASE
+        )
         if leased:
             pipeline.hand_out_finish(pk, attempt=attempt)
             resent += 1
@@ -85,19 +89,23 @@ def _resend_lost_finishes(now):
 
 def _retry_deliveries(now):
     # Claimed here, sent by tasks: a Telegram outage must not hold up the watchdog's other work.
-    claimed = notifications.claim_due_results(now)
+    claimed = notify.claim_due_results(now)
     for pk, lease in claimed:
         async_task("generations.tasks.deliver", pk, lease, task_name=f"deliver-{pk}")
     return len(claimed)
 
 
 def _explain_slow_videos(now):
-    slow = Generation.objects.filter(status=Status.PROCESSING, kind=Generation.Kind.VIDEO, slow_sent_at__isnull=True,
-                                     submitted_at__lt=now - SLOW_VIDEO)
+    slow = Generation.objects.filter(
+        status=Status.PROCESSING,
+        kind=Generation.Kind.VIDEO,
+        slow_sent_at__isnull=True,
+        submitted_at__lt=now - SLOW_VIDEO,
+    )
     told = 0
     for pk in slow.values_list("pk", flat=True):
         try:
-            notifications.still_working(pk)
+            notify.still_working(pk)
             told += 1
         except Exception:  # noqa: BLE001
             log.exception("generation %s: 'still working' not delivered", pk)
@@ -109,6 +117,6 @@ def _alert_on_stuck_queue(now):
     limit = timedelta(minutes=settings.QUEUE_ALERT_MINUTES)
     if oldest is not None and now - oldest > limit:
         waited = int((now - oldest).total_seconds() // 60)
-        notifications.alert_operators("queue:stuck", f"A generation has been queued for {waited} minutes.")
+        alerts.alert_operators("queue:stuck", f"A generation has been queued for {waited} minutes.")
     else:
-        notifications.resolve("queue:stuck")
+        alerts.resolve("queue:stuck")

@@ -6,6 +6,7 @@ class NeuroCardsConfig(AppConfig):
     verbose_name = "NeuroCards"
 
     def ready(self):
+        # Imported once the app registry is ready: the checks and schedules import models.
         from django_q.signals import post_spawn
 
         from neurocards import checks  # noqa: F401  (registers the system checks)

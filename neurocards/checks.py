@@ -24,39 +24,53 @@ def check_features(app_configs, **kwargs):
     level = Warning if settings.DEBUG else Error
     problems = []
 
-    telegram = [
-        name for name in ("TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET") if not getattr(settings, name)
-    ]
+    telegram = [name for name in ("TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET") if not getattr(settings, name)]
     if telegram:
         problems.append(
-            _missing(level, "Telegram", telegram, "Get the token from @BotFather; the secret is any "
-                     "1-256 characters of A-Z a-z 0-9 _ -.", 1)
+            _missing(
+                level,
+                "Telegram",
+                telegram,
+                "Get the token from @BotFather; the secret is any 1-256 characters of A-Z a-z 0-9 _ -.",
+                1,
+            )
         )
 
     if settings.GENERATION_PROVIDER == "kie" and not settings.KIE_API_KEYS:
         # Asking for KIE explicitly without keys is always an error: every generation would fail.
         problems.append(
-            _missing(Error, "KIE AI", ["KIE_API_KEYS"], "Comma-separated keys from kie.ai, or "
-                     "GENERATION_PROVIDER=local.", 2)
+            _missing(
+                Error, "KIE AI", ["KIE_API_KEYS"], "Comma-separated keys from kie.ai, or GENERATION_PROVIDER=local.", 2
+            )
         )
     elif settings.GENERATION_PROVIDER not in ("kie", "local"):
         problems.append(
-            Error(f"GENERATION_PROVIDER must be 'kie' or 'local', not {settings.GENERATION_PROVIDER!r}.",
-                  id="neurocards.E003")
+            Error(
+                f"GENERATION_PROVIDER must be 'kie' or 'local', not {settings.GENERATION_PROVIDER!r}.",
+                id="neurocards.E003",
+            )
         )
 
     if "yookassa" in settings.PAYMENT_METHODS:
         yookassa = [name for name in ("YOOKASSA_SHOP_ID", "YOOKASSA_SECRET_KEY") if not getattr(settings, name)]
         if yookassa:
             problems.append(
-                _missing(level, "YooKassa", yookassa, "Take them from the YooKassa shop settings, or "
-                         "drop yookassa from PAYMENT_METHODS.", 4)
+                _missing(
+                    level,
+                    "YooKassa",
+                    yookassa,
+                    "Take them from the YooKassa shop settings, or drop yookassa from PAYMENT_METHODS.",
+                    4,
+                )
             )
     unknown = set(settings.PAYMENT_METHODS) - {"yookassa", "stars"}
     if unknown:
         problems.append(
-            Error(f"PAYMENT_METHODS has unknown methods: {', '.join(sorted(unknown))}.",
-                  hint="Use yookassa and/or stars.", id="neurocards.E005")
+            Error(
+                f"PAYMENT_METHODS has unknown methods: {', '.join(sorted(unknown))}.",
+                hint="Use yookassa and/or stars.",
+                id="neurocards.E005",
+            )
         )
     return problems
 
@@ -64,20 +78,54 @@ def check_features(app_configs, **kwargs):
 # --- Values that would run, but wrongly ----------------------------------------------------------------------
 # A cost or limit of 0 turns a feature into "free" or "refuse everyone"; only these mean "off" at 0 (README).
 AT_LEAST_ONE = (
-    "VIDEO_COST", "IMAGE_COST", "MAX_ACTIVE_ORDERS", "RATE_LIMIT_GENERATIONS_PER_HOUR", "RATE_LIMIT_TOPUP_PER_HOUR",
-    "MAX_QUEUE_SIZE", "VIDEO_TIMEOUT_MINUTES", "IMAGE_TIMEOUT_MINUTES", "RESULT_TTL_DAYS", "REFERENCE_TTL_DAYS",
-    "UPDATE_ID_TTL_DAYS", "PAYLOAD_TTL_DAYS", "FLOOD_UPDATES_PER_MINUTE", "BREAKER_FAILURES",
-    "BREAKER_COOLDOWN_SECONDS", "QUEUE_ALERT_MINUTES", "KIE_KEY_COOLDOWN_SECONDS",
+    "VIDEO_COST",
+    "IMAGE_COST",
+    "MAX_ACTIVE_ORDERS",
+    "RATE_LIMIT_GENERATIONS_PER_HOUR",
+    "RATE_LIMIT_TOPUP_PER_HOUR",
+    "MAX_QUEUE_SIZE",
+    "VIDEO_TIMEOUT_MINUTES",
+    "IMAGE_TIMEOUT_MINUTES",
+    "RESULT_TTL_DAYS",
+    "REFERENCE_TTL_DAYS",
+    "UPDATE_ID_TTL_DAYS",
+    "PAYLOAD_TTL_DAYS",
+    "FLOOD_UPDATES_PER_MINUTE",
+    "BREAKER_FAILURES",
+    "BREAKER_COOLDOWN_SECONDS",
+    "QUEUE_ALERT_MINUTES",
+    "KIE_KEY_COOLDOWN_SECONDS",
 )
 ZERO_IS_OFF = ("WELCOME_CREDITS", "KIE_MIN_CREDITS")  # 0: no welcome credits / no low-credit alert
-ABOVE_ZERO = ("TELEGRAM_MESSAGES_PER_SECOND", "TELEGRAM_CHAT_INTERVAL_SECONDS", "KIE_POLL_RATE_PER_KEY",
-              "KIE_TIMEOUT_SECONDS", "OPENAI_TIMEOUT_SECONDS", "YOOKASSA_TIMEOUT_SECONDS")  # fractions allowed
-SECRETS = ("SECRET_KEY", "TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET", "YOOKASSA_SHOP_ID", "YOOKASSA_SECRET_KEY",
-           "METRICS_TOKEN", "KIE_API_KEYS", "KIE_WEBHOOK_HMAC_KEY", "OPENAI_API_KEY")
+ABOVE_ZERO = (
+    "TELEGRAM_MESSAGES_PER_SECOND",
+    "TELEGRAM_CHAT_INTERVAL_SECONDS",
+    "KIE_POLL_RATE_PER_KEY",
+    "KIE_TIMEOUT_SECONDS",
+    "OPENAI_TIMEOUT_SECONDS",
+    "YOOKASSA_TIMEOUT_SECONDS",
+)  # fractions allowed
+SECRETS = (
+    "SECRET_KEY",
+    "TELEGRAM_BOT_TOKEN",
+    "TELEGRAM_WEBHOOK_SECRET",
+    "YOOKASSA_SHOP_ID",
+    "YOOKASSA_SECRET_KEY",
+    "METRICS_TOKEN",
+    "KIE_API_KEYS",
+    "KIE_WEBHOOK_HMAC_KEY",
+    "OPENAI_API_KEY",
+)
 # What .env.example ships for its secrets (tests/test_startup_checks.py keeps this in step with the file): a copy
 # left unfilled must not go live with a key anyone can read on GitHub.
-PLACEHOLDERS = {"change-me", "000000000:placeholder", "placeholder-secret", "000000", "placeholder",
-                "placeholder-token"}
+PLACEHOLDERS = {
+    "change-me",
+    "000000000:placeholder",
+    "placeholder-secret",
+    "000000",
+    "placeholder",
+    "placeholder-token",
+}
 WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what Telegram's setWebhook accepts as secret_token
 METRICS_TOKEN_MIN_LENGTH = 32
 
@@ -99,30 +147,48 @@ def check_values(app_configs, **kwargs):
     low += [name for name in ZERO_IS_OFF if numbers[name] < 0]
     low += [name for name in ABOVE_ZERO if not numbers[name] > 0]
     if low:
-        problems.append(level(
-            f"Costs and limits out of range: {', '.join(low)}.",
-            hint=f"Each must be at least 1 ({', '.join(ZERO_IS_OFF)} may be 0, meaning off; "
-                 f"{', '.join(ABOVE_ZERO)} may be fractions above 0).",
-            id=_id(level, 101)))
+        problems.append(
+            level(
+                f"Costs and limits out of range: {', '.join(low)}.",
+                hint=f"Each must be at least 1 ({', '.join(ZERO_IS_OFF)} may be 0, meaning off; "
+                f"{', '.join(ABOVE_ZERO)} may be fractions above 0).",
+                id=_id(level, 101),
+            )
+        )
 
     secret = settings.TELEGRAM_WEBHOOK_SECRET
     if secret and not WEBHOOK_SECRET.fullmatch(secret):
-        problems.append(level("TELEGRAM_WEBHOOK_SECRET has characters Telegram does not accept.",
-                              hint="1-256 characters of A-Z a-z 0-9 _ -, e.g. python3 -c \"import secrets; "
-                                   "print(secrets.token_urlsafe(32))\".", id=_id(level, 102)))
+        problems.append(
+            level(
+                "TELEGRAM_WEBHOOK_SECRET has characters Telegram does not accept.",
+                hint='1-256 characters of A-Z a-z 0-9 _ -, e.g. python3 -c "import secrets; '
+                'print(secrets.token_urlsafe(32))".',
+                id=_id(level, 102),
+            )
+        )
 
     problems += _public_base_url(level)
 
     placeholders = [name for name in SECRETS if any(is_placeholder(value) for value in _values(name))]
     if placeholders:
-        problems.append(level(f"{', '.join(placeholders)} still {'has' if len(placeholders) == 1 else 'have'} "
-                              f"the placeholder of .env.example.",
-                              hint="Fill in the real secret (or leave an optional one empty).", id=_id(level, 104)))
+        problems.append(
+            level(
+                f"{', '.join(placeholders)} still {'has' if len(placeholders) == 1 else 'have'} "
+                f"the placeholder of .env.example.",
+                hint="Fill in the real secret (or leave an optional one empty).",
+                id=_id(level, 104),
+            )
+        )
 
     if settings.METRICS_TOKEN and len(settings.METRICS_TOKEN) < METRICS_TOKEN_MIN_LENGTH:
-        problems.append(level(f"METRICS_TOKEN is shorter than {METRICS_TOKEN_MIN_LENGTH} characters.",
-                              hint="python3 -c \"import secrets; print(secrets.token_urlsafe(32))\", or leave it "
-                                   "empty and use METRICS_ALLOWED_IPS.", id=_id(level, 105)))
+        problems.append(
+            level(
+                f"METRICS_TOKEN is shorter than {METRICS_TOKEN_MIN_LENGTH} characters.",
+                hint='python3 -c "import secrets; print(secrets.token_urlsafe(32))", or leave it '
+                "empty and use METRICS_ALLOWED_IPS.",
+                id=_id(level, 105),
+            )
+        )
     return problems
 
 
@@ -130,18 +196,32 @@ def _public_base_url(level):
     url = settings.PUBLIC_BASE_URL
     if url:
         if not url.startswith("https://") or not urlsplit(url).hostname:
-            return [level("PUBLIC_BASE_URL must be an https:// address.",
-                          hint="Telegram delivers webhooks and YooKassa returns payers only over https.",
-                          id=_id(level, 103))]
+            return [
+                level(
+                    "PUBLIC_BASE_URL must be an https:// address.",
+                    hint="Telegram delivers webhooks and YooKassa returns payers only over https.",
+                    id=_id(level, 103),
+                )
+            ]
         return []
     if settings.DEBUG:
         return []
     if "yookassa" in settings.PAYMENT_METHODS and not settings.YOOKASSA_RETURN_URL:
-        return [Error("PUBLIC_BASE_URL is empty: YooKassa would be given a relative return address.",
-                      hint="Set PUBLIC_BASE_URL=https://your.host (or YOOKASSA_RETURN_URL).", id="neurocards.E106")]
+        return [
+            Error(
+                "PUBLIC_BASE_URL is empty: YooKassa would be given a relative return address.",
+                hint="Set PUBLIC_BASE_URL=https://your.host (or YOOKASSA_RETURN_URL).",
+                id="neurocards.E106",
+            )
+        ]
     # Long polling (runbot) works without it; the webhook and KIE callbacks don't.
-    return [Warning("PUBLIC_BASE_URL is empty: setwebhook refuses and KIE callbacks are off.",
-                    hint="Set PUBLIC_BASE_URL=https://your.host for the webhook.", id="neurocards.W106")]
+    return [
+        Warning(
+            "PUBLIC_BASE_URL is empty: setwebhook refuses and KIE callbacks are off.",
+            hint="Set PUBLIC_BASE_URL=https://your.host for the webhook.",
+            id="neurocards.W106",
+        )
+    ]
 
 
 def _values(name):
@@ -162,10 +242,18 @@ def check_media_storage(app_configs, **kwargs):
     if settings.MEDIA_STORAGE == "filesystem":
         return []
     if settings.MEDIA_STORAGE != "s3":
-        return [Error(f"MEDIA_STORAGE must be 'filesystem' or 's3', not {settings.MEDIA_STORAGE!r}.",
-                      id="neurocards.E041")]
+        return [
+            Error(f"MEDIA_STORAGE must be 'filesystem' or 's3', not {settings.MEDIA_STORAGE!r}.", id="neurocards.E041")
+        ]
     missing = [name for name in S3_REQUIRED if not getattr(settings, name)]
     if missing:
-        return [_missing(Error, "S3 media storage", missing, "Create a private bucket and a key that may read and "
-                         "write it, or MEDIA_STORAGE=filesystem.", 40)]
+        return [
+            _missing(
+                Error,
+                "S3 media storage",
+                missing,
+                "Create a private bucket and a key that may read and write it, or MEDIA_STORAGE=filesystem.",
+                40,
+            )
+        ]
     return []

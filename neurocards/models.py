@@ -1,4 +1,5 @@
 from django.db import models
+from django.utils import timezone
 
 
 class Lease(models.Model):
@@ -44,6 +45,4 @@ class Heartbeat(models.Model):
 
     @classmethod
     def beat(cls, name):
-        from django.utils import timezone
-
         cls.objects.update_or_create(name=name, defaults={"at": timezone.now()})

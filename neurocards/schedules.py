@@ -6,7 +6,7 @@ from django_q.conf import Conf
 from django_q.models import Schedule
 from django_q.tasks import async_task
 
-from neurocards.leases import held_until
+from neurocards.lib.leases import held_until
 
 POLLER = "generation-poller"
 POLLER_LEASE = "poller"
@@ -16,11 +16,11 @@ SCHEDULES = {
     "watchdog": ("generations.tasks.run_watchdog", 1),
     # Runs for ~50 s of each minute, one runner at a time (a lease): in effect a continuous poller.
     POLLER: ("generations.tasks.poll", 1),
-    "cleanup": ("generations.tasks.run_cleanup", 60),
+    "cleanup": ("ops.tasks.run_cleanup", 60),
     "payment-reconciliation": ("billing.reconciliation.task", 10),
     # The ledger's full scan for /metrics and its alert; KIE credits and webhook delivery errors.
-    "ledger-audit": ("neurocards.monitoring.audit_ledger", 5),
-    "service-checks": ("neurocards.monitoring.check_services", 10),
+    "ledger-audit": ("ops.monitoring.audit_ledger", 5),
+    "service-checks": ("ops.monitoring.check_services", 10),
 }
 
 
@@ -37,7 +37,7 @@ def ensure_schedules():
             Schedule.objects.filter(pk=schedule.pk).update(**defaults)
             updated += 1
     # Only schedules that point at this project's apps are ours to remove; others are left alone.
-    stale = Schedule.objects.filter(func__regex=r"^(neurocards|accounts|billing|generations|botapp)\.")
+    stale = Schedule.objects.filter(func__regex=r"^(neurocards|accounts|billing|generations|botapp|messaging|ops)\.")
     removed, _ = stale.exclude(name__in=SCHEDULES).delete()
     return created, updated, removed
 

@@ -41,6 +41,8 @@ INSTALLED_APPS = [
     "billing",
     "generations",
     "botapp",
+    "messaging",
+    "ops",
 ]
 
 MIDDLEWARE = [
@@ -52,7 +54,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "neurocards.middleware.AdminContentSecurityPolicy",
+    "neurocards.lib.middleware.AdminContentSecurityPolicy",
     # Last, as django-axes asks: it turns a locked-out login into its 429 answer.
     "axes.middleware.AxesMiddleware",
 ]
@@ -116,7 +118,7 @@ AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 # The caller as every other view sees it: X-Forwarded-For only from TRUSTED_PROXIES, so a guesser can't
 # get a fresh address per try by making one up.
-AXES_CLIENT_IP_CALLABLE = "neurocards.network.caller"
+AXES_CLIENT_IP_CALLABLE = "neurocards.lib.network.caller"
 
 LANGUAGE_CODE = "ru"
 LANGUAGES = [("ru", "Русский"), ("en", "English")]
@@ -152,11 +154,16 @@ STORAGES = {
 }
 if MEDIA_STORAGE == "s3":
     # Imported only here: botocore takes a fifth of a second to load, and a filesystem deployment needs none of it.
-    from neurocards import s3
+    from neurocards.lib import s3
 
     STORAGES["default"] = s3.storage(
-        bucket=S3_BUCKET, endpoint_url=S3_ENDPOINT_URL, region=S3_REGION, access_key=S3_ACCESS_KEY_ID,
-        secret_key=S3_SECRET_ACCESS_KEY, addressing_style=S3_ADDRESSING_STYLE, url_seconds=S3_URL_SECONDS,
+        bucket=S3_BUCKET,
+        endpoint_url=S3_ENDPOINT_URL,
+        region=S3_REGION,
+        access_key=S3_ACCESS_KEY_ID,
+        secret_key=S3_SECRET_ACCESS_KEY,
+        addressing_style=S3_ADDRESSING_STYLE,
+        url_seconds=S3_URL_SECONDS,
         timeout=S3_TIMEOUT_SECONDS,
     )
 
@@ -236,10 +243,18 @@ YOOKASSA_TIMEOUT_SECONDS = env.float("YOOKASSA_TIMEOUT_SECONDS", default=15.0)
 # Where the payer returns after paying; empty = PUBLIC_BASE_URL/billing/return/.
 YOOKASSA_RETURN_URL = env.str("YOOKASSA_RETURN_URL", default="")
 # YooKassa's published notification senders (its docs); notifications from anywhere else are refused.
-YOOKASSA_ALLOWED_IPS = env.list("YOOKASSA_ALLOWED_IPS", default=[
-    "185.71.76.0/27", "185.71.77.0/27", "77.75.153.0/25", "77.75.156.11", "77.75.156.35", "77.75.154.128/25",
-    "2a02:5180::/32",
-])
+YOOKASSA_ALLOWED_IPS = env.list(
+    "YOOKASSA_ALLOWED_IPS",
+    default=[
+        "185.71.76.0/27",
+        "185.71.77.0/27",
+        "77.75.153.0/25",
+        "77.75.156.11",
+        "77.75.156.35",
+        "77.75.154.128/25",
+        "2a02:5180::/32",
+    ],
+)
 
 # --- People ---------------------------------------------------------------------------------
 SUPPORT_USERNAME = env.str("SUPPORT_USERNAME", default="").lstrip("@")
@@ -299,8 +314,9 @@ Q_CLUSTER = {
 if REDIS_URL:
     # With socket timeouts (unless the URL names its own): a web request that enqueues a task must fail, not
     # hang, while Redis stalls. The cluster's BLPOP waits 1 s, well under the read timeout.
-    _timeouts = "&".join(f"{name}=5" for name in ("socket_connect_timeout", "socket_timeout")
-                         if f"{name}=" not in REDIS_URL)
+    _timeouts = "&".join(
+        f"{name}=5" for name in ("socket_connect_timeout", "socket_timeout") if f"{name}=" not in REDIS_URL
+    )
     Q_CLUSTER["redis"] = f"{REDIS_URL}{'&' if '?' in REDIS_URL else '?'}{_timeouts}" if _timeouts else REDIS_URL
 else:
     Q_CLUSTER["orm"] = "default"
@@ -314,10 +330,10 @@ if LOG_FORMAT not in ("plain", "json"):
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact": {"()": "neurocards.logs.RedactSecrets"}},
+    "filters": {"redact": {"()": "neurocards.lib.logs.RedactSecrets"}},
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
-        "json": {"()": "neurocards.logs.JsonFormatter"},
+        "json": {"()": "neurocards.lib.logs.JsonFormatter"},
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["redact"]}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},

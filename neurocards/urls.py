@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from neurocards import views
+from ops import views
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),

@@ -32,11 +32,17 @@ def fixture(name):
 class Chat:
     """Drives one Telegram user through the bot and reads back what the bot sent them."""
 
-    def __init__(self, *, server, telegram, user_id=111222333, first_name="Анна", username="anna_seller",
-                 language_code="ru"):
+    def __init__(
+        self, *, server, telegram, user_id=111222333, first_name="Анна", username="anna_seller", language_code="ru"
+    ):
         self.server, self.telegram = server, telegram
-        self.user = {"id": user_id, "is_bot": False, "first_name": first_name, "username": username,
-                     "language_code": language_code}
+        self.user = {
+            "id": user_id,
+            "is_bot": False,
+            "first_name": first_name,
+            "username": username,
+            "language_code": language_code,
+        }
         self.seen = 0
 
     @property
@@ -50,8 +56,12 @@ class Chat:
         return httpx.post(self.server.webhook_url, content=body, headers=headers, timeout=30)
 
     def message_update(self, **fields):
-        message = {"message_id": next(_message_ids), "from": self.user, "date": int(time.time()),
-                   "chat": {"id": self.id, "type": "private", "first_name": self.user["first_name"]}}
+        message = {
+            "message_id": next(_message_ids),
+            "from": self.user,
+            "date": int(time.time()),
+            "chat": {"id": self.id, "type": "private", "first_name": self.user["first_name"]},
+        }
         text = fields.get("text") or ""
         if text.startswith("/"):
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
@@ -64,8 +74,16 @@ class Chat:
     def send_photo(self, *, file_id="AgACAgIAAxkBAAIBPhoto", file_size=250_000, caption=None, content=None):
         """A photo in Telegram's sizes; the fake Bot API serves `content` (a JPEG by default) as the largest."""
         self.telegram.add_file(image("JPEG") if content is None else content, file_id=file_id)
-        sizes = [{"file_id": f"{file_id}-{w}", "file_unique_id": f"AQAD{w}", "width": w, "height": w * 4 // 3,
-                  "file_size": (file_size or 250_000) // (4 - i)} for i, w in enumerate((90, 320, 800))]
+        sizes = [
+            {
+                "file_id": f"{file_id}-{w}",
+                "file_unique_id": f"AQAD{w}",
+                "width": w,
+                "height": w * 4 // 3,
+                "file_size": (file_size or 250_000) // (4 - i),
+            }
+            for i, w in enumerate((90, 320, 800))
+        ]
         largest = {"file_id": file_id, "file_unique_id": "AQADlarge", "width": 1280, "height": 1707}
         if file_size is not None:
             largest["file_size"] = file_size
@@ -74,8 +92,15 @@ class Chat:
             fields["caption"] = caption
         return self._expect_ok(self.message_update(**fields))
 
-    def send_document(self, *, mime_type="image/png", file_size=1_200_000, file_name="product.png",
-                      file_id="BQACAgIAAxkBAAIBDoc", content=None):
+    def send_document(
+        self,
+        *,
+        mime_type="image/png",
+        file_size=1_200_000,
+        file_name="product.png",
+        file_id="BQACAgIAAxkBAAIBDoc",
+        content=None,
+    ):
         """A file; the fake Bot API serves `content` (by default an image of the format `mime_type` names)."""
         if content is None:
             content = image({"image/jpeg": "JPEG", "image/webp": "WEBP"}.get(mime_type, "PNG"))
@@ -86,18 +111,33 @@ class Chat:
         return self._expect_ok(self.message_update(document=document))
 
     def send_sticker(self):
-        sticker = {"file_id": "CAACAgIAAxkBAAIBSticker", "file_unique_id": "AgADst", "type": "regular",
-                   "width": 512, "height": 512, "is_animated": False, "is_video": False, "emoji": "👍"}
+        sticker = {
+            "file_id": "CAACAgIAAxkBAAIBSticker",
+            "file_unique_id": "AgADst",
+            "type": "regular",
+            "width": 512,
+            "height": 512,
+            "is_animated": False,
+            "is_video": False,
+            "emoji": "👍",
+        }
         return self._expect_ok(self.message_update(sticker=sticker))
 
     def tap_update(self, data, *, message_id=1):
         return {
             "update_id": next(_update_ids),
             "callback_query": {
-                "id": str(next(_update_ids)), "from": self.user, "chat_instance": "-123456789", "data": data,
-                "message": {"message_id": message_id, "date": int(time.time()),
-                            "from": {"id": 123456789, "is_bot": True, "first_name": "NeuroCards"},
-                            "chat": {"id": self.id, "type": "private"}, "text": "…"},
+                "id": str(next(_update_ids)),
+                "from": self.user,
+                "chat_instance": "-123456789",
+                "data": data,
+                "message": {
+                    "message_id": message_id,
+                    "date": int(time.time()),
+                    "from": {"id": 123456789, "is_bot": True, "first_name": "NeuroCards"},
+                    "chat": {"id": self.id, "type": "private"},
+                    "text": "…",
+                },
             },
         }
 
@@ -124,7 +164,7 @@ class Chat:
     def replies(self):
         """Texts the bot sent this user since the last call."""
         sent = self.sent()
-        new, self.seen = sent[self.seen:], len(sent)
+        new, self.seen = sent[self.seen :], len(sent)
         return [call.params.get("text") or call.params.get("caption") or "" for call in new]
 
     def last_reply(self):

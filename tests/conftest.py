@@ -33,8 +33,10 @@ def telegram_server():
 @pytest.fixture(scope="session")
 def bot_server(django_db_setup, telegram_server):
     """The project's ASGI app under uvicorn in a thread, talking to the fake Bot API (one per session)."""
-    saved = {name: getattr(settings, name) for name in
-             ("TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET", "TELEGRAM_API_BASE_URL", "SUPPORT_USERNAME")}
+    saved = {
+        name: getattr(settings, name)
+        for name in ("TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET", "TELEGRAM_API_BASE_URL", "SUPPORT_USERNAME")
+    }
     settings.TELEGRAM_BOT_TOKEN = telegram_server.token
     settings.TELEGRAM_WEBHOOK_SECRET = WEBHOOK_SECRET
     settings.TELEGRAM_API_BASE_URL = telegram_server.base_url
@@ -42,8 +44,9 @@ def bot_server(django_db_setup, telegram_server):
     from django.core.asgi import get_asgi_application
 
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(get_asgi_application(), host="127.0.0.1", port=port, lifespan="off",
-                                           log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(get_asgi_application(), host="127.0.0.1", port=port, lifespan="off", log_level="warning")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -116,9 +119,9 @@ def openai_server():
 @pytest.fixture
 def workers(settings, tmp_path, telegram_server, kie_server, openai_server):
     """The pipeline wired to the fakes: KIE, OpenAI and the Bot API; files in a temporary MEDIA_ROOT."""
-    from botapp import sender
     from generations import prompts
     from generations.providers import get_provider
+    from messaging import sender
 
     telegram_server.reset()
     kie_server.reset()
@@ -185,9 +188,11 @@ class Shop:
 @pytest.fixture
 def commit(django_capture_on_commit_callbacks):
     """Run what the code defers to commit (messages, tasks), as production does after each transaction."""
+
     def run(func, *args, **kwargs):
         with django_capture_on_commit_callbacks(execute=True):
             return func(*args, **kwargs)
+
     return run
 
 

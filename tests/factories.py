@@ -25,8 +25,13 @@ def make_generations(user, *, count=1, cost=10, kind=Generation.Kind.VIDEO, orde
     order_id = order_id or uuid.uuid4()
     return [
         Generation.objects.create(
-            user=user, order_id=order_id, kind=kind, template="ugc", description="A ceramic mug",
-            cost=cost, idempotency_key=f"{order_id}:{index}",
+            user=user,
+            order_id=order_id,
+            kind=kind,
+            template="ugc",
+            description="A ceramic mug",
+            cost=cost,
+            idempotency_key=f"{order_id}:{index}",
         )
         for index in range(count)
     ]
@@ -60,5 +65,13 @@ def place_order(user, *, telegram, kind="video", count=1, template="ugc", wishes
     from generations import services
 
     file_id = telegram.add_file(photo or product_photo(), file_path=f"photos/{uuid.uuid4().hex}.jpg")
-    return services.create_order(user=user, kind=kind, template=template, description="Керамическая кружка, 350 мл",
-                                 wishes=wishes, reference_file_id=file_id, count=count, order_id=uuid.uuid4())
+    return services.create_order(
+        user=user,
+        kind=kind,
+        template=template,
+        description="Керамическая кружка, 350 мл",
+        wishes=wishes,
+        reference_file_id=file_id,
+        count=count,
+        order_id=uuid.uuid4(),
+    )

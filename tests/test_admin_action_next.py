@@ -20,12 +20,20 @@ def failed(client):
 
 
 def form_page(client, generation, next_url):
-    return client.post(GENERATIONS, {"action": "refund_generations", "_selected_action": [str(generation.pk)],
-                                     "_next": next_url})
+    return client.post(
+        GENERATIONS, {"action": "refund_generations", "_selected_action": [str(generation.pk)], "_next": next_url}
+    )
 
 
-@pytest.mark.parametrize("next_url", ["javascript:alert(document.cookie)", "https://evil.example.com/admin/",
-                                      "//evil.example.com/", " javascript:alert(1)"])
+@pytest.mark.parametrize(
+    "next_url",
+    [
+        "javascript:alert(document.cookie)",
+        "https://evil.example.com/admin/",
+        "//evil.example.com/",
+        " javascript:alert(1)",
+    ],
+)
 def test_it_never_renders_a_foreign_or_script_next(client, failed, next_url):
     page = form_page(client, failed, next_url)
 

@@ -16,8 +16,17 @@ def test_it_asks_for_an_amount_and_a_reason_before_granting(client, support):
     user = make_user()
 
     page = client.post(USERS, {"action": "grant_credits", "_selected_action": [user.pk]})
-    refused = client.post(USERS, {"action": "grant_credits", "_selected_action": [user.pk], "apply": "1",
-                                  "key": page.context["form"]["key"].value(), "amount": "50", "reason": ""})
+    refused = client.post(
+        USERS,
+        {
+            "action": "grant_credits",
+            "_selected_action": [user.pk],
+            "apply": "1",
+            "key": page.context["form"]["key"].value(),
+            "amount": "50",
+            "reason": "",
+        },
+    )
 
     assert page.status_code == 200 and 'name="reason"' in page.content.decode()
     assert 'name="amount"' in page.content.decode() and 'type="hidden" name="key"' in page.content.decode()
@@ -31,8 +40,12 @@ def test_it_grants_through_the_ledger_with_who_and_why(client, support):
     _, done = act(client, USERS, "grant_credits", [user], amount="50", reason="the video was blurry")
 
     entry = CreditTransaction.objects.get(user=user)
-    assert (entry.kind, entry.amount, entry.actor, entry.reason) == (Kind.MANUAL_GRANT, 50, support,
-                                                                     "the video was blurry")
+    assert (entry.kind, entry.amount, entry.actor, entry.reason) == (
+        Kind.MANUAL_GRANT,
+        50,
+        support,
+        "the video was blurry",
+    )
     assert TelegramUser.objects.get(pk=user.pk).balance == 50
     assert any("50 credits granted, balance 50" in text for text in said(done))
     log = LogEntry.objects.get(object_id=str(user.pk))
@@ -95,9 +108,18 @@ def test_it_starts_a_grant_from_the_users_page_and_returns_there(client, support
 
     page = client.get(change)
     form = client.post(USERS, {"action": "grant_credits", "_selected_action": [user.pk], "_next": change})
-    done = client.post(USERS, {"action": "grant_credits", "_selected_action": [user.pk], "_next": change,
-                               "apply": "1", "key": form.context["form"]["key"].value(), "amount": "3",
-                               "reason": "asked in chat"})
+    done = client.post(
+        USERS,
+        {
+            "action": "grant_credits",
+            "_selected_action": [user.pk],
+            "_next": change,
+            "apply": "1",
+            "key": form.context["form"]["key"].value(),
+            "amount": "3",
+            "reason": "asked in chat",
+        },
+    )
 
     assert 'name="action" value="grant_credits"' in page.content.decode()
     assert f'name="_next" value="{change}"' in form.content.decode()
@@ -109,9 +131,18 @@ def test_it_never_returns_to_another_site(client, support):
     user = make_user()
     form = client.post(USERS, {"action": "grant_credits", "_selected_action": [user.pk]})
 
-    done = client.post(USERS, {"action": "grant_credits", "_selected_action": [user.pk], "apply": "1",
-                               "_next": "https://evil.example.com/", "key": form.context["form"]["key"].value(),
-                               "amount": "3", "reason": "asked in chat"})
+    done = client.post(
+        USERS,
+        {
+            "action": "grant_credits",
+            "_selected_action": [user.pk],
+            "apply": "1",
+            "_next": "https://evil.example.com/",
+            "key": form.context["form"]["key"].value(),
+            "amount": "3",
+            "reason": "asked in chat",
+        },
+    )
 
     assert done.status_code == 302 and done.url == USERS
 
@@ -119,8 +150,17 @@ def test_it_never_returns_to_another_site(client, support):
 def test_it_grants_nothing_from_a_form_without_its_key(client, support):
     user = make_user()
 
-    page = client.post(USERS, {"action": "grant_credits", "_selected_action": [user.pk], "apply": "1",
-                               "key": "not-a-key", "amount": "50", "reason": "goodwill"})
+    page = client.post(
+        USERS,
+        {
+            "action": "grant_credits",
+            "_selected_action": [user.pk],
+            "apply": "1",
+            "key": "not-a-key",
+            "amount": "50",
+            "reason": "goodwill",
+        },
+    )
 
     assert page.status_code == 200 and list(page.context["form"].errors) == ["key"]
     assert 'class="errorlist' in page.content.decode()

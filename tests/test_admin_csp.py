@@ -25,8 +25,7 @@ def test_it_sends_the_policy_on_the_login_page():
     assert "unsafe-inline" not in rules["script-src"] + rules["default-src"] + rules["style-src"]
 
 
-@pytest.mark.parametrize("page, ours", [("/admin/", True), ("/admin/accounts/telegramuser/", False),
-                                        ("change", True)])
+@pytest.mark.parametrize("page, ours", [("/admin/", True), ("/admin/accounts/telegramuser/", False), ("change", True)])
 def test_it_renders_our_admin_pages_with_no_inline_script_or_style_block(client, support, page, ours):
     user = make_user()
     url = f"/admin/accounts/telegramuser/{user.pk}/change/" if page == "change" else page

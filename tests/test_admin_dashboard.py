@@ -7,8 +7,8 @@ from django.utils import timezone
 
 from billing.models import Payment
 from generations.models import Generation
-from neurocards import dashboard
 from neurocards.models import Heartbeat
+from ops import dashboard
 from tests.factories import make_generations, make_payment, make_user
 from tests.staff import make_support
 
@@ -50,8 +50,10 @@ def test_it_counts_the_queue_recent_failures_revenue_open_payments_and_schedules
 
     assert (shown["queued"], shown["in_flight"]) == (2, 2)
     assert shown["failed"] == [("temporary", 2), ("user", 1)]
-    assert shown["revenue"] == [("Telegram Stars", "Stars", 0, Decimal("450")),
-                                ("YooKassa", "₽", Decimal("890.00"), Decimal("1180.00"))]
+    assert shown["revenue"] == [
+        ("Telegram Stars", "Stars", 0, Decimal("450")),
+        ("YooKassa", "₽", Decimal("890.00"), Decimal("1180.00")),
+    ]
     assert shown["awaiting"] == [("Pending", 2), ("Waiting for capture", 1)]
     assert shown["heartbeats"] == [("watchdog", NOW - timedelta(seconds=30), False), ("poller", None, True)]
 

@@ -75,7 +75,8 @@ def test_it_cancels_a_generation_in_the_works_and_refunds_it(client, support):
     assert (refund.actor, refund.reason) == (support, "the user asked in chat")
     assert balance(user) == 10
     assert LogEntry.objects.get(object_id=str(generation.pk)).get_change_message() == (
-        "Cancelled. Reason: the user asked in chat")
+        "Cancelled. Reason: the user asked in chat"
+    )
     assert any("cancelled and 10 credits refunded" in text for text in said(done))
 
 
@@ -99,7 +100,12 @@ def test_it_retries_a_failed_generation_as_a_new_charged_order_once(client, supp
 
     retry = Generation.objects.exclude(pk=failed.pk).get()
     assert (retry.status, retry.kind, retry.template, retry.description, retry.wishes) == (
-        Status.QUEUED, failed.kind, failed.template, failed.description, "on a wooden table")
+        Status.QUEUED,
+        failed.kind,
+        failed.template,
+        failed.description,
+        "on a wooden table",
+    )
     assert retry.order_id != failed.order_id
     assert CreditTransaction.objects.filter(generation=retry, kind=Kind.GENERATION_CHARGE).exists()
     assert balance(user) == 30 - retry.cost

@@ -72,7 +72,7 @@ def test_it_locks_one_address_guessing_many_usernames_whatever_x_forwarded_for_s
 
 def test_it_tells_callers_behind_our_proxy_apart(client, support, settings):
     settings.TRUSTED_PROXIES = ["127.0.0.1"]
-    for n in range(settings.AXES_FAILURE_LIMIT):
+    for _ in range(settings.AXES_FAILURE_LIMIT):
         log_in(client, "guess", username="admin", forwarded_for="198.51.100.7")
     assert log_in(client, "pw", forwarded_for="198.51.100.7").status_code == 429
 

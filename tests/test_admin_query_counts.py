@@ -9,8 +9,12 @@ from tests.factories import make_generations, make_payment, make_user
 from tests.staff import make_support
 
 pytestmark = pytest.mark.django_db
-PAGES = ["/admin/accounts/telegramuser/", "/admin/generations/generation/", "/admin/billing/payment/",
-         "/admin/billing/credittransaction/"]
+PAGES = [
+    "/admin/accounts/telegramuser/",
+    "/admin/generations/generation/",
+    "/admin/billing/payment/",
+    "/admin/billing/credittransaction/",
+]
 
 
 def add_customers(count, staff):

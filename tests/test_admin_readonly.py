@@ -40,8 +40,17 @@ def test_it_never_lets_the_admin_edit_a_balance(admin_client):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("model", ["accounts/telegramuser", "billing/creditpack", "billing/payment",
-                                   "billing/webhookevent", "generations/generation", "botapp/processedupdate",
-                                   "botapp/flowstate"])
+@pytest.mark.parametrize(
+    "model",
+    [
+        "accounts/telegramuser",
+        "billing/creditpack",
+        "billing/payment",
+        "billing/webhookevent",
+        "generations/generation",
+        "botapp/processedupdate",
+        "botapp/flowstate",
+    ],
+)
 def test_it_lists_every_model_in_the_admin(admin_client, model):
     assert admin_client.get(f"/admin/{model}/").status_code == 200

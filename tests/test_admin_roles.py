@@ -22,8 +22,14 @@ def rows():
     refund = Refund.objects.create(provider_refund_id="r-1", payment=payment, amount="890.00")
     event = WebhookEvent.objects.create(provider="yookassa", event_id="e-1", payload="{}")
     entry = CreditTransaction.objects.get(user=user)
-    return {"accounts/telegramuser": user, "generations/generation": generation, "billing/payment": payment,
-            "billing/refund": refund, "billing/webhookevent": event, "billing/credittransaction": entry}
+    return {
+        "accounts/telegramuser": user,
+        "generations/generation": generation,
+        "billing/payment": payment,
+        "billing/refund": refund,
+        "billing/webhookevent": event,
+        "billing/credittransaction": entry,
+    }
 
 
 def actions_offered(client, url):
@@ -61,9 +67,17 @@ def test_it_offers_support_the_support_actions_only(client, rows):
     client.force_login(make_support())
 
     assert actions_offered(client, "/admin/accounts/telegramuser/") == {
-        "grant_credits", "revoke_credits", "block_users", "unblock_users", "send_message"}
+        "grant_credits",
+        "revoke_credits",
+        "block_users",
+        "unblock_users",
+        "send_message",
+    }
     assert actions_offered(client, "/admin/generations/generation/") == {
-        "refund_generations", "cancel_generations", "retry_generations"}
+        "refund_generations",
+        "cancel_generations",
+        "retry_generations",
+    }
     # Giving Stars back is money leaving the business: a superuser's call, not in the Support role.
     assert actions_offered(client, "/admin/billing/payment/") == {"recheck_with_yookassa"}
 
@@ -73,9 +87,17 @@ def test_it_lets_support_run_an_action(client, rows):
     user = rows["accounts/telegramuser"]
 
     page = client.post("/admin/accounts/telegramuser/", {"action": "grant_credits", "_selected_action": [user.pk]})
-    client.post("/admin/accounts/telegramuser/", {"action": "grant_credits", "_selected_action": [user.pk],
-                                                  "apply": "1", "key": page.context["form"]["key"].value(),
-                                                  "amount": "5", "reason": "goodwill"})
+    client.post(
+        "/admin/accounts/telegramuser/",
+        {
+            "action": "grant_credits",
+            "_selected_action": [user.pk],
+            "apply": "1",
+            "key": page.context["form"]["key"].value(),
+            "amount": "5",
+            "reason": "goodwill",
+        },
+    )
 
     assert TelegramUser.objects.get(pk=user.pk).balance == 15
 
@@ -107,8 +129,14 @@ def test_it_refuses_the_actions_to_staff_outside_the_group(client, rows):
 
     assert client.get("/admin/accounts/telegramuser/").status_code == 200
     assert actions_offered(client, "/admin/accounts/telegramuser/") == set()
-    form = {"action": "grant_credits", "_selected_action": [user.pk], "apply": "1", "key": str(uuid.uuid4()),
-            "amount": "500", "reason": "myself"}
+    form = {
+        "action": "grant_credits",
+        "_selected_action": [user.pk],
+        "apply": "1",
+        "key": str(uuid.uuid4()),
+        "amount": "500",
+        "reason": "myself",
+    }
     client.post("/admin/accounts/telegramuser/", form)
     cancel = {"action": "cancel_generations", "_selected_action": [generation.pk], "apply": "1", "reason": "x"}
     client.post("/admin/generations/generation/", cancel)

@@ -140,14 +140,17 @@ def test_it_blocks_and_unblocks_with_a_reason(client, support):
     assert blocked and not TelegramUser.objects.get(pk=user.pk).is_blocked
     assert any("already blocked" in text for text in said(again))
     assert [entry.get_change_message() for entry in LogEntry.objects.order_by("pk")] == [
-        "Blocked. Reason: chargebacks", "Unblocked. Reason: sorted out"]
+        "Blocked. Reason: chargebacks",
+        "Unblocked. Reason: sorted out",
+    ]
 
 
 def test_it_sends_a_message_through_the_bot_escaped(client, support, workers):
     user = make_user(telegram_id=5550005)
 
-    _, done = act(client, USERS, "send_message", [user], text="Your <refund> is done & dusted",
-                  reason="answering a ticket")
+    _, done = act(
+        client, USERS, "send_message", [user], text="Your <refund> is done & dusted", reason="answering a ticket"
+    )
 
     (call,) = workers.telegram.requests("sendMessage")
     assert call.params["chat_id"] == 5550005

@@ -24,6 +24,9 @@ def test_it_keeps_the_sign_of_a_ledger_row_true_to_its_kind():
 
     with pytest.raises(IntegrityError), transaction.atomic():
         CreditTransaction.objects.create(
-            user=user, amount=10, kind=CreditTransaction.Kind.GENERATION_CHARGE, balance_after=10,
+            user=user,
+            amount=10,
+            kind=CreditTransaction.Kind.GENERATION_CHARGE,
+            balance_after=10,
             idempotency_key="forged",
         )

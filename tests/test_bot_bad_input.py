@@ -25,12 +25,15 @@ def at_description(at_photo):
     return at_photo
 
 
-@pytest.mark.parametrize("send", [
-    lambda chat: chat.send("вот мой товар"),
-    lambda chat: chat.send_sticker(),
-    lambda chat: chat.send_document(mime_type="application/pdf", file_name="price.pdf"),
-    lambda chat: chat.send_document(mime_type="image/gif", file_name="anim.gif"),
-])
+@pytest.mark.parametrize(
+    "send",
+    [
+        lambda chat: chat.send("вот мой товар"),
+        lambda chat: chat.send_sticker(),
+        lambda chat: chat.send_document(mime_type="application/pdf", file_name="price.pdf"),
+        lambda chat: chat.send_document(mime_type="image/gif", file_name="anim.gif"),
+    ],
+)
 def test_it_asks_again_for_a_photo_when_given_something_else(at_photo, send):
     send(at_photo)
 
@@ -116,8 +119,10 @@ def test_it_ignores_a_stale_confirmation_button(at_description):
     assert not Generation.objects.exists()
 
 
-@pytest.mark.parametrize("data", ["", "zzz", "flow:", "flow:n:7", "flow:ok:", "menu:nothing", "gen:send:abc",
-                                  "gen:boom:1", "cx:yes:-1", "x" * 64])
+@pytest.mark.parametrize(
+    "data",
+    ["", "zzz", "flow:", "flow:n:7", "flow:ok:", "menu:nothing", "gen:send:abc", "gen:boom:1", "cx:yes:-1", "x" * 64],
+)
 def test_it_answers_junk_button_data_with_no_longer_valid(at_description, data):
     at_description.tap(data)
 

@@ -22,7 +22,6 @@ def test_it_makes_an_image_card_order_with_the_sellers_own_prompt(chat):
 
     generations = list(Generation.objects.all())
     assert len(generations) == 3
-    assert {(g.kind, g.template, g.cost, g.reference_file_id) for g in generations} == {
-        ("image", "own", 3, "BQACwebp")}
+    assert {(g.kind, g.template, g.cost, g.reference_file_id) for g in generations} == {("image", "own", 3, "BQACwebp")}
     assert generations[0].wishes == "Кружка на деревянном столе, утренний свет, пар над кофе"
     assert TelegramUser.objects.get(telegram_id=chat.id).balance == 1

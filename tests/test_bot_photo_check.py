@@ -8,10 +8,11 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
 from accounts.models import TelegramUser
-from botapp import flow, sender
+from botapp import flow
 from botapp.models import FlowState
 from generations import pipeline, services
 from generations.models import Generation
+from messaging import sender
 from tests.chat import image
 from tests.factories import give_credits, make_user, product_photo
 
@@ -135,8 +136,12 @@ def test_it_drops_the_photo_when_the_seller_cancels_during_its_download(at_photo
 
     def fetch_while_cancelling(file_id, **kwargs):
         # The cancel is a whole other update, handled while we download: no lock is held meanwhile.
-        response = httpx.post(at_photo.server.webhook_url, json=at_photo.tap_update("flow:cancel"),
-                              headers={"X-Telegram-Bot-Api-Secret-Token": at_photo.server.secret}, timeout=10)
+        response = httpx.post(
+            at_photo.server.webhook_url,
+            json=at_photo.tap_update("flow:cancel"),
+            headers={"X-Telegram-Bot-Api-Secret-Token": at_photo.server.secret},
+            timeout=10,
+        )
         assert response.status_code == 200
         return real_fetch(file_id, **kwargs)
 
@@ -152,9 +157,17 @@ def test_it_drops_the_photo_when_the_seller_cancels_during_its_download(at_photo
 def test_it_submits_a_checked_photo_without_downloading_it_again(workers):
     photo = product_photo()
     name = default_storage.save("references/checked.jpg", ContentFile(photo))
-    order = services.create_order(user=make_user(credits=50), kind="video", template="ugc", description="Кружка",
-                                  wishes="", reference_file_id="AgACgone-from-telegram", reference_image=name,
-                                  count=1, order_id=uuid.uuid4())
+    order = services.create_order(
+        user=make_user(credits=50),
+        kind="video",
+        template="ugc",
+        description="Кружка",
+        wishes="",
+        reference_file_id="AgACgone-from-telegram",
+        reference_image=name,
+        count=1,
+        order_id=uuid.uuid4(),
+    )
 
     assert pipeline.submit(generation_id=order.generations[0].pk) == "processing"
 

@@ -48,5 +48,10 @@ def test_it_remembers_the_email_and_lets_the_buyer_change_it(chat, receipts):
 
 
 def pay_buttons(chat):
-    return [button["text"] for call in chat.sent() for row in (call.params.get("reply_markup") or {}).get(
-        "inline_keyboard", []) for button in row if "url" in button]
+    return [
+        button["text"]
+        for call in chat.sent()
+        for row in (call.params.get("reply_markup") or {}).get("inline_keyboard", [])
+        for button in row
+        if "url" in button
+    ]

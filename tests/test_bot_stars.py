@@ -20,15 +20,28 @@ def buy_with_stars(chat, pack):
 
 
 def pre_checkout(chat, payment, *, amount=450, currency="XTR"):
-    return {"update_id": chat.message_update()["update_id"], "pre_checkout_query": {
-        "id": f"pcq-{payment.pk.hex[:8]}", "from": chat.user, "currency": currency, "total_amount": amount,
-        "invoice_payload": str(payment.pk)}}
+    return {
+        "update_id": chat.message_update()["update_id"],
+        "pre_checkout_query": {
+            "id": f"pcq-{payment.pk.hex[:8]}",
+            "from": chat.user,
+            "currency": currency,
+            "total_amount": amount,
+            "invoice_payload": str(payment.pk),
+        },
+    }
 
 
 def successful(chat, payment, *, charge="stxCHARGE123"):
-    return chat.message_update(successful_payment={
-        "currency": "XTR", "total_amount": int(payment.amount), "invoice_payload": str(payment.pk),
-        "telegram_payment_charge_id": charge, "provider_payment_charge_id": charge})
+    return chat.message_update(
+        successful_payment={
+            "currency": "XTR",
+            "total_amount": int(payment.amount),
+            "invoice_payload": str(payment.pk),
+            "telegram_payment_charge_id": charge,
+            "provider_payment_charge_id": charge,
+        }
+    )
 
 
 def test_it_lists_the_packs_with_a_button_for_each_method(chat, pack):
@@ -47,7 +60,12 @@ def test_it_sends_a_stars_invoice_for_our_payment(chat, pack):
     assert invoice.params["prices"] == [{"label": "Seller", "amount": 450}]
     assert not invoice.params.get("provider_token")
     assert (payment.method, payment.status, payment.amount, payment.currency, payment.credits) == (
-        "stars", "pending", Decimal("450.00"), "XTR", 100)
+        "stars",
+        "pending",
+        Decimal("450.00"),
+        "XTR",
+        100,
+    )
 
 
 def test_it_approves_a_good_pre_checkout_at_once(chat, pack):
@@ -59,10 +77,13 @@ def test_it_approves_a_good_pre_checkout_at_once(chat, pack):
     assert answer.params["ok"] is True
 
 
-@pytest.mark.parametrize("spoil, reason", [
-    (lambda pack, payment: CreditPack.objects.filter(pk=pack.pk).update(is_active=False), "больше не продаётся"),
-    (lambda pack, payment: TelegramUser.objects.update(is_blocked=True), "приостановлен"),
-])
+@pytest.mark.parametrize(
+    "spoil, reason",
+    [
+        (lambda pack, payment: CreditPack.objects.filter(pk=pack.pk).update(is_active=False), "больше не продаётся"),
+        (lambda pack, payment: TelegramUser.objects.update(is_blocked=True), "приостановлен"),
+    ],
+)
 def test_it_refuses_a_pre_checkout_that_is_no_longer_good(chat, pack, spoil, reason):
     payment = buy_with_stars(chat, pack)
     spoil(pack, payment)

@@ -1,4 +1,3 @@
-import pytest
 from django.test import override_settings
 
 from accounts.models import TelegramUser
@@ -10,8 +9,15 @@ def test_it_greets_a_new_user_with_the_main_menu(chat):
 
     reply = chat.last_reply()
     assert "Анна" in reply and "0 кредитов" in reply
-    assert chat.buttons() == ["🎬 Создать видео", "🖼 Создать карточку", "💰 Баланс", "🛒 Купить кредиты",
-                              "📂 Мои генерации", "🆘 Поддержка", "❓ Помощь"]
+    assert chat.buttons() == [
+        "🎬 Создать видео",
+        "🖼 Создать карточку",
+        "💰 Баланс",
+        "🛒 Купить кредиты",
+        "📂 Мои генерации",
+        "🆘 Поддержка",
+        "❓ Помощь",
+    ]
     user = TelegramUser.objects.get(telegram_id=chat.id)
     assert (user.first_name, user.username, user.language_code, user.balance) == ("Анна", "anna_seller", "ru", 0)
 

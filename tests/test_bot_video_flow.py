@@ -40,7 +40,8 @@ def test_it_takes_a_seller_from_photo_to_a_confirmed_order_of_three_videos(chat)
     assert "3" in accepted and "Место в очереди: 1" in accepted
     generations = list(Generation.objects.order_by("pk"))
     assert [(g.kind, g.template, g.status, g.cost, g.wishes) for g in generations] == [
-        ("video", "ugc", "queued", 10, "")] * 3
+        ("video", "ugc", "queued", 10, "")
+    ] * 3
     assert {g.reference_file_id for g in generations} == {"AgACphoto-large"}
     assert {g.description for g in generations} == {"Керамическая кружка ручной работы, 350 мл"}
     assert len({g.order_id for g in generations}) == 1

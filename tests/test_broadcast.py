@@ -8,8 +8,9 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 
 from accounts.models import TelegramUser
-from botapp import broadcast, sender
+from botapp import broadcast
 from botapp.models import Broadcast
+from messaging import sender
 from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
@@ -145,8 +146,12 @@ def test_it_sends_again_on_restart(workers, audience):
 
 
 def test_it_refuses_a_second_run_while_one_is_sending(workers, audience):
-    Broadcast.objects.create(text=NEWS, text_hash=broadcast._hash(NEWS), claimed_by="web-1:4242:abcd",
-                             claimed_until=timezone.now() + timedelta(minutes=5))
+    Broadcast.objects.create(
+        text=NEWS,
+        text_hash=broadcast._hash(NEWS),
+        claimed_by="web-1:4242:abcd",
+        claimed_until=timezone.now() + timedelta(minutes=5),
+    )
 
     with pytest.raises(CommandError, match="is being sent by web-1:4242:abcd"):
         call_command("broadcast", text=NEWS)
@@ -156,8 +161,14 @@ def test_it_refuses_a_second_run_while_one_is_sending(workers, audience):
 
 def test_it_takes_over_a_claim_its_process_left_behind(workers, audience):
     users, _ = audience
-    Broadcast.objects.create(text=NEWS, text_hash=broadcast._hash(NEWS), last_user_id=users[1].pk, sent=2,
-                             claimed_by="web-1:4242:abcd", claimed_until=timezone.now() - timedelta(seconds=1))
+    Broadcast.objects.create(
+        text=NEWS,
+        text_hash=broadcast._hash(NEWS),
+        last_user_id=users[1].pk,
+        sent=2,
+        claimed_by="web-1:4242:abcd",
+        claimed_until=timezone.now() - timedelta(seconds=1),
+    )
 
     call_command("broadcast", text=NEWS)
 
@@ -194,16 +205,19 @@ def test_it_reads_the_text_from_a_file(workers, audience, tmp_path):
     assert texts(workers, users[0]) == [NEWS]
 
 
-@pytest.mark.parametrize(("options", "error"), [
-    ({"text": "   "}, "The text is empty"),
-    ({"text": "x" * 4097}, "4097 characters; Telegram takes at most 4096"),
-    ({"text": "Hello<br>world"}, "<br> is not a tag Telegram knows \\(use a new line\\)"),
-    ({"text": "<b>Sale"}, "<b> is never closed"),
-    ({"text": "<i>Sale</b>"}, "</b> closes no open <b>"),
-    ({"text": NEWS, "file": "news.html"}, "either --text or --file"),
-    ({}, "either --text or --file"),
-    ({"file": "/nonexistent/news.html"}, "Can't read /nonexistent/news.html"),
-])
+@pytest.mark.parametrize(
+    ("options", "error"),
+    [
+        ({"text": "   "}, "The text is empty"),
+        ({"text": "x" * 4097}, "4097 characters; Telegram takes at most 4096"),
+        ({"text": "Hello<br>world"}, "<br> is not a tag Telegram knows \\(use a new line\\)"),
+        ({"text": "<b>Sale"}, "<b> is never closed"),
+        ({"text": "<i>Sale</b>"}, "</b> closes no open <b>"),
+        ({"text": NEWS, "file": "news.html"}, "either --text or --file"),
+        ({}, "either --text or --file"),
+        ({"file": "/nonexistent/news.html"}, "Can't read /nonexistent/news.html"),
+    ],
+)
 def test_it_refuses_a_text_telegram_would_not_take(workers, audience, options, error):
     with pytest.raises(CommandError, match=error) as refused:
         call_command("broadcast", **options)

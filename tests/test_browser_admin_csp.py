@@ -40,7 +40,8 @@ def test_it_keeps_the_admin_working_under_its_policy(browser, live_server, trans
     browser.find_element(By.ID, "id_reason")
     assert violations(browser) == []
 
-    browser.execute_script("const s = document.createElement('script'); s.textContent = 'window.__ran = 1';"
-                           "document.body.appendChild(s);")
+    browser.execute_script(
+        "const s = document.createElement('script'); s.textContent = 'window.__ran = 1';document.body.appendChild(s);"
+    )
     assert browser.execute_script("return window.__ran") is None
     assert [v for v in violations(browser) if v.startswith("script-src")] != []

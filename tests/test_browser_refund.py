@@ -24,9 +24,17 @@ NEEDED = [("chromium", CHROMIUM), ("chromedriver (apt chromium-driver)", CHROMED
 MISSING = ", ".join(name for name, found in NEEDED if not found)
 
 pytestmark = pytest.mark.browser
-CHROMIUM_FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                  "--no-first-run", "--window-size=1400,1000"]
+CHROMIUM_FLAGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--window-size=1400,1000",
+]
 
 
 @pytest.fixture
@@ -56,8 +64,9 @@ def failed_generation(transactional_db):
     user = make_user(telegram_id=424242, username="mug_seller", credits=10)
     (generation,) = make_generations(user, cost=10)
     ledger.charge_generations(generations=[generation])
-    Generation.objects.filter(pk=generation.pk).update(status=Generation.Status.FAILED, error_class="provider",
-                                                       error_message="KIE: content policy")
+    Generation.objects.filter(pk=generation.pk).update(
+        status=Generation.Status.FAILED, error_class="provider", error_message="KIE: content policy"
+    )
     return Generation.objects.get(pk=generation.pk)
 
 

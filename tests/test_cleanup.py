@@ -7,8 +7,8 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from botapp.models import ProcessedUpdate
-from generations import cleanup
 from generations.models import Generation
+from ops import cleanup
 from tests.factories import make_generations, make_user
 
 pytestmark = pytest.mark.django_db
@@ -25,7 +25,8 @@ def aged(settings, tmp_path):
         generation.status = "completed"
         generation.save()
         Generation.objects.filter(pk=generation.pk).update(
-            created_at=timezone.now() - timedelta(days=days), finished_at=timezone.now() - timedelta(days=days))
+            created_at=timezone.now() - timedelta(days=days), finished_at=timezone.now() - timedelta(days=days)
+        )
     ProcessedUpdate.objects.create(update_id=1)
     ProcessedUpdate.objects.filter(update_id=1).update(received_at=timezone.now() - timedelta(days=30))
     ProcessedUpdate.objects.create(update_id=2)
@@ -65,8 +66,10 @@ def test_it_deletes_checked_photos_no_order_took_once_they_are_old(settings, tmp
     from botapp.models import FlowState
 
     settings.MEDIA_ROOT = str(tmp_path)
-    names = {what: default_storage.save(f"references/{what}.jpg", ContentFile(b"photo"))
-             for what in ("abandoned", "ordered", "in-a-draft", "recent")}
+    names = {
+        what: default_storage.save(f"references/{what}.jpg", ContentFile(b"photo"))
+        for what in ("abandoned", "ordered", "in-a-draft", "recent")
+    }
     (generation,) = make_generations(make_user())
     Generation.objects.filter(pk=generation.pk).update(reference_image=names["ordered"])
     FlowState.objects.create(user=TelegramUser.objects.get(), step="count", draft={"image": names["in-a-draft"]})

@@ -8,8 +8,8 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from billing.models import Payment, WebhookEvent
-from generations import cleanup
 from generations.models import GenerationEvent
+from ops import cleanup
 from tests.factories import make_generations, make_payment, make_user
 
 pytestmark = pytest.mark.django_db
@@ -26,12 +26,14 @@ def payloads(settings):
     user = make_user()
     rows = {}
     for name, days in (("old", 91), ("young", 89)):
-        event = WebhookEvent.objects.create(provider="yookassa", event_id=f"{name}-id", payload=BODY,
-                                            status=WebhookEvent.Status.PROCESSED)
+        event = WebhookEvent.objects.create(
+            provider="yookassa", event_id=f"{name}-id", payload=BODY, status=WebhookEvent.Status.PROCESSED
+        )
         aged(WebhookEvent.objects.filter(pk=event.pk), "received_at", days)
         payment = make_payment(user)
-        Payment.objects.filter(pk=payment.pk).update(raw={"id": "2f1e", "status": "succeeded"},
-                                                     status=Payment.Status.SUCCEEDED)
+        Payment.objects.filter(pk=payment.pk).update(
+            raw={"id": "2f1e", "status": "succeeded"}, status=Payment.Status.SUCCEEDED
+        )
         aged(Payment.objects.filter(pk=payment.pk), "updated_at", days)
         (generation,) = make_generations(user)
         step = GenerationEvent.objects.create(generation=generation, kind="error", detail="temporary: KIE said …")

@@ -7,19 +7,31 @@ import sys
 from django.conf import settings
 
 FEATURES = {
-    "TELEGRAM_BOT_TOKEN": "123:abc", "TELEGRAM_WEBHOOK_SECRET": "s3cret", "YOOKASSA_SHOP_ID": "1",
-    "YOOKASSA_SECRET_KEY": "test_x", "PUBLIC_BASE_URL": "https://bot.example.com",
+    "TELEGRAM_BOT_TOKEN": "123:abc",
+    "TELEGRAM_WEBHOOK_SECRET": "s3cret",
+    "YOOKASSA_SHOP_ID": "1",
+    "YOOKASSA_SECRET_KEY": "test_x",
+    "PUBLIC_BASE_URL": "https://bot.example.com",
 }
 
 
 def manage(*args, **env):
-    base = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "TELEGRAM_", "KIE_",
-                                                                                      "YOOKASSA_", "GENERATION_"))}
+    base = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DJANGO_", "TELEGRAM_", "KIE_", "YOOKASSA_", "GENERATION_"))
+    }
     base.update(SECRET_KEY="x" * 50, DATABASE_URL="sqlite:///:memory:")
     base.update(env)
     base = {key: value for key, value in base.items() if value is not None}
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=settings.BASE_DIR, env=base,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=settings.BASE_DIR,
+        env=base,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_it_stops_start_up_without_a_secret_key_when_debug_is_off():

@@ -5,9 +5,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from botapp import notifications, sender
-from generations import pipeline, watchdog
+from generations import notify, pipeline, watchdog
 from generations.models import Generation
+from messaging import sender
 from tests.concurrency import race
 from tests.factories import make_user, place_order
 
@@ -24,8 +24,12 @@ def no_pauses(monkeypatch):
 
 def completed(workers, kind="video", telegram_id=SELLER):
     """A generation run to its result: the finish task makes the first try to send it."""
-    (generation,) = place_order(make_user(credits=100, telegram_id=telegram_id), telegram=workers.telegram,
-                                kind=kind, template="ugc" if kind == "video" else "studio").generations
+    (generation,) = place_order(
+        make_user(credits=100, telegram_id=telegram_id),
+        telegram=workers.telegram,
+        kind=kind,
+        template="ugc" if kind == "video" else "studio",
+    ).generations
     pipeline.submit(generation_id=generation.pk)  # already run at commit when the test commits
     generation.refresh_from_db()
     assert generation.status == "processing"
@@ -124,7 +128,7 @@ def test_it_takes_over_the_claim_of_a_worker_that_died_mid_send(workers, monkeyp
     def die(generation_id, *, lease):
         raise SystemExit("the worker was killed")
 
-    monkeypatch.setattr(notifications, "deliver_result", die)
+    monkeypatch.setattr(notify, "deliver_result", die)
     with pytest.raises(SystemExit):
         completed(workers)
     monkeypatch.undo()
@@ -141,7 +145,7 @@ def test_it_takes_over_the_claim_of_a_worker_that_died_mid_send(workers, monkeyp
 
 
 def test_it_tries_a_result_whose_finish_task_died_before_sending(workers, monkeypatch):
-    monkeypatch.setattr(notifications, "result", lambda generation_id: None)
+    monkeypatch.setattr(notify, "result", lambda generation_id: None)
     generation = completed(workers)
     monkeypatch.undo()
     monkeypatch.setattr(sender.time, "sleep", lambda seconds: None)
@@ -175,10 +179,10 @@ def test_it_sends_once_when_retry_passes_race(workers):
     generation = completed(workers)
     make_due(generation)
 
-    outcomes = race(lambda: notifications.claim_due_results(timezone.now()), threads=6)
+    outcomes = race(lambda: notify.claim_due_results(timezone.now()), threads=6)
 
     assert [error for _, error in outcomes if error] == []
     claims = [claim for claimed, _ in outcomes for claim in claimed]
     assert len(claims) == 1
-    race(lambda: notifications.deliver_result(generation.pk, lease=claims[0][1]), threads=3)
+    race(lambda: notify.deliver_result(generation.pk, lease=claims[0][1]), threads=3)
     assert len(delivered(workers, "sendVideo")) == 1

@@ -31,8 +31,11 @@ def client(openai):
 
 
 def chat(user="A ceramic mug for coffee lovers", *, system="You write UGC video prompts.", **extra):
-    return {"model": "gpt-4o-mini", "messages": [{"role": "system", "content": system},
-                                                 {"role": "user", "content": user}], **extra}
+    return {
+        "model": "gpt-4o-mini",
+        "messages": [{"role": "system", "content": system}, {"role": "user", "content": user}],
+        **extra,
+    }
 
 
 def complete(client, body=None):
@@ -101,8 +104,10 @@ def test_it_records_calls_with_params_key_and_status(openai, client):
 
 
 def test_it_accepts_an_image_part_and_hands_back_its_bytes(openai, client):
-    parts = [{"type": "text", "text": "Write a prompt for this product"},
-             {"type": "image_url", "image_url": {"url": PHOTO_URL, "detail": "low"}}]
+    parts = [
+        {"type": "text", "text": "Write a prompt for this product"},
+        {"type": "image_url", "image_url": {"url": PHOTO_URL, "detail": "low"}},
+    ]
 
     answer = complete(client, chat(parts))
 
@@ -187,13 +192,22 @@ def test_it_refuses_a_wrong_or_missing_key_with_401(openai, headers, code):
 def test_it_answers_a_wrong_key_in_the_documented_shape(openai):
     answer = httpx.post(f"{openai.base_url}/chat/completions", json=chat(), headers={"Authorization": "Bearer sk-no"})
 
-    assert answer.json() == {"error": {"message": "Incorrect API key provided", "type": "invalid_request_error",
-                                       "param": None, "code": "invalid_api_key"}}
+    assert answer.json() == {
+        "error": {
+            "message": "Incorrect API key provided",
+            "type": "invalid_request_error",
+            "param": None,
+            "code": "invalid_api_key",
+        }
+    }
 
 
 def test_it_answers_a_wrong_key_with_401_even_for_a_bad_body(openai):
-    answer = httpx.post(f"{openai.base_url}/chat/completions", content=b"{nope",
-                        headers={"Authorization": "Bearer sk-wrong", "Content-Type": "application/json"})
+    answer = httpx.post(
+        f"{openai.base_url}/chat/completions",
+        content=b"{nope",
+        headers={"Authorization": "Bearer sk-wrong", "Content-Type": "application/json"},
+    )
 
     assert answer.status_code == 401
 

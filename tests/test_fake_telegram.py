@@ -70,9 +70,7 @@ def test_it_round_trips_an_inline_keyboard_and_numbers_messages_per_chat(fake):
     assert (first.message_id, second.message_id, elsewhere.message_id) == (1, 2, 1)
     call = fake.sent(CHAT)[0]
     assert call.params["chat_id"] == CHAT
-    assert call.params["reply_markup"] == {
-        "inline_keyboard": [[{"text": "🎬 Видео", "callback_data": "menu:video"}]]
-    }
+    assert call.params["reply_markup"] == {"inline_keyboard": [[{"text": "🎬 Видео", "callback_data": "menu:video"}]]}
     assert fake.texts(CHAT) == ["Что сделаем?", "Ещё раз"]
 
 
@@ -271,12 +269,20 @@ def test_it_limits_one_chat_without_slowing_the_others(fake, monkeypatch):
 def test_it_sends_a_stars_invoice_and_refuses_a_second_price(fake):
     async def invoice(bot):
         message = await bot.send_invoice(
-            CHAT, "50 кредитов", "Пакет генераций", "3f6c2a8e-9b1d-4e7a-a5c3-0d2f8b4e6a91", "XTR",
+            CHAT,
+            "50 кредитов",
+            "Пакет генераций",
+            "3f6c2a8e-9b1d-4e7a-a5c3-0d2f8b4e6a91",
+            "XTR",
             [LabeledPrice("50 кредитов", 150)],
         )
         with pytest.raises(BadRequest, match="(?i)STARS_INVOICE_INVALID"):
             await bot.send_invoice(
-                CHAT, "50 кредитов", "Пакет", "payload", "XTR",
+                CHAT,
+                "50 кредитов",
+                "Пакет",
+                "payload",
+                "XTR",
                 [LabeledPrice("a", 100), LabeledPrice("b", 50)],
             )
         assert await bot.answer_pre_checkout_query("476654321098765432", ok=True)

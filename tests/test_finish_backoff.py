@@ -39,8 +39,9 @@ def test_it_backs_off_a_failing_finish_doubling_each_time_and_fails_and_refunds_
     generation.refresh_from_db()
     task_path = "/results/" + workers.kie.tasks[generation.provider_task_id].result_url.rsplit("/", 1)[1]
     for _ in range(pipeline.MAX_FINISH_ATTEMPTS):
-        workers.kie.answer_next(task_path, b"<h1>502 Bad Gateway</h1>", status=HTTPStatus.BAD_GATEWAY,
-                                content_type="text/html")
+        workers.kie.answer_next(
+            task_path, b"<h1>502 Bad Gateway</h1>", status=HTTPStatus.BAD_GATEWAY, content_type="text/html"
+        )
     commit(pipeline.poll, generation)
 
     delays = []
@@ -85,8 +86,11 @@ def test_it_gives_a_finish_that_raised_its_backoff_too(workers, commit, monkeypa
     def broken_save(*args, **kwargs):
         raise OSError("disk full")
 
-    generation = succeeded(workers, commit, before_finish=lambda: monkeypatch.setattr(
-        "generations.pipeline.default_storage.save", broken_save))
+    generation = succeeded(
+        workers,
+        commit,
+        before_finish=lambda: monkeypatch.setattr("generations.pipeline.default_storage.save", broken_save),
+    )
 
     assert generation.status == "processing" and generation.finish_attempts == 1
     assert generation.next_finish_at > timezone.now() + timedelta(seconds=50)

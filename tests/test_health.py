@@ -9,9 +9,9 @@ from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 
-from botapp import sender
-from neurocards import health
+from messaging import sender
 from neurocards.models import Heartbeat
+from ops import health
 
 pytestmark = pytest.mark.django_db
 

@@ -30,11 +30,28 @@ def post(client, generation, *, task_id=None, timestamp=None, signature=None, bo
     if signature is None:
         digest = hmac.new(HMAC_KEY.encode(), f"{task_id}.{timestamp}".encode(), hashlib.sha256).digest()
         signature = base64.b64encode(digest).decode()
-    payload = body if body is not None else json.dumps({"code": 200, "msg": "success", "data": {
-        "taskId": task_id, "state": "success", "resultJson": '{"resultUrls": ["https://evil.example/x.mp4"]}'}})
-    return client.post(f"/generations/kie/callback/{generation.callback_token}/", payload,
-                       content_type="application/json", HTTP_X_WEBHOOK_TIMESTAMP=timestamp,
-                       HTTP_X_WEBHOOK_SIGNATURE=signature)
+    payload = (
+        body
+        if body is not None
+        else json.dumps(
+            {
+                "code": 200,
+                "msg": "success",
+                "data": {
+                    "taskId": task_id,
+                    "state": "success",
+                    "resultJson": '{"resultUrls": ["https://evil.example/x.mp4"]}',
+                },
+            }
+        )
+    )
+    return client.post(
+        f"/generations/kie/callback/{generation.callback_token}/",
+        payload,
+        content_type="application/json",
+        HTTP_X_WEBHOOK_TIMESTAMP=timestamp,
+        HTTP_X_WEBHOOK_SIGNATURE=signature,
+    )
 
 
 def test_it_wakes_the_task_up_without_trusting_the_body(client, processing):
@@ -48,11 +65,14 @@ def test_it_wakes_the_task_up_without_trusting_the_body(client, processing):
     assert processing.status == "processing" and processing.result_url == ""
 
 
-@pytest.mark.parametrize("forgery", [
-    {"signature": "bm90LWEtc2lnbmF0dXJl"},
-    {"timestamp": "1000000000"},
-    {"timestamp": "not-a-time"},
-])
+@pytest.mark.parametrize(
+    "forgery",
+    [
+        {"signature": "bm90LWEtc2lnbmF0dXJl"},
+        {"timestamp": "1000000000"},
+        {"timestamp": "not-a-time"},
+    ],
+)
 def test_it_refuses_a_forged_callback(client, processing, forgery):
     before = Generation.objects.get(pk=processing.pk).next_poll_at
 
@@ -92,8 +112,11 @@ def test_it_takes_a_callback_that_comes_before_the_task_is_recorded(client, work
     settings.KIE_WEBHOOK_HMAC_KEY = ""
     (generation,) = place_order(make_user(credits=50), telegram=workers.telegram).generations
 
-    response = client.post(f"/generations/kie/callback/{generation.callback_token}/",
-                           json.dumps({"code": 200, "data": {"taskId": "task_early"}}), content_type="application/json")
+    response = client.post(
+        f"/generations/kie/callback/{generation.callback_token}/",
+        json.dumps({"code": 200, "data": {"taskId": "task_early"}}),
+        content_type="application/json",
+    )
 
     assert response.status_code == 200
     assert Generation.objects.get(pk=generation.pk).status == "queued"

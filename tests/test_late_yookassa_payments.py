@@ -92,8 +92,7 @@ def test_it_asks_about_an_old_open_payment_less_often_as_it_ages(shop):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("status", ["expired", "canceled", "pending"])
-def test_it_credits_a_late_notification_once_whatever_we_had_decided(shop, status,
-                                                                      django_capture_on_commit_callbacks):
+def test_it_credits_a_late_notification_once_whatever_we_had_decided(shop, status, django_capture_on_commit_callbacks):
     payment, _ = buy(shop)
     Payment.objects.filter(pk=payment.pk).update(status=status, created_at=timezone.now() - timedelta(days=2))
     shop.yookassa.succeed(payment.provider_payment_id)
@@ -109,8 +108,13 @@ def test_it_credits_a_late_notification_once_whatever_we_had_decided(shop, statu
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("tampered", [{"amount": {"value": "1.00", "currency": "RUB"}},
-                                      {"metadata": {"payment_id": "00000000-0000-0000-0000-000000000000"}}])
+@pytest.mark.parametrize(
+    "tampered",
+    [
+        {"amount": {"value": "1.00", "currency": "RUB"}},
+        {"metadata": {"payment_id": "00000000-0000-0000-0000-000000000000"}},
+    ],
+)
 def test_it_flags_a_late_success_that_does_not_match_and_credits_nothing(shop, tampered):
     expired, _ = buy(shop)
     old, _ = buy(shop, telegram_id=8282)

@@ -21,7 +21,9 @@ def test_it_charges_each_generation_its_cost():
     assert posting.created and posting.balance == 70 and user.balance == 70
     rows = CreditTransaction.objects.filter(kind=Kind.GENERATION_CHARGE).order_by("pk")
     assert [(r.generation_id, r.amount, r.balance_after) for r in rows] == [
-        (generations[0].pk, -10, 90), (generations[1].pk, -10, 80), (generations[2].pk, -10, 70)
+        (generations[0].pk, -10, 90),
+        (generations[1].pk, -10, 80),
+        (generations[2].pk, -10, 70),
     ]
     assert ledger.find_mismatches() == []
 
@@ -93,12 +95,13 @@ def test_it_never_overdraws_when_20_threads_charge_one_user_at_once():
     picker = random.Random(20)
     orders = [make_generations(user, count=picker.randint(1, 3), cost=10) for _ in range(20)]
 
-    outcomes = race(lambda order: ledger.charge_generations(generations=order), threads=20,
-                    args_for=lambda index: (orders[index],))
+    outcomes = race(
+        lambda order: ledger.charge_generations(generations=order), threads=20, args_for=lambda index: (orders[index],)
+    )
 
     user.refresh_from_db()
-    charged = [sum(g.cost for g in order) for order, (posting, _) in zip(orders, outcomes) if posting]
-    refused = [sum(g.cost for g in order) for order, (_, error) in zip(orders, outcomes) if error]
+    charged = [sum(g.cost for g in order) for order, (posting, _) in zip(orders, outcomes, strict=True) if posting]
+    refused = [sum(g.cost for g in order) for order, (_, error) in zip(orders, outcomes, strict=True) if error]
     assert all(isinstance(error, ledger.InsufficientCredits) for _, error in outcomes if error)
     assert sum(charged) <= 100 and user.balance == 100 - sum(charged) >= 0
     # The most that fits: every refused order was refused because it really did not fit.

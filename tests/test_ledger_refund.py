@@ -20,7 +20,10 @@ def test_it_refunds_exactly_what_was_charged():
     assert posting.created and user.balance == 38
     refund = CreditTransaction.objects.get(kind=Kind.GENERATION_REFUND)
     assert (refund.generation_id, refund.amount, refund.balance_after, refund.reason) == (
-        second.pk, 12, 38, "provider failed"
+        second.pk,
+        12,
+        38,
+        "provider failed",
     )
 
 

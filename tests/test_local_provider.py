@@ -21,13 +21,17 @@ def offline(workers, settings):
     get_provider.cache_clear()
 
 
-@pytest.mark.parametrize("kind, check", [
-    ("video", lambda content: media.probe_video(content)[:3] == ("h264", 720, 1280)),
-    ("image", lambda content: media.probe_image(content) == ("JPEG", 1200, 1600)),
-])
+@pytest.mark.parametrize(
+    "kind, check",
+    [
+        ("video", lambda content: media.probe_video(content)[:3] == ("h264", 720, 1280)),
+        ("image", lambda content: media.probe_image(content) == ("JPEG", 1200, 1600)),
+    ],
+)
 def test_it_makes_a_real_result_without_any_network(offline, kind, check):
-    (generation,) = place_order(make_user(credits=50), telegram=offline.telegram, kind=kind,
-                                template="ugc" if kind == "video" else "studio").generations
+    (generation,) = place_order(
+        make_user(credits=50), telegram=offline.telegram, kind=kind, template="ugc" if kind == "video" else "studio"
+    ).generations
 
     pipeline.submit(generation_id=generation.pk)
     generation.refresh_from_db()
@@ -40,12 +44,15 @@ def test_it_makes_a_real_result_without_any_network(offline, kind, check):
     assert offline.kie.calls == []
 
 
-@pytest.mark.parametrize("outcome, status, error_class", [
-    ("user", "failed", "user"),
-    ("billing", "failed", "billing"),
-    ("temporary", "queued", "temporary"),
-    ("rate_limit", "queued", "rate_limit"),
-])
+@pytest.mark.parametrize(
+    "outcome, status, error_class",
+    [
+        ("user", "failed", "user"),
+        ("billing", "failed", "billing"),
+        ("temporary", "queued", "temporary"),
+        ("rate_limit", "queued", "rate_limit"),
+    ],
+)
 def test_it_fails_on_demand_in_every_way(offline, outcome, status, error_class, django_capture_on_commit_callbacks):
     provider = get_provider()
     provider.failures = {outcome: 1.0}

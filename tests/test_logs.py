@@ -11,7 +11,7 @@ from django.test import Client
 from billing.models import Payment
 from generations import pipeline
 from generations.models import Generation
-from neurocards.logs import JsonFormatter, RedactSecrets
+from neurocards.lib.logs import JsonFormatter, RedactSecrets
 from tests.factories import product_photo
 from tests.test_configuration import manage
 
@@ -63,8 +63,9 @@ def test_it_logs_no_secret_and_nothing_a_seller_wrote_through_a_whole_flow(chat,
     payment = Payment.objects.get()
     shop.yookassa.succeed(payment.provider_payment_id)
     body = json.dumps(shop.yookassa.notification("payment.succeeded", payment.provider_payment_id))
-    response = Client().post("/billing/yookassa/webhook/", body, content_type="application/json",
-                             REMOTE_ADDR=YOOKASSA_IP)
+    response = Client().post(
+        "/billing/yookassa/webhook/", body, content_type="application/json", REMOTE_ADDR=YOOKASSA_IP
+    )
     assert response.status_code == 200 and "начислено 100" in chat.replies()[-1]
 
     # … orders a video, which a worker makes and sends.
@@ -87,7 +88,10 @@ def test_it_logs_no_secret_and_nothing_a_seller_wrote_through_a_whole_flow(chat,
         **{f"KIE key {key}": key for key in django_settings.KIE_API_KEYS},
         "the OpenAI key": django_settings.OPENAI_API_KEY,
         "the YooKassa secret key": django_settings.YOOKASSA_SECRET_KEY,
-        "the description": DESCRIPTION, "the wishes": WISHES, "the prompt": generation.final_prompt, "the email": EMAIL,
+        "the description": DESCRIPTION,
+        "the wishes": WISHES,
+        "the prompt": generation.final_prompt,
+        "the email": EMAIL,
     }
     assert all(secrets.values()) and len(captured) > 20
     assert any(f"generation {generation_id}: completed" in line for line in captured)
@@ -97,9 +101,11 @@ def test_it_logs_no_secret_and_nothing_a_seller_wrote_through_a_whole_flow(chat,
 
 def test_it_scrubs_bot_tokens_and_authorization_headers():
     assert formatted("GET https://api.telegram.org/bot%s/getMe", BOT_TOKEN) == (
-        "GET https://api.telegram.org/bot[redacted]/getMe")
+        "GET https://api.telegram.org/bot[redacted]/getMe"
+    )
     assert formatted("headers: {'Authorization': 'Bearer sk-live-0123456789abcdef'}") == (
-        "headers: {'Authorization': 'Bearer [redacted]'}")
+        "headers: {'Authorization': 'Bearer [redacted]'}"
+    )
     assert formatted("Authorization: Basic MTIzNDU2OnRlc3Rfc2VjcmV0X2tleQ==") == "Authorization: Basic [redacted]"
     assert formatted("a basic plan, bearer of news") == "a basic plan, bearer of news"
 
@@ -118,8 +124,9 @@ def test_it_writes_one_json_object_a_line_with_the_ids_it_names():
     try:
         raise RuntimeError("provider down")
     except RuntimeError:
-        line = formatted("generation %s: submit failed for user %s", 42, 7, exc_info=sys.exc_info(),
-                         formatter=JsonFormatter())
+        line = formatted(
+            "generation %s: submit failed for user %s", 42, 7, exc_info=sys.exc_info(), formatter=JsonFormatter()
+        )
 
     assert "\n" not in line
     entry = json.loads(line)
@@ -152,4 +159,7 @@ def test_it_writes_json_lines_when_asked():
     assert run.returncode == 0, run.stderr
     entry = json.loads(run.stderr.strip().splitlines()[-1])
     assert (entry["logger"], entry["message"], entry["generation_id"]) == (
-        "generations.pipeline", "generation 5: failed", "5")
+        "generations.pipeline",
+        "generation 5: failed",
+        "5",
+    )

@@ -43,7 +43,7 @@ def opened(content):
 
 
 def near(colour, expected, tolerance=12):
-    return all(abs(a - b) <= tolerance for a, b in zip(colour, expected))
+    return all(abs(a - b) <= tolerance for a, b in zip(colour, expected, strict=False))
 
 
 def test_it_normalizes_a_small_transparent_png_to_an_opaque_card():
@@ -103,9 +103,7 @@ def test_it_scales_16_bit_grey_instead_of_clipping_it():
     assert near(image.getpixel((600, 800)), (128, 128, 128), tolerance=3)
 
 
-@pytest.mark.parametrize(
-    "call", [media.normalize_card, media.probe_image, lambda c: media.render_card(c, "x")]
-)
+@pytest.mark.parametrize("call", [media.normalize_card, media.probe_image, lambda c: media.render_card(c, "x")])
 def test_it_refuses_junk_bytes_as_an_image(call):
     with pytest.raises(MediaError):
         call(JUNK)

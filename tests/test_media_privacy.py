@@ -11,8 +11,7 @@ from django.core import signing
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
-from botapp import notifications
-from generations import pipeline, storage
+from generations import notify, pipeline, storage
 from generations.models import Generation
 from neurocards.checks import check_media_storage
 from tests.factories import make_generations, make_user, place_order
@@ -94,7 +93,15 @@ def test_it_serves_a_good_link_to_its_result(client, done):
 
 
 def test_it_answers_404_to_a_guessed_link(client, done):
-    guesses = (f"{done.pk}", f"{done.pk}.abc.def", "1.1.1", "junk", "%C2%B2.a.b", "0", f"{done.pk}.{'A' * 6}.{'B' * 43}")
+    guesses = (
+        f"{done.pk}",
+        f"{done.pk}.abc.def",
+        "1.1.1",
+        "junk",
+        "%C2%B2.a.b",
+        "0",
+        f"{done.pk}.{'A' * 6}.{'B' * 43}",
+    )
     for guess in guesses:
         assert client.get(f"/generations/results/{guess}/").status_code == 404, guess
 
@@ -133,7 +140,7 @@ def test_it_voids_a_link_when_its_file_is_replaced_or_deleted(client, done):
 
 def test_it_sends_a_signed_link_for_a_video_too_large_to_upload(workers, client, settings, monkeypatch):
     settings.MEDIA_ACCEL_REDIRECT_PREFIX = ""
-    monkeypatch.setattr(notifications, "MAX_VIDEO_UPLOAD", 10)
+    monkeypatch.setattr(notify, "MAX_VIDEO_UPLOAD", 10)
     order = place_order(make_user(credits=100, telegram_id=5151), telegram=workers.telegram)
     generation = order.generations[0]
     assert pipeline.submit(generation_id=generation.pk) == "processing"

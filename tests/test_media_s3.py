@@ -11,7 +11,7 @@ from moto.server import ThreadedMotoServer
 from storages.backends.s3 import S3Storage
 
 from generations import pipeline, storage
-from neurocards import s3
+from neurocards.lib import s3
 from tests.factories import make_user, place_order, product_photo
 from tests.staff import make_support
 from tests.test_configuration import FEATURES, manage
@@ -42,9 +42,16 @@ def bucket(s3_server, settings):
     settings.S3_URL_SECONDS = 300
     settings.STORAGES = {
         **settings.STORAGES,
-        "default": s3.storage(bucket=BUCKET, endpoint_url=s3_server, region=REGION,
-                              access_key=KEYS["aws_access_key_id"], secret_key=KEYS["aws_secret_access_key"],
-                              addressing_style="path", url_seconds=300, timeout=5),
+        "default": s3.storage(
+            bucket=BUCKET,
+            endpoint_url=s3_server,
+            region=REGION,
+            access_key=KEYS["aws_access_key_id"],
+            secret_key=KEYS["aws_secret_access_key"],
+            addressing_style="path",
+            url_seconds=300,
+            timeout=5,
+        ),
     }
     assert isinstance(default_storage, S3Storage)  # the setting reached the storage the code uses
     client = boto3.client("s3", endpoint_url=s3_server, region_name=REGION, **KEYS)
@@ -118,11 +125,24 @@ def test_it_redirects_staff_and_a_signed_link_to_a_presigned_url(finished, clien
 
 @pytest.mark.django_db(databases=[])
 def test_it_chooses_the_bucket_from_the_environment_and_names_what_is_missing():
-    bucket = {"MEDIA_STORAGE": "s3", "S3_BUCKET": BUCKET, "S3_REGION": "ru-central1", "S3_ACCESS_KEY_ID": "key",
-              "S3_SECRET_ACCESS_KEY": "secret", "S3_ENDPOINT_URL": "https://storage.example.com"}
-    chosen = manage("shell", "--no-imports", "-c", "from django.core.files.storage import default_storage as s; "
-                    "print(s.__class__.__name__, s.bucket_name, s.default_acl, s.querystring_auth)",
-                    DJANGO_DEBUG="false", **FEATURES, **bucket)
+    bucket = {
+        "MEDIA_STORAGE": "s3",
+        "S3_BUCKET": BUCKET,
+        "S3_REGION": "ru-central1",
+        "S3_ACCESS_KEY_ID": "key",
+        "S3_SECRET_ACCESS_KEY": "secret",
+        "S3_ENDPOINT_URL": "https://storage.example.com",
+    }
+    chosen = manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        "from django.core.files.storage import default_storage as s; "
+        "print(s.__class__.__name__, s.bucket_name, s.default_acl, s.querystring_auth)",
+        DJANGO_DEBUG="false",
+        **FEATURES,
+        **bucket,
+    )
     missing = manage("check", DJANGO_DEBUG="false", **FEATURES, **{**bucket, "S3_BUCKET": None, "S3_REGION": ""})
 
     assert chosen.returncode == 0, chosen.stderr

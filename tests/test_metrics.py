@@ -10,14 +10,14 @@ from django_q.signals import post_execute_in_worker
 from accounts.models import TelegramUser
 from billing import ledger
 from billing.models import Payment
-from botapp import sender
 from generations.models import Generation
 from generations.providers import get_provider
-from neurocards import monitoring
+from messaging import sender
 from neurocards.metrics import counters
 from neurocards.metrics.models import Sample
 from neurocards.models import Alert
 from neurocards.schedules import SCHEDULES
+from ops import monitoring
 from tests.factories import make_generations, make_payment, make_user
 
 pytestmark = pytest.mark.django_db
@@ -67,12 +67,15 @@ def test_it_answers_the_bearer_token_only(token):
     assert response["Content-Type"] == "text/plain; version=0.0.4; charset=utf-8"
 
 
-@pytest.mark.parametrize("peer, forwarded, status", [
-    ("127.0.0.1", "10.1.2.3", 200),       # our proxy forwarding the Prometheus server
-    ("10.1.2.3", None, 200),              # Prometheus straight at the app
-    ("127.0.0.1", "203.0.113.5", 403),    # our proxy forwarding a stranger
-    ("203.0.113.5", "10.1.2.3", 403),     # a stranger claiming an allowed address
-])
+@pytest.mark.parametrize(
+    "peer, forwarded, status",
+    [
+        ("127.0.0.1", "10.1.2.3", 200),  # our proxy forwarding the Prometheus server
+        ("10.1.2.3", None, 200),  # Prometheus straight at the app
+        ("127.0.0.1", "203.0.113.5", 403),  # our proxy forwarding a stranger
+        ("203.0.113.5", "10.1.2.3", 403),  # a stranger claiming an allowed address
+    ],
+)
 def test_it_answers_an_allowed_address_without_a_token(settings, peer, forwarded, status):
     settings.METRICS_TOKEN = ""
     settings.METRICS_ALLOWED_IPS = ["10.0.0.0/8"]
@@ -114,8 +117,7 @@ def test_it_adds_up_what_each_worker_sent_and_how_often_telegram_said_429(token,
     monkeypatch.setattr(sender.time, "sleep", lambda seconds: None)
     counters.flush()
     sent, too_many = (value(name) or 0 for name in counters.SENDER_STATS.values())
-    workers.telegram.fail_next("sendMessage", status=429, description="Too Many Requests: retry after 1",
-                               retry_after=1)
+    workers.telegram.fail_next("sendMessage", status=429, description="Too Many Requests: retry after 1", retry_after=1)
     sender.send_message(5151, "one")
     sender.send_message(5151, "two")
 
@@ -158,8 +160,11 @@ def test_it_times_provider_calls_in_a_histogram(token, workers):
     samples = parse(scrape().content.decode())
 
     series = 'provider="kie",endpoint="credit"'
-    buckets = [(labels, count) for (name, labels), count in samples.items()
-               if name == "neurocards_provider_request_duration_seconds_bucket" and labels.startswith(series)]
+    buckets = [
+        (labels, count)
+        for (name, labels), count in samples.items()
+        if name == "neurocards_provider_request_duration_seconds_bucket" and labels.startswith(series)
+    ]
     assert [labels.rsplit("le=", 1)[1] for labels, _ in buckets][-1] == '"+Inf"'
     counts = [count for _, count in buckets]
     assert counts == sorted(counts) and counts[-1] >= 2
@@ -174,7 +179,7 @@ def test_it_counts_each_call_in_its_bucket_and_every_bucket_above(token):
 
     samples = parse(scrape().content.decode())
 
-    bucket = 'neurocards_provider_request_duration_seconds_bucket'
+    bucket = "neurocards_provider_request_duration_seconds_bucket"
     series = 'provider="kie",endpoint="recordInfo"'
     assert [samples[(bucket, f'{series},le="{le}"')] for le in ("0.1", "2.5", "5", "60", "+Inf")] == [1, 1, 3, 3, 3]
     assert samples[("neurocards_provider_request_duration_seconds_sum", series)] == pytest.approx(6.55)
@@ -223,7 +228,7 @@ def test_it_keeps_the_kie_credits_and_alerts_once_when_they_run_low(token, worke
 def test_it_alerts_once_when_telegram_cannot_deliver_to_the_webhook(workers, settings):
     from django.core.cache import cache
 
-    from neurocards import health
+    from ops import health
 
     settings.GENERATION_PROVIDER = "local"
     cache.delete(health.WEBHOOK_INFO_KEY)
@@ -243,5 +248,5 @@ def test_it_alerts_once_when_telegram_cannot_deliver_to_the_webhook(workers, set
 
 
 def test_it_runs_the_audits_on_schedules():
-    assert SCHEDULES["ledger-audit"] == ("neurocards.monitoring.audit_ledger", 5)
-    assert SCHEDULES["service-checks"] == ("neurocards.monitoring.check_services", 10)
+    assert SCHEDULES["ledger-audit"] == ("ops.monitoring.audit_ledger", 5)
+    assert SCHEDULES["service-checks"] == ("ops.monitoring.check_services", 10)

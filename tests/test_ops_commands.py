@@ -11,7 +11,7 @@ from accounts.models import TelegramUser
 from billing import ledger
 from billing.models import CreditTransaction, Payment
 from generations.models import Generation
-from neurocards import stats
+from ops import stats
 from tests.factories import make_generations, make_payment, make_user
 
 pytestmark = pytest.mark.django_db
@@ -53,17 +53,20 @@ def test_it_grants_again_on_each_run_without_a_key():
 
 
 @pytest.mark.parametrize("command", ["grant_credits", "revoke_credits"])
-@pytest.mark.parametrize(("telegram_id", "amount", "reason", "error"), [
-    ("999999", "5", "why", "No user with Telegram ID 999999"),
-    ("@someone", "5", "why", "Not a Telegram ID"),
-    (None, "0", "why", "above zero"),
-    (None, "-5", "why", "above zero"),
-    (None, "2.5", "why", "above zero"),
-    (None, "ten", "why", "above zero"),
-    (None, "99999999999", "why", "above zero"),
-    (None, "5", "", "A reason is required"),
-    (None, "5", "   ", "A reason is required"),
-])
+@pytest.mark.parametrize(
+    ("telegram_id", "amount", "reason", "error"),
+    [
+        ("999999", "5", "why", "No user with Telegram ID 999999"),
+        ("@someone", "5", "why", "Not a Telegram ID"),
+        (None, "0", "why", "above zero"),
+        (None, "-5", "why", "above zero"),
+        (None, "2.5", "why", "above zero"),
+        (None, "ten", "why", "above zero"),
+        (None, "99999999999", "why", "above zero"),
+        (None, "5", "", "A reason is required"),
+        (None, "5", "   ", "A reason is required"),
+    ],
+)
 def test_it_refuses_junk_and_writes_nothing(command, telegram_id, amount, reason, error):
     user = make_user(credits=20)
     entries = CreditTransaction.objects.count()
@@ -141,12 +144,15 @@ def test_it_cancels_a_stuck_generation_before_refunding_it(capsys):
     assert "(cancelled)" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize(("setup", "reason", "error"), [
-    ("completed", "why", "completed: its result was delivered"),
-    ("never charged", "why", "never charged"),
-    ("missing", "why", "No generation #"),
-    ("failed", "", "A reason is required"),
-])
+@pytest.mark.parametrize(
+    ("setup", "reason", "error"),
+    [
+        ("completed", "why", "completed: its result was delivered"),
+        ("never charged", "why", "never charged"),
+        ("missing", "why", "No generation #"),
+        ("failed", "", "A reason is required"),
+    ],
+)
 def test_it_refuses_a_refund_it_must_not_make(setup, reason, error):
     user = make_user(credits=30)
     if setup == "never charged":
@@ -180,14 +186,16 @@ def known_week():
     ledger.charge_generations(generations=[done, failed])
     ledger.charge_generations(generations=[image])
     ledger.refund_generation(generation=failed, reason="provider failed")
-    Generation.objects.filter(pk=done.pk).update(status="completed", created_at=now - timedelta(minutes=10),
-                                                 finished_at=now - timedelta(minutes=6))
+    Generation.objects.filter(pk=done.pk).update(
+        status="completed", created_at=now - timedelta(minutes=10), finished_at=now - timedelta(minutes=6)
+    )
     Generation.objects.filter(pk=failed.pk).update(status="failed", error_class="content_policy")
     Generation.objects.filter(pk=image.pk).update(status="processing")
     make_generations(alice)  # queued
     (old,) = make_generations(alice)
-    Generation.objects.filter(pk=old.pk).update(status="completed", error_class="temporary",
-                                                created_at=now - timedelta(days=30), finished_at=now)
+    Generation.objects.filter(pk=old.pk).update(
+        status="completed", error_class="temporary", created_at=now - timedelta(days=30), finished_at=now
+    )
 
     paid = make_payment(alice, credits=100, amount="890.00")
     make_payment(alice, credits=100, amount="890.00")  # pending
@@ -214,13 +222,21 @@ def test_it_sums_up_a_known_week(known_week, django_assert_max_num_queries):
     assert generations["completed_in"] == {"video": {"count": 1, "average_seconds": pytest.approx(240, abs=1)}}
     payments = data["payments"]
     assert payments["by_method"] == {
-        "yookassa": {"succeeded": {"count": 1, "amount": Decimal("890.00"), "currency": "RUB"},
-                     "pending": {"count": 1, "amount": Decimal("890.00"), "currency": "RUB"}},
+        "yookassa": {
+            "succeeded": {"count": 1, "amount": Decimal("890.00"), "currency": "RUB"},
+            "pending": {"count": 1, "amount": Decimal("890.00"), "currency": "RUB"},
+        },
         "stars": {"succeeded": {"count": 1, "amount": Decimal("450"), "currency": "XTR"}},
     }
     assert payments["revenue"] == {"RUB": Decimal("890.00"), "XTR": Decimal("450")}
-    assert data["credits"] == {"sold": 150, "spent": 25, "refunded": 10, "granted": 100, "revoked": 0,
-                               "taken_back_by_payment_refunds": 0}
+    assert data["credits"] == {
+        "sold": 150,
+        "spent": 25,
+        "refunded": 10,
+        "granted": 100,
+        "revoked": 0,
+        "taken_back_by_payment_refunds": 0,
+    }
     assert data["ledger_mismatches"] == [
         {"user_id": carol.pk, "telegram_id": carol.telegram_id, "balance": 7, "ledger": 0}
     ]

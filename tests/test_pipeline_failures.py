@@ -198,8 +198,9 @@ def test_it_sends_one_result_when_the_finish_task_is_delivered_twice(workers, co
 
 def test_it_requeues_a_row_a_worker_died_with_before_calling_the_provider(workers, commit):
     (generation,) = order(workers)
-    Generation.objects.filter(pk=generation.pk).update(status="submitting", attempts=1,
-                                                       updated_at=timezone.now() - timedelta(minutes=10))
+    Generation.objects.filter(pk=generation.pk).update(
+        status="submitting", attempts=1, updated_at=timezone.now() - timedelta(minutes=10)
+    )
 
     commit(watchdog.run)
 
@@ -211,8 +212,11 @@ def test_it_requeues_a_row_a_worker_died_with_before_calling_the_provider(worker
 def test_it_fails_rather_than_duplicates_a_task_the_provider_may_hold(workers, commit):
     (generation,) = order(workers)
     Generation.objects.filter(pk=generation.pk).update(
-        status="submitting", attempts=1, create_started_at=timezone.now() - timedelta(minutes=10),
-        updated_at=timezone.now() - timedelta(minutes=10))
+        status="submitting",
+        attempts=1,
+        create_started_at=timezone.now() - timedelta(minutes=10),
+        updated_at=timezone.now() - timedelta(minutes=10),
+    )
 
     commit(watchdog.run)
 

@@ -16,8 +16,9 @@ def test_it_refunds_and_tells_once_when_the_watchdog_and_a_poll_fail_it_together
     (generation,) = place_order(make_user(credits=50, telegram_id=7171), telegram=workers.telegram).generations
     pipeline.submit(generation_id=generation.pk)
 
-    outcomes = race(lambda: pipeline.fail(generation_id=generation.pk, error_class="timeout", message="late"),
-                    threads=6)
+    outcomes = race(
+        lambda: pipeline.fail(generation_id=generation.pk, error_class="timeout", message="late"), threads=6
+    )
 
     assert [error for _, error in outcomes if error] == []
     assert sum(bool(failed) for failed, _ in outcomes) == 1
@@ -29,8 +30,10 @@ def test_it_refunds_and_tells_once_when_the_watchdog_and_a_poll_fail_it_together
 def test_it_refunds_once_when_the_user_cancels_as_the_provider_fails_it(workers):
     (generation,) = place_order(make_user(credits=50, telegram_id=7272), telegram=workers.telegram).generations
     pipeline.submit(generation_id=generation.pk)
-    jobs = [lambda: services.cancel_generation(generation=generation, reason="cancelled by the user"),
-            lambda: pipeline.fail(generation_id=generation.pk, error_class="temporary", message="provider down")]
+    jobs = [
+        lambda: services.cancel_generation(generation=generation, reason="cancelled by the user"),
+        lambda: pipeline.fail(generation_id=generation.pk, error_class="temporary", message="provider down"),
+    ]
 
     race(lambda job: job(), threads=2, args_for=lambda i: (jobs[i],))
 

@@ -9,7 +9,7 @@ from django_q.models import Schedule
 from django_q.signals import post_spawn
 
 from generations import poller
-from neurocards.leases import lease
+from neurocards.lib.leases import lease
 from neurocards.schedules import POLLER, ensure_schedules
 
 pytestmark = pytest.mark.django_db

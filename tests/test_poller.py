@@ -3,7 +3,7 @@ from django.utils import timezone
 
 from generations import pipeline, poller
 from generations.models import Generation
-from neurocards.leases import lease
+from neurocards.lib.leases import lease
 from tests.factories import make_user, place_order
 
 pytestmark = pytest.mark.django_db

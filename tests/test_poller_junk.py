@@ -40,8 +40,11 @@ def test_it_reads_every_other_task_within_one_poll_interval_of_it_becoming_due(w
     first_read = {}
     for call in reads:
         first_read.setdefault(call.params["taskId"], call.at)
-    late = {task: round(first_read[task] - due, 2) for task, due in due_at.items()
-            if first_read.get(task, float("inf")) - due > ONE_POLL_INTERVAL}
+    late = {
+        task: round(first_read[task] - due, 2)
+        for task, due in due_at.items()
+        if first_read.get(task, float("inf")) - due > ONE_POLL_INTERVAL
+    }
     assert late == {}
     assert sorted(handed_out) == sorted(generation.pk for generation in others)
     junk.refresh_from_db()
@@ -54,7 +57,8 @@ def test_it_goes_on_when_a_read_raises_or_its_result_cannot_be_applied(workers, 
     settings.RATE_LIMIT_GENERATIONS_PER_HOUR = settings.MAX_ACTIVE_ORDERS = 1000
     monkeypatch.setattr("generations.pipeline.async_task", lambda *args, **kwargs: None)
     broken, unlucky, *others = Generation.objects.filter(
-        pk__in=[g.pk for g in in_flight(workers, 10, monkeypatch)]).order_by("pk")
+        pk__in=[g.pk for g in in_flight(workers, 10, monkeypatch)]
+    ).order_by("pk")
     provider, real_read, real_succeeded = get_provider(), get_provider().get_task, pipeline._succeeded
 
     def read(task_id, *, key=None):
@@ -79,4 +83,5 @@ def test_it_goes_on_when_a_read_raises_or_its_result_cannot_be_applied(workers, 
         # Pushed back by the 5 s of a first failed read: it does not stay first in line.
         assert generation.poll_errors == 1 and generation.next_poll_at >= started + timedelta(seconds=5)
     assert Generation.objects.filter(pk__in=[g.pk for g in others], next_poll_at=None).exclude(
-        result_url="").count() == len(others)
+        result_url=""
+    ).count() == len(others)

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from generations import pipeline, poller, watchdog
 from generations.models import Generation
-from neurocards.leases import lease
+from neurocards.lib.leases import lease
 from neurocards.models import Lease
 from tests.factories import make_user, place_order
 
@@ -71,8 +71,9 @@ def test_it_delivers_a_finished_video_after_the_poller_was_killed(transactional_
     (generation,) = place_order(make_user(credits=50, telegram_id=7171), telegram=workers.telegram).generations
     pipeline.submit(generation_id=generation.pk)
     # A short deadline, as a video close to its timeout: it must be delivered, not refunded as a timeout.
-    Generation.objects.filter(pk=generation.pk).update(timeout_at=timezone.now() + timedelta(seconds=20),
-                                                       next_poll_at=timezone.now())
+    Generation.objects.filter(pk=generation.pk).update(
+        timeout_at=timezone.now() + timedelta(seconds=20), next_poll_at=timezone.now()
+    )
     killed = kill_a_poller(monkeypatch)
     left = Lease.objects.get(name="poller")
     assert left.holder and left.expires_at <= timezone.now() + timedelta(seconds=poller.LEASE_SECONDS)
@@ -116,6 +117,7 @@ def in_thread(func):
             func(**kwargs)
         finally:
             connections.close_all()
+
     return run
 
 

@@ -45,14 +45,17 @@ def test_it_classifies_an_error_whose_msg_is_not_text_by_its_code(workers, commi
     assert (raised.value.error_class, raised.value.code) == (CONFIGURATION, 400)
 
 
-@pytest.mark.parametrize("path, body", [
-    ("/api/file-stream-upload", {"code": 200, "msg": "success", "data": ["https://x/y.jpg"]}),
-    ("/api/file-stream-upload", {"code": 200, "msg": "success", "data": {"downloadUrl": {"href": "x"}}}),
-    ("/api/v1/jobs/createTask", {"code": 200, "msg": "success", "data": "task_1"}),
-    ("/api/v1/jobs/createTask", {"code": 200, "msg": "success", "data": {"taskId": ["task_1"]}}),
-    ("/api/v1/jobs/createTask", {"code": 200, "msg": "success", "data": {"taskId": "t" * 200}}),
-    ("/api/v1/jobs/createTask", {"code": 500, "msg": {"error": "x"}}),
-])
+@pytest.mark.parametrize(
+    "path, body",
+    [
+        ("/api/file-stream-upload", {"code": 200, "msg": "success", "data": ["https://x/y.jpg"]}),
+        ("/api/file-stream-upload", {"code": 200, "msg": "success", "data": {"downloadUrl": {"href": "x"}}}),
+        ("/api/v1/jobs/createTask", {"code": 200, "msg": "success", "data": "task_1"}),
+        ("/api/v1/jobs/createTask", {"code": 200, "msg": "success", "data": {"taskId": ["task_1"]}}),
+        ("/api/v1/jobs/createTask", {"code": 200, "msg": "success", "data": {"taskId": "t" * 200}}),
+        ("/api/v1/jobs/createTask", {"code": 500, "msg": {"error": "x"}}),
+    ],
+)
 def test_it_turns_junk_from_upload_and_create_into_a_retry_of_that_generation(workers, commit, path, body):
     (generation,) = place_order(make_user(credits=50), telegram=workers.telegram).generations
     workers.kie.answer_next(path, body)
@@ -106,8 +109,9 @@ def test_it_fails_and_refunds_once_after_too_many_junk_answers_in_a_row(workers,
 def test_it_keeps_waiting_through_a_kie_outage_and_leaves_the_verdict_to_the_deadline(workers, commit):
     generation = processing(workers, commit, telegram_id=7373)
     for _ in range(pipeline.MAX_POLL_ERRORS + 2):
-        workers.kie.answer_next("/api/v1/jobs/recordInfo", {"code": 500, "msg": "server error"},
-                                status=HTTPStatus.INTERNAL_SERVER_ERROR)
+        workers.kie.answer_next(
+            "/api/v1/jobs/recordInfo", {"code": 500, "msg": "server error"}, status=HTTPStatus.INTERNAL_SERVER_ERROR
+        )
 
     results = [commit(pipeline.poll, generation) for _ in range(pipeline.MAX_POLL_ERRORS + 2)]
 

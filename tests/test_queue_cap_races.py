@@ -19,8 +19,16 @@ def confirm(user_pk, count):
     with transaction.atomic():
         user = TelegramUser.objects.select_for_update().get(pk=user_pk)
         try:
-            order = services.create_order(user=user, kind="video", template="ugc", description="Кружка", wishes="",
-                                          reference_file_id="photo", count=count, order_id=uuid.uuid4())
+            order = services.create_order(
+                user=user,
+                kind="video",
+                template="ugc",
+                description="Кружка",
+                wishes="",
+                reference_file_id="photo",
+                count=count,
+                order_id=uuid.uuid4(),
+            )
         except services.OrderRefused as refused:
             return refused.reason
     return order.queue_position

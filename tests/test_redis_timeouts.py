@@ -10,7 +10,7 @@ import threading
 import pytest
 import redis
 
-from neurocards import leases
+from neurocards.lib import leases
 from tests.test_configuration import manage
 
 WITHIN = 30  # seconds: far above the clients' timeouts, far below "forever"

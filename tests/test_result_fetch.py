@@ -18,41 +18,56 @@ def strict(settings):
     settings.PROVIDER_FETCH_ALLOW_LOOPBACK = False
 
 
-@pytest.mark.parametrize("url", [
-    "https://127.0.0.1/results/a.mp4",
-    "https://127.8.9.10:8443/a.mp4",
-    "https://[::1]/a.mp4",
-    "https://[::ffff:127.0.0.1]/a.mp4",
-    "https://10.1.2.3/a.mp4",
-    "https://192.168.0.10/a.mp4",
-    "https://172.16.5.4/a.mp4",
-    "https://100.64.0.1/a.mp4",
-    "https://169.254.169.254/latest/meta-data/",
-    "https://[fd00:ec2::254]/latest/meta-data/",
-    "https://[fe80::1]/a.mp4",
-    "https://0.0.0.0/a.mp4",
-    "https://224.0.0.1/a.mp4",
-    "https://240.0.0.1/a.mp4",
-    "https://[::ffff:10.0.0.1]/a.mp4",
-    "https://[64:ff9b::a9fe:a9fe]/a.mp4",
-    "https://localhost/a.mp4",
-    "http://93.184.215.14/a.mp4",
-    "ftp://93.184.215.14/a.mp4",
-    "file:///etc/passwd",
-    "https:///a.mp4",
-    "not a url",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://127.0.0.1/results/a.mp4",
+        "https://127.8.9.10:8443/a.mp4",
+        "https://[::1]/a.mp4",
+        "https://[::ffff:127.0.0.1]/a.mp4",
+        "https://10.1.2.3/a.mp4",
+        "https://192.168.0.10/a.mp4",
+        "https://172.16.5.4/a.mp4",
+        "https://100.64.0.1/a.mp4",
+        "https://169.254.169.254/latest/meta-data/",
+        "https://[fd00:ec2::254]/latest/meta-data/",
+        "https://[fe80::1]/a.mp4",
+        "https://0.0.0.0/a.mp4",
+        "https://224.0.0.1/a.mp4",
+        "https://240.0.0.1/a.mp4",
+        "https://[::ffff:10.0.0.1]/a.mp4",
+        "https://[64:ff9b::a9fe:a9fe]/a.mp4",
+        "https://localhost/a.mp4",
+        "http://93.184.215.14/a.mp4",
+        "ftp://93.184.215.14/a.mp4",
+        "file:///etc/passwd",
+        "https:///a.mp4",
+        "not a url",
+    ],
+)
 def test_it_refuses_urls_that_are_not_public_https(strict, url):
     with pytest.raises(fetch.Refused):
         fetch.fetch(url, max_bytes=1000)
 
 
-@pytest.mark.parametrize("address, public", [
-    ("93.184.215.14", True), ("2606:4700::1111", True), ("127.0.0.1", False), ("::1", False),
-    ("10.0.0.1", False), ("100.127.255.254", False), ("169.254.169.254", False), ("fd00:ec2::254", False),
-    ("::ffff:169.254.169.254", False), ("::ffff:93.184.215.14", True), ("2002:7f00:1::", False),
-    ("239.255.255.250", False), ("::", False),
-])
+@pytest.mark.parametrize(
+    "address, public",
+    [
+        ("93.184.215.14", True),
+        ("2606:4700::1111", True),
+        ("127.0.0.1", False),
+        ("::1", False),
+        ("10.0.0.1", False),
+        ("100.127.255.254", False),
+        ("169.254.169.254", False),
+        ("fd00:ec2::254", False),
+        ("::ffff:169.254.169.254", False),
+        ("::ffff:93.184.215.14", True),
+        ("2002:7f00:1::", False),
+        ("239.255.255.250", False),
+        ("::", False),
+    ],
+)
 def test_it_judges_addresses(address, public):
     assert fetch.is_public(ipaddress.ip_address(address)) is public
 
@@ -84,12 +99,15 @@ def test_it_never_fetches_or_sends_a_result_on_loopback(workers, settings, djang
     assert workers.telegram.requests("sendVideo") == []
 
 
-@pytest.mark.parametrize("location", [
-    "http://10.0.0.1/results/a.mp4",
-    "https://169.254.169.254/latest/meta-data/iam/",
-    "https://[fd00:ec2::254]/latest/",
-    "ftp://127.0.0.1/a.mp4",
-])
+@pytest.mark.parametrize(
+    "location",
+    [
+        "http://10.0.0.1/results/a.mp4",
+        "https://169.254.169.254/latest/meta-data/iam/",
+        "https://[fd00:ec2::254]/latest/",
+        "ftp://127.0.0.1/a.mp4",
+    ],
+)
 def test_it_checks_every_redirect_again(workers, location):
     workers.kie.redirect("/results/a.mp4", location)
 
@@ -114,8 +132,9 @@ def test_it_follows_a_few_checked_redirects_and_no_more(workers):
 
 
 def test_it_refuses_a_result_larger_than_the_cap_of_its_kind(workers, monkeypatch):
-    (generation,) = place_order(make_user(credits=50), telegram=workers.telegram, kind="image",
-                                 template="studio").generations
+    (generation,) = place_order(
+        make_user(credits=50), telegram=workers.telegram, kind="image", template="studio"
+    ).generations
     pipeline.submit(generation_id=generation.pk)
     task = workers.kie.finish(Generation.objects.get(pk=generation.pk).provider_task_id)
     monkeypatch.setitem(fetch.MAX_BYTES, "image", len(workers.kie.result_content["image"]) - 1)

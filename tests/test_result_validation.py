@@ -9,7 +9,7 @@ from billing.models import CreditTransaction
 from generations import pipeline, watchdog
 from generations.models import Generation
 from tests.factories import make_user, place_order
-from tests.fakes.kie import JUNK_BODY
+from tests.fakes.kie_api import JUNK_BODY
 
 pytestmark = pytest.mark.django_db
 
@@ -25,13 +25,17 @@ def finish_until_done(generation, commit):
     return generation
 
 
-@pytest.mark.parametrize("kind, template, content, sent_as", [
-    ("video", "ugc", JUNK_BODY, "sendVideo"),
-    ("video", "ugc", b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isommp41\x00\x00\x00\x08free", "sendVideo"),
-    ("image", "studio", b"<html><body>Not found</body></html>", "sendPhoto"),
-])
+@pytest.mark.parametrize(
+    "kind, template, content, sent_as",
+    [
+        ("video", "ugc", JUNK_BODY, "sendVideo"),
+        ("video", "ugc", b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isommp41\x00\x00\x00\x08free", "sendVideo"),
+        ("image", "studio", b"<html><body>Not found</body></html>", "sendPhoto"),
+    ],
+)
 def test_it_never_delivers_a_result_that_is_not_media_and_refunds_it_after_retries(
-        workers, commit, kind, template, content, sent_as):
+    workers, commit, kind, template, content, sent_as
+):
     user = make_user(credits=50, telegram_id=8181)
     (generation,) = place_order(user, telegram=workers.telegram, kind=kind, template=template).generations
     workers.kie.result_content[kind] = content

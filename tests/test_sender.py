@@ -1,7 +1,7 @@
 import pytest
 
 from accounts.models import TelegramUser
-from botapp import sender
+from messaging import sender
 from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
@@ -21,8 +21,9 @@ def test_it_waits_as_long_as_telegram_asks_and_sends_once(workers, monkeypatch):
 def test_it_gives_up_rather_than_sleep_through_a_long_retry_after(workers, monkeypatch):
     pauses = []
     monkeypatch.setattr(sender.time, "sleep", pauses.append)
-    workers.telegram.fail_next("sendMessage", status=429, description="Too Many Requests: retry after 3600",
-                               retry_after=3600)
+    workers.telegram.fail_next(
+        "sendMessage", status=429, description="Too Many Requests: retry after 3600", retry_after=3600
+    )
 
     with pytest.raises(sender.SendFailed):
         sender.send_message(786, "hello")

@@ -6,15 +6,21 @@ from django.db import connection
 from accounts.models import TelegramUser
 from billing import ledger
 from billing.models import CreditTransaction, Payment, Refund
-from botapp import sender
+from messaging import sender
 from tests.concurrency import race
 from tests.test_bot_stars import buy_with_stars, pack  # noqa: F401  (the fixture)
 
 
 def paid(chat, payment, *, amount=1, currency="XTR", charge="stxMISMATCH1"):
-    return chat.message_update(successful_payment={
-        "currency": currency, "total_amount": amount, "invoice_payload": str(payment.pk),
-        "telegram_payment_charge_id": charge, "provider_payment_charge_id": charge})
+    return chat.message_update(
+        successful_payment={
+            "currency": currency,
+            "total_amount": amount,
+            "invoice_payload": str(payment.pk),
+            "telegram_payment_charge_id": charge,
+            "provider_payment_charge_id": charge,
+        }
+    )
 
 
 @pytest.fixture
@@ -40,8 +46,9 @@ def test_it_refunds_a_payment_that_does_not_match_its_invoice_and_credits_nothin
     (call,), in_transaction = refunds()
     assert call.params["user_id"] == chat.id and call.params["telegram_payment_charge_id"] == "stxMISMATCH1"
     assert in_transaction == [False]
-    assert chat.replies() == ["Оплата не совпала со счётом: пришло 1 ⭐ вместо 450 ⭐. Кредиты не начислены, "
-                              "звёзды возвращены вам."]
+    assert chat.replies() == [
+        "Оплата не совпала со счётом: пришло 1 ⭐ вместо 450 ⭐. Кредиты не начислены, звёзды возвращены вам."
+    ]
     payment.refresh_from_db()
     assert (payment.status, payment.provider_payment_id) == ("canceled", "stxMISMATCH1")
     assert "not credited" in payment.problem
@@ -69,8 +76,10 @@ def test_it_says_it_in_english_too(new_chat, pack, refunds):  # noqa: F811
 
     chat.post(paid(chat, payment, amount=1))
 
-    assert chat.replies() == ["The payment did not match the invoice: 1 ⭐ arrived instead of 450 ⭐. No credits "
-                              "were added, and the Stars have been returned to you."]
+    assert chat.replies() == [
+        "The payment did not match the invoice: 1 ⭐ arrived instead of 450 ⭐. No credits "
+        "were added, and the Stars have been returned to you."
+    ]
 
 
 def test_it_refunds_once_when_telegram_delivers_it_again(chat, pack, refunds):  # noqa: F811
@@ -87,8 +96,14 @@ def test_it_refunds_once_when_telegram_delivers_it_again(chat, pack, refunds):  
 
 
 @pytest.mark.parametrize("amount, currency", [(450, "USD"), (449, "XTR")])
-def test_it_flags_for_support_and_says_so_when_the_refund_fails(chat, pack, refunds, workers, amount,  # noqa: F811
-                                                                 currency):
+def test_it_flags_for_support_and_says_so_when_the_refund_fails(
+    chat,
+    pack,
+    refunds,
+    workers,
+    amount,  # noqa: F811
+    currency,
+):
     payment = buy_with_stars(chat, pack)
     chat.replies()
     workers.telegram.fail_next("refundStarPayment", status=400, description="Bad Request: CHARGE_NOT_FOUND")
@@ -110,8 +125,15 @@ def test_it_lets_support_refund_it_by_hand_after_a_failed_refund(chat, pack, ref
     chat.post(paid(chat, payment, amount=1))
     client.force_login(User.objects.create_superuser("support", "s@example.com", "pw"))
 
-    client.post("/admin/billing/payment/", {"action": "refund_stars", "_selected_action": [str(payment.pk)],
-                                            "apply": "1", "reason": "the automatic refund failed"})
+    client.post(
+        "/admin/billing/payment/",
+        {
+            "action": "refund_stars",
+            "_selected_action": [str(payment.pk)],
+            "apply": "1",
+            "reason": "the automatic refund failed",
+        },
+    )
 
     assert len(refunds()[0]) == 2
     assert Refund.objects.get().amount == 1 and TelegramUser.objects.get().balance == 0

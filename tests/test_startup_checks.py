@@ -23,9 +23,17 @@ def test_it_passes_the_shipped_defaults_and_zero_where_zero_means_off():
     assert "no issues" in run.stdout
 
 
-@pytest.mark.parametrize("name, value", [("VIDEO_COST", "0"), ("IMAGE_COST", "-3"), ("MAX_QUEUE_SIZE", "0"),
-                                         ("WELCOME_CREDITS", "-1"), ("TELEGRAM_MESSAGES_PER_SECOND", "0"),
-                                         ("Q_WORKERS", "0")])
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("VIDEO_COST", "0"),
+        ("IMAGE_COST", "-3"),
+        ("MAX_QUEUE_SIZE", "0"),
+        ("WELCOME_CREDITS", "-1"),
+        ("TELEGRAM_MESSAGES_PER_SECOND", "0"),
+        ("Q_WORKERS", "0"),
+    ],
+)
 def test_it_stops_on_a_cost_or_limit_out_of_range(name, value):
     run = manage("check", **{**PRODUCTION, name: value})
 
@@ -83,8 +91,14 @@ def test_it_only_warns_without_a_public_address_when_nothing_but_the_webhook_nee
 def test_it_knows_every_placeholder_env_example_ships_for_a_secret():
     shipped = {name: value for name, value in example_values().items() if name in checks.SECRETS and value}
 
-    assert set(shipped) >= {"SECRET_KEY", "TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET", "YOOKASSA_SHOP_ID",
-                            "YOOKASSA_SECRET_KEY", "METRICS_TOKEN"}
+    assert set(shipped) >= {
+        "SECRET_KEY",
+        "TELEGRAM_BOT_TOKEN",
+        "TELEGRAM_WEBHOOK_SECRET",
+        "YOOKASSA_SHOP_ID",
+        "YOOKASSA_SECRET_KEY",
+        "METRICS_TOKEN",
+    }
     assert [name for name, value in shipped.items() if not checks.is_placeholder(value)] == []
 
 

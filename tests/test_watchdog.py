@@ -28,8 +28,9 @@ def test_it_tells_once_that_a_video_takes_longer_than_five_minutes(workers):
 def test_it_alerts_operators_once_about_a_queue_that_does_not_move(workers, settings):
     settings.QUEUE_ALERT_MINUTES = 15
     (generation,) = make_generations(make_user(), count=1)
-    Generation.objects.filter(pk=generation.pk).update(created_at=timezone.now() - timedelta(minutes=20),
-                                                       next_attempt_at=timezone.now() + timedelta(hours=1))
+    Generation.objects.filter(pk=generation.pk).update(
+        created_at=timezone.now() - timedelta(minutes=20), next_attempt_at=timezone.now() + timedelta(hours=1)
+    )
 
     watchdog.run()
     watchdog.run()

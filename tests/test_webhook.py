@@ -25,9 +25,21 @@ def test_it_refuses_a_delivery_without_the_secret_header(chat, bot_server):
     assert response.status_code == 403 and not ProcessedUpdate.objects.exists()
 
 
-@pytest.mark.parametrize("body", [b"not json", b"", b"[1, 2]", b'"text"', b'{"message": {}}', b'{"update_id": "7"}',
-                                  b'{"update_id": -1}', b'{"update_id": 99999999999999999999}',
-                                  b'{"update_id": 5, "message": "junk"}', b"\xff\xfe"])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"not json",
+        b"",
+        b"[1, 2]",
+        b'"text"',
+        b'{"message": {}}',
+        b'{"update_id": "7"}',
+        b'{"update_id": -1}',
+        b'{"update_id": 99999999999999999999}',
+        b'{"update_id": 5, "message": "junk"}',
+        b"\xff\xfe",
+    ],
+)
 def test_it_answers_400_to_a_body_that_is_not_an_update(chat, body):
     response = chat.post(body)
 
@@ -66,9 +78,25 @@ def test_it_answers_200_and_apologises_when_a_handler_fails(chat, monkeypatch, c
     assert f"update {update['update_id']}: handler failed" in caplog.text
 
 
-@pytest.mark.parametrize("name", ["start", "start_en", "text", "photo", "photo_with_caption", "document_image",
-                                  "document_pdf", "document_huge", "sticker", "voice", "callback_query",
-                                  "edited_message", "my_chat_member_kicked", "group_message"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "start",
+        "start_en",
+        "text",
+        "photo",
+        "photo_with_caption",
+        "document_image",
+        "document_pdf",
+        "document_huge",
+        "sticker",
+        "voice",
+        "callback_query",
+        "edited_message",
+        "my_chat_member_kicked",
+        "group_message",
+    ],
+)
 def test_it_accepts_every_recorded_update(chat, name):
     response = chat.post(fixture(name))
 

@@ -6,7 +6,7 @@ from django.test import Client
 from billing.models import WebhookEvent
 from botapp.models import ProcessedUpdate
 from generations.models import Generation
-from neurocards.jsonbody import MAX_DEPTH, parse_json
+from neurocards.lib.jsonbody import MAX_DEPTH, parse_json
 from tests.factories import make_generations, make_user
 
 YOOKASSA_IP = "185.71.76.5"
@@ -30,8 +30,9 @@ def test_it_answers_400_to_deeply_nested_json_on_the_telegram_webhook(chat):
 def test_it_answers_400_to_deeply_nested_json_from_yookassa_and_closes_the_inbox_row(shop):
     body = b'{"event": "payment.succeeded", "object": {"id": "x", "metadata": ' + nested(DEPTH, b'{"a":', b"}") + b"}}"
 
-    response = Client().post("/billing/yookassa/webhook/", body, content_type="application/json",
-                             REMOTE_ADDR=YOOKASSA_IP)
+    response = Client().post(
+        "/billing/yookassa/webhook/", body, content_type="application/json", REMOTE_ADDR=YOOKASSA_IP
+    )
 
     assert response.status_code == 400
     event = WebhookEvent.objects.get()
@@ -43,28 +44,36 @@ def test_it_answers_400_to_deeply_nested_json_on_the_kie_callback(client):
     (generation,) = make_generations(make_user())
     body = b'{"code": 200, "data": {"taskId": "t1", "info": ' + nested(DEPTH) + b"}}"
 
-    response = client.post(f"/generations/kie/callback/{generation.callback_token}/", body,
-                           content_type="application/json")
+    response = client.post(
+        f"/generations/kie/callback/{generation.callback_token}/", body, content_type="application/json"
+    )
 
     assert response.status_code == 400
     assert Generation.objects.get().status == "queued"
 
 
-@pytest.mark.parametrize("body", [
-    nested(MAX_DEPTH + 1), nested(MAX_DEPTH + 1, b"{", b"}"),
-    b"[" * 40 + b"]" * 39,  # unpaired
-    b'"' + b"x" * (1024 * 1024) + b'"',  # too large
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        nested(MAX_DEPTH + 1),
+        nested(MAX_DEPTH + 1, b"{", b"}"),
+        b"[" * 40 + b"]" * 39,  # unpaired
+        b'"' + b"x" * (1024 * 1024) + b'"',  # too large
+    ],
+)
 def test_it_refuses_bodies_past_the_bounds(body):
     with pytest.raises(ValueError):
         parse_json(body)
 
 
-@pytest.mark.parametrize("body, value", [
-    (nested(MAX_DEPTH), None),
-    (b'{"text": "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\\"]]]"}', {"text": "[" * 50 + '"]]]'}),
-    (b'[[], {"a": [{}]}, [[1]]]', [[], {"a": [{}]}, [[1]]]),
-])
+@pytest.mark.parametrize(
+    "body, value",
+    [
+        (nested(MAX_DEPTH), None),
+        (b'{"text": "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\\"]]]"}', {"text": "[" * 50 + '"]]]'}),
+        (b'[[], {"a": [{}]}, [[1]]]', [[], {"a": [{}]}, [[1]]]),
+    ],
+)
 def test_it_parses_what_nests_within_the_bound_whatever_its_strings_hold(body, value):
     parsed = parse_json(body)
 

@@ -111,7 +111,9 @@ def test_it_does_not_let_a_redelivered_block_undo_a_later_unblock(chat):
     back = copy.deepcopy(kicked)
     back["update_id"] += 1
     back["my_chat_member"]["old_chat_member"], back["my_chat_member"]["new_chat_member"] = (
-        back["my_chat_member"]["new_chat_member"], back["my_chat_member"]["old_chat_member"])
+        back["my_chat_member"]["new_chat_member"],
+        back["my_chat_member"]["old_chat_member"],
+    )
 
     for update in (kicked, back, kicked):
         assert chat.post(update).status_code == 200

@@ -32,8 +32,9 @@ def buy(shop, *, telegram_id=8181):
 
 def notify(event, object_id, shop, *, ip=YOOKASSA_IP, client=None, **headers):
     body = json.dumps(shop.yookassa.notification(event, object_id))
-    return (client or Client()).post("/billing/yookassa/webhook/", body, content_type="application/json",
-                                     REMOTE_ADDR=ip, **headers)
+    return (client or Client()).post(
+        "/billing/yookassa/webhook/", body, content_type="application/json", REMOTE_ADDR=ip, **headers
+    )
 
 
 def balance(payment):
@@ -95,17 +96,23 @@ def test_it_credits_nothing_while_the_api_says_pending(shop):
     body = shop.yookassa.notification("payment.succeeded", payment.provider_payment_id)
     body["object"].update(status="succeeded", paid=True)  # the body lies; the API does not
 
-    response = Client().post("/billing/yookassa/webhook/", json.dumps(body), content_type="application/json",
-                             REMOTE_ADDR=YOOKASSA_IP)
+    response = Client().post(
+        "/billing/yookassa/webhook/", json.dumps(body), content_type="application/json", REMOTE_ADDR=YOOKASSA_IP
+    )
 
     assert response.status_code == 200
     assert balance(payment) == 0 and Payment.objects.get().status == "pending"
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("tampered", [{"amount": {"value": "1.00", "currency": "RUB"}},
-                                      {"amount": {"value": "890.00", "currency": "USD"}},
-                                      {"metadata": {"payment_id": "00000000-0000-0000-0000-000000000000"}}])
+@pytest.mark.parametrize(
+    "tampered",
+    [
+        {"amount": {"value": "1.00", "currency": "RUB"}},
+        {"amount": {"value": "890.00", "currency": "USD"}},
+        {"metadata": {"payment_id": "00000000-0000-0000-0000-000000000000"}},
+    ],
+)
 def test_it_flags_and_does_not_credit_a_payment_that_does_not_match(shop, tampered):
     payment, _ = buy(shop)
     shop.yookassa.succeed(payment.provider_payment_id)
@@ -118,11 +125,14 @@ def test_it_flags_and_does_not_credit_a_payment_that_does_not_match(shop, tamper
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("ip, forwarded, trusted", [
-    ("203.0.113.9", None, []),
-    ("203.0.113.9", YOOKASSA_IP, []),          # a spoofed X-Forwarded-For from an untrusted peer
-    ("10.0.0.1", "203.0.113.9", ["10.0.0.1"]),  # our proxy, forwarding a stranger
-])
+@pytest.mark.parametrize(
+    "ip, forwarded, trusted",
+    [
+        ("203.0.113.9", None, []),
+        ("203.0.113.9", YOOKASSA_IP, []),  # a spoofed X-Forwarded-For from an untrusted peer
+        ("10.0.0.1", "203.0.113.9", ["10.0.0.1"]),  # our proxy, forwarding a stranger
+    ],
+)
 def test_it_refuses_a_notification_from_outside_the_allow_list(shop, settings, ip, forwarded, trusted):
     settings.TRUSTED_PROXIES = trusted
     payment, _ = buy(shop)
@@ -136,10 +146,13 @@ def test_it_refuses_a_notification_from_outside_the_allow_list(shop, settings, i
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("ip, forwarded, trusted", [
-    ("10.0.0.1", f"198.51.100.7, {YOOKASSA_IP}", ["10.0.0.1"]),
-    ("2a02:5180:0:1::7", None, []),
-])
+@pytest.mark.parametrize(
+    "ip, forwarded, trusted",
+    [
+        ("10.0.0.1", f"198.51.100.7, {YOOKASSA_IP}", ["10.0.0.1"]),
+        ("2a02:5180:0:1::7", None, []),
+    ],
+)
 def test_it_accepts_yookassa_behind_our_proxy_and_over_ipv6(shop, settings, ip, forwarded, trusted):
     settings.TRUSTED_PROXIES = trusted
     payment, _ = buy(shop)
@@ -157,8 +170,9 @@ def test_it_asks_for_the_notification_again_while_the_api_is_down_then_credits_o
     body = shop.yookassa.notification("payment.succeeded", payment.provider_payment_id)
     shop.yookassa.down = True
 
-    first = Client().post("/billing/yookassa/webhook/", json.dumps(body), content_type="application/json",
-                          REMOTE_ADDR=YOOKASSA_IP)
+    first = Client().post(
+        "/billing/yookassa/webhook/", json.dumps(body), content_type="application/json", REMOTE_ADDR=YOOKASSA_IP
+    )
     shop.yookassa.down = False
     second = notify("payment.succeeded", payment.provider_payment_id, shop)
 
@@ -168,11 +182,14 @@ def test_it_asks_for_the_notification_again_while_the_api_is_down_then_credits_o
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("body", [b"not json", b"{}", b'{"event": "payment.succeeded"}',
-                                  b'{"event": "payment.succeeded", "object": {"id": 5}}'])
+@pytest.mark.parametrize(
+    "body",
+    [b"not json", b"{}", b'{"event": "payment.succeeded"}', b'{"event": "payment.succeeded", "object": {"id": 5}}'],
+)
 def test_it_answers_400_to_junk_but_keeps_it_in_the_inbox(shop, body):
-    response = Client().post("/billing/yookassa/webhook/", body, content_type="application/json",
-                             REMOTE_ADDR=YOOKASSA_IP)
+    response = Client().post(
+        "/billing/yookassa/webhook/", body, content_type="application/json", REMOTE_ADDR=YOOKASSA_IP
+    )
 
     assert response.status_code == 400
     assert WebhookEvent.objects.get().status == "failed"
@@ -190,7 +207,8 @@ def test_it_tells_the_buyer_in_plain_words_why_a_payment_was_canceled(shop, djan
     payment.refresh_from_db()
     assert (payment.status, payment.cancellation_reason) == ("canceled", "insufficient_funds")
     assert shop.telegram.texts(chat_id=8181) == [
-        "Платёж не прошёл: на карте не хватило денег. Деньги не списаны. Можно попробовать ещё раз: /buy."]
+        "Платёж не прошёл: на карте не хватило денег. Деньги не списаны. Можно попробовать ещё раз: /buy."
+    ]
 
 
 @pytest.mark.django_db

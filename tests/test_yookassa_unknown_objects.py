@@ -14,16 +14,25 @@ UNKNOWN_REFUND = "2f9a3c1e-0015-5000-9000-1d3c5e7a9b0c"
 
 
 def notify(event, object_id):
-    body = {"type": "notification", "event": event,
-            "object": {"id": object_id, "status": "succeeded", "paid": True,
-                       "amount": {"value": "890.00", "currency": "RUB"}}}
-    return Client().post("/billing/yookassa/webhook/", json.dumps(body), content_type="application/json",
-                         REMOTE_ADDR=YOOKASSA_IP)
+    body = {
+        "type": "notification",
+        "event": event,
+        "object": {
+            "id": object_id,
+            "status": "succeeded",
+            "paid": True,
+            "amount": {"value": "890.00", "currency": "RUB"},
+        },
+    }
+    return Client().post(
+        "/billing/yookassa/webhook/", json.dumps(body), content_type="application/json", REMOTE_ADDR=YOOKASSA_IP
+    )
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("event, object_id", [("payment.succeeded", UNKNOWN_PAYMENT),
-                                              ("refund.succeeded", UNKNOWN_REFUND)])
+@pytest.mark.parametrize(
+    "event, object_id", [("payment.succeeded", UNKNOWN_PAYMENT), ("refund.succeeded", UNKNOWN_REFUND)]
+)
 def test_it_acknowledges_an_unknown_object_as_ignored_and_logs_its_id(shop, caplog, event, object_id):
     caplog.set_level(logging.INFO, logger="billing")
 

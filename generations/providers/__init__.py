@@ -7,6 +7,7 @@ from django.conf import settings
 def get_provider(name=None):
     """The provider chosen by GENERATION_PROVIDER, one instance (and one HTTP pool) per process."""
     name = name or settings.GENERATION_PROVIDER
+    # Imported on first use: a process loads only the provider it is configured for.
     if name == "kie":
         from generations.providers.kie import KieProvider
 

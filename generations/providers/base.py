@@ -4,10 +4,10 @@ import re
 from dataclasses import dataclass, field
 
 # Error classes, each handled its own way by the pipeline (see generations/pipeline.py).
-USER = "user"                  # the request breaks the provider's rules: fail, refund, tell the user why
-TEMPORARY = "temporary"        # 5xx, maintenance, network, timeouts: retry with backoff
-RATE_LIMIT = "rate_limit"      # back off and rotate keys, without burning attempts
-BILLING = "billing"            # the provider account is out of credits: fail, refund, alert operators
+USER = "user"  # the request breaks the provider's rules: fail, refund, tell the user why
+TEMPORARY = "temporary"  # 5xx, maintenance, network, timeouts: retry with backoff
+RATE_LIMIT = "rate_limit"  # back off and rotate keys, without burning attempts
+BILLING = "billing"  # the provider account is out of credits: fail, refund, alert operators
 CONFIGURATION = "configuration"  # a bad key, a disabled feature: fail, refund, alert operators
 
 POLICY_WORDS = re.compile(r"prohibit|policy|safety|flagged|moderation|sensitive|violat|inappropriate", re.I)

@@ -20,6 +20,7 @@ from generations.providers.base import (
     classify_code,
     malformed,
 )
+from neurocards.metrics import counters
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +45,12 @@ class Sora2ImageToVideo(KieModel):
 
     def build_input(self, *, prompt, image_url):
         return {
-            "prompt": prompt, "image_urls": [image_url], "aspect_ratio": settings.KIE_VIDEO_ASPECT_RATIO,
+            "prompt": prompt,
+            "image_urls": [image_url],
+            "aspect_ratio": settings.KIE_VIDEO_ASPECT_RATIO,
             # KIE wants the duration as a string: "10" or "15".
-            "n_frames": str(settings.KIE_VIDEO_SECONDS), "remove_watermark": True,
+            "n_frames": str(settings.KIE_VIDEO_SECONDS),
+            "remove_watermark": True,
         }
 
 
@@ -108,8 +112,9 @@ class KieProvider(Provider):
 
     def upload_reference(self, *, content, filename):
         url = f"{settings.KIE_UPLOAD_BASE_URL}/api/file-stream-upload"
-        data = self._call("POST", url, files={"file": (filename, content)},
-                          data={"uploadPath": "neurocards", "fileName": filename})
+        data = self._call(
+            "POST", url, files={"file": (filename, content)}, data={"uploadPath": "neurocards", "fileName": filename}
+        )
         data = _object(data, "upload data")
         link = data.get("downloadUrl") or data.get("fileUrl")
         if not _is_url(link):
@@ -130,8 +135,9 @@ class KieProvider(Provider):
         return task_id
 
     def get_task(self, task_id, *, key=None):
-        data = self._call("GET", f"{settings.KIE_API_BASE_URL}/api/v1/jobs/recordInfo", params={"taskId": task_id},
-                          key=key)
+        data = self._call(
+            "GET", f"{settings.KIE_API_BASE_URL}/api/v1/jobs/recordInfo", params={"taskId": task_id}, key=key
+        )
         # Every field is checked before use: one odd answer is that generation's (temporary) error,
         # never an exception that stops the poller's pass for everyone.
         data = _object(data, "recordInfo data")
@@ -142,8 +148,11 @@ class KieProvider(Provider):
         if state == "success":
             return TaskState("success", result_urls=_result_urls(data.get("resultJson")))
         if state == "fail":
-            return TaskState("fail", fail_code=_scalar(data.get("failCode"), "failCode"),
-                             fail_message=_scalar(data.get("failMsg"), "failMsg"))
+            return TaskState(
+                "fail",
+                fail_code=_scalar(data.get("failCode"), "failCode"),
+                fail_message=_scalar(data.get("failMsg"), "failMsg"),
+            )
         return TaskState("pending")
 
     def credits(self):
@@ -183,8 +192,6 @@ class KieProvider(Provider):
 
     def _call_once(self, method, url, key, **kwargs):
         """Both the HTTP status and the body `code` must say 200."""
-        from neurocards.metrics import counters
-
         started = time.monotonic()
         try:
             response = self.http.request(method, url, headers={"Authorization": f"Bearer {key}"}, **kwargs)

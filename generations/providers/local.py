@@ -48,8 +48,13 @@ class LocalProvider(Provider):
         if outcome in AT_CREATE:
             raise ProviderError(outcome, FAILURE_MESSAGES[outcome], code=AT_CREATE[outcome])
         task_id = f"local-{uuid.uuid4().hex}"
-        task = {"kind": kind, "title": title, "image": image_url, "ready_at": time.time() + self.delay,
-                "outcome": outcome}
+        task = {
+            "kind": kind,
+            "title": title,
+            "image": image_url,
+            "ready_at": time.time() + self.delay,
+            "outcome": outcome,
+        }
         default_storage.save(_task_name(task_id), ContentFile(json.dumps(task).encode()))
         return task_id
 

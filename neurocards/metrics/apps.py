@@ -7,6 +7,7 @@ class MetricsConfig(AppConfig):
     verbose_name = "Metrics"
 
     def ready(self):
+        # Imported once the app registry is ready: counters import the Sample model.
         from django_q.signals import post_execute_in_worker
 
         from neurocards.metrics import counters

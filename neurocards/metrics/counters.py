@@ -18,18 +18,19 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from neurocards.metrics.models import Sample
+
 log = logging.getLogger(__name__)
 
 FLUSH_SECONDS = 10
 PROVIDER_LATENCY = "neurocards_provider_request_duration_seconds"
 PROVIDER_BUCKETS = (0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
-# botapp.sender counts per process in a plain dict; its growth since the last flush is added here.
+# What messaging.sender counts (it adds to these as it sends).
 SENDER_STATS = {"sent": "neurocards_telegram_messages_sent_total", "too_many": "neurocards_telegram_429_total"}
 ENDPOINT = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,39}")
 
 _lock = threading.Lock()
 _pending = collections.Counter()  # (name, labels) -> amount not yet in the table
-_sender_added = {}
 _last_flush = time.monotonic()
 
 
@@ -58,8 +59,6 @@ def observe_provider_call(provider, url, seconds):
 
 
 def set_gauge(name, value, **labels):
-    from neurocards.metrics.models import Sample
-
     Sample.objects.update_or_create(name=name, labels=render_labels(labels), defaults={"value": value})
 
 
@@ -67,7 +66,6 @@ def flush():
     """Add what this process counted to the table; on a database error it is kept for the next flush."""
     global _last_flush
     with _lock:
-        _take_sender_stats()
         pending, _last_flush = dict(_pending), time.monotonic()
         _pending.clear()
     if not pending:
@@ -103,24 +101,15 @@ def _flush_if_due():
     # Never inside someone's transaction: the rows would stay locked until it commits, and roll back with it.
     # Only from the main thread: helper threads (the poller's network reads) must not open database
     # connections of their own for this; the end of the task or the next scrape adds what they counted.
-    if (threading.current_thread() is threading.main_thread()
-            and time.monotonic() - _last_flush >= FLUSH_SECONDS and not connection.in_atomic_block):
+    if (
+        threading.current_thread() is threading.main_thread()
+        and time.monotonic() - _last_flush >= FLUSH_SECONDS
+        and not connection.in_atomic_block
+    ):
         flush()
 
 
-def _take_sender_stats():
-    from botapp import sender
-
-    for key, name in SENDER_STATS.items():
-        now, before = sender.stats.get(key, 0), _sender_added.get(key, 0)
-        if now > before:
-            _pending[(name, "")] += now - before
-        _sender_added[key] = now  # also when lower: the dict was reset, count again from there
-
-
 def _add_to_row(name, labels, amount):
-    from neurocards.metrics.models import Sample
-
     rows = Sample.objects.filter(name=name, labels=labels)
     if rows.update(value=F("value") + amount, updated_at=timezone.now()):
         return

@@ -8,78 +8,43 @@ import argparse
 import collections
 import functools
 import json
-import secrets
 import threading
 import time
-import urllib.error
-import urllib.request
-from dataclasses import dataclass, field
 from http import HTTPStatus
 from urllib.parse import unquote
 
 from tests.fakes.http_base import FakeHttpServer, Response, serve_until_signal
+from tests.fakes.kie_api import (
+    Call,
+    TaskApi,
+    envelope,
+)
 from tests.fakes.kie_tasks import (
     CODE_MESSAGES,
     OUTCOMES,
     RESULT_TYPES,
     KieError,
     Program,
-    Task,
     default_result_content,
     junk_answer,
     orphan_record,
-    result_kind,
-    sign,
-    validate_create,
 )
 from tests.fakes.kie_uploads import decode_params, make_upload
 
-CALLBACK_TIMEOUT = 10.0
-JUNK_BODY = (
-    b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
-    b"<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
-)
 
-
-@dataclass
-class Call:
-    method: str
-    path: str
-    params: dict
-    key: str | None
-    status: int = 0
-    code: int | None = None
-    at: float = 0.0
-    url: str = ""  # path and query as sent
-    raw: bytes = field(default=b"", repr=False)
-
-
-@dataclass
-class Delivery:
-    """One callback POST: status is what the app answered, error why it never got there."""
-
-    task_id: str
-    url: str
-    headers: dict
-    body: bytes = field(repr=False)
-    status: int | None = None
-    error: Exception | None = None
-    at: float = field(default_factory=time.monotonic)
-
-    def json(self):
-        return json.loads(self.body)
-
-
-def envelope(code, msg, data=None, *, upload=False):
-    body = {"code": code, "msg": msg, "data": data}
-    return {"success": code == HTTPStatus.OK, **body} if upload else body
-
-
-class FakeKie(FakeHttpServer):
+class FakeKie(TaskApi, FakeHttpServer):
     thread_name = "fake-kie"
 
-    def __init__(self, *, keys=("kie-test-key-1",), host="127.0.0.1", port=0, latency=0.0,
-                 record_rate_per_key=10.0, create_limit=(20, 10.0)):
+    def __init__(
+        self,
+        *,
+        keys=("kie-test-key-1",),
+        host="127.0.0.1",
+        port=0,
+        latency=0.0,
+        record_rate_per_key=10.0,
+        create_limit=(20, 10.0),
+    ):
         super().__init__(host=host, port=port, latency=latency)
         self.record_rate_per_key = record_rate_per_key
         self.create_limit = create_limit
@@ -133,8 +98,20 @@ class FakeKie(FakeHttpServer):
 
     # -- what tests arrange ----------------------------------------------------------------------
 
-    def program(self, *, outcome="success", after_polls=1, after_seconds=None, fail_code="", fail_msg="",
-                create_code=None, create_http_status=None, times=1, junk=False, callback_early=False):
+    def program(
+        self,
+        *,
+        outcome="success",
+        after_polls=1,
+        after_seconds=None,
+        fail_code="",
+        fail_msg="",
+        create_code=None,
+        create_http_status=None,
+        times=1,
+        junk=False,
+        callback_early=False,
+    ):
         """Script the next `times` tasks; programs are used in the order they were given."""
         if outcome not in OUTCOMES:
             raise ValueError(f"outcome must be one of {OUTCOMES}")
@@ -142,8 +119,18 @@ class FakeKie(FakeHttpServer):
             raise ValueError("times and after_polls start at 1")
         if create_code is None and create_http_status is not None:
             create_code = create_http_status
-        program = Program(outcome, after_polls, after_seconds, str(fail_code), str(fail_msg), create_code,
-                          create_http_status, times, junk, callback_early)
+        program = Program(
+            outcome,
+            after_polls,
+            after_seconds,
+            str(fail_code),
+            str(fail_msg),
+            create_code,
+            create_http_status,
+            times,
+            junk,
+            callback_early,
+        )
         with self._lock:
             self._programs.append(program)
 
@@ -226,8 +213,15 @@ class FakeKie(FakeHttpServer):
     # -- HTTP entry point (called from server threads) --------------------------------------------
 
     def handle(self, request):
-        call = Call(request.method, request.path, dict(request.query), request.bearer(), at=time.monotonic(),
-                    url=request.target, raw=request.body)
+        call = Call(
+            request.method,
+            request.path,
+            dict(request.query),
+            request.bearer(),
+            at=time.monotonic(),
+            url=request.target,
+            raw=request.body,
+        )
         with self._lock:
             self.calls.append(call)
             scripted = self._next_answers[request.path].popleft() if self._next_answers[request.path] else None
@@ -277,130 +271,6 @@ class FakeKie(FakeHttpServer):
     @staticmethod
     def _ok(data, msg="success", *, upload=False, after=None):
         return Response.json(HTTPStatus.OK, envelope(200, msg, data, upload=upload), after=after)
-
-    # -- the task API --------------------------------------------------------------------------------
-
-    def _create_task(self, call):
-        model, input_, callback_url = validate_create(call.params)
-        now = time.monotonic()
-        with self._lock:
-            self._check_create_rate(now)
-            program = self._take_program()
-            if program.create_code is not None:
-                raise KieError(program.create_code, http_status=program.create_http_status or HTTPStatus.OK)
-            task = self._new_task(model, input_, callback_url, call.params, program)
-            self._creations.append(now)
-        # After the answer is written, so the app has the taskId before the wake-up arrives.
-        after = (lambda: self._fire_callback(task, early=True)) if program.callback_early else None
-        return self._ok({"taskId": task.task_id}, after=after)
-
-    def _check_create_rate(self, now):
-        limit, window = self.create_limit
-        while self._creations and self._creations[0] <= now - window:
-            self._creations.popleft()
-        if len(self._creations) >= limit:
-            raise KieError(429, f"Too many requests: at most {limit} new tasks per {window:g} s", 429)
-
-    def _take_program(self):
-        if not self._programs:
-            return Program()
-        program = self._programs[0]
-        program.times -= 1
-        if program.times <= 0:
-            self._programs.popleft()
-        return program
-
-    def _new_task(self, model, input_, callback_url, body, program):
-        task_id = f"task_{secrets.token_hex(16)}"
-        extension = RESULT_TYPES[result_kind(model)][0]
-        task = Task(task_id, model, input_, callback_url, json.dumps(body, ensure_ascii=False), program,
-                    result_url=f"{self.base_url}/results/{task_id}.{extension}", junk_pending=program.junk)
-        self.tasks[task_id] = task
-        if program.after_seconds is not None and program.outcome != "hang":
-            # Time-programmed tasks end (and call back) on their own, like the real service.
-            timer = threading.Timer(program.after_seconds, self._finish_if_known, args=(task_id,))
-            timer.daemon = True
-            self._timers.append(timer)
-            timer.start()
-        return task
-
-    def _finish_if_known(self, task_id):
-        if task_id in self.tasks:
-            self.finish(task_id)
-
-    def _record_info(self, call):
-        task_id = call.params.get("taskId")
-        with self._lock:
-            self._check_record_rate(call.key, time.monotonic())
-            if not task_id:
-                raise KieError(400, "taskId is required")
-            task = self.tasks.get(task_id)
-            if task is None:
-                raise KieError(404, "recordInfo is null")
-            if task.junk_pending:
-                # A gateway answered instead of KIE: the task never saw this read.
-                task.junk_pending = False
-                return Response(HTTPStatus.BAD_GATEWAY, JUNK_BODY, "text/html")
-            if task_id in self._junk_for:
-                body, content_type = junk_answer(self._junk_for[task_id], task.record())
-                return Response(HTTPStatus.OK, body, content_type)
-            became_final = task.poll()
-            data = task.record()
-        if became_final:
-            self._fire_callback(task)
-        return self._ok(data)
-
-    def _check_record_rate(self, key, now):
-        window = self._record_windows[key]
-        while window and window[0] <= now - 1.0:
-            window.popleft()
-        if len(window) >= self.record_rate_per_key:
-            raise KieError(429, f"Too many requests: recordInfo allows {self.record_rate_per_key:g} per second", 429)
-        window.append(now)
-
-    def _credit(self, call):
-        return self._ok(self.credits)
-
-    # -- callbacks -------------------------------------------------------------------------------------
-
-    def _fire_callback(self, task, *, early=False):
-        with self._lock:
-            if not task.callBackUrl:
-                return
-            record = (task.projected() if early else task).record()
-        payload = json.dumps(envelope(200, "success", record)).encode()
-        headers = self._signature_headers(task.task_id, None, None)
-        threading.Thread(
-            target=self._deliver, args=(task.task_id, task.callBackUrl, payload, headers), daemon=True
-        ).start()
-
-    def _signature_headers(self, task_id, signature, timestamp):
-        if self.hmac_key is None and signature is None and timestamp is None:
-            return {}
-        timestamp = str(timestamp if timestamp is not None else int(time.time()))
-        if signature is None and self.hmac_key is not None:
-            signature = sign(self.hmac_key, task_id, timestamp)
-        headers = {"X-Webhook-Timestamp": timestamp}
-        if signature is not None:
-            headers["X-Webhook-Signature"] = signature
-        return headers
-
-    def _deliver(self, task_id, url, payload, headers):
-        delivery = Delivery(task_id, url, headers, payload)
-        request = urllib.request.Request(
-            url, data=payload, method="POST", headers={"Content-Type": "application/json", **headers}
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=CALLBACK_TIMEOUT) as answer:
-                delivery.status = answer.status
-        except urllib.error.HTTPError as error:
-            delivery.status = error.code
-        except (OSError, ValueError) as error:
-            delivery.error = error
-        with self._delivered:
-            self.callbacks.append(delivery)
-            self._delivered.notify_all()
-        return delivery
 
     # -- the upload API ----------------------------------------------------------------------------------
 
@@ -469,9 +339,14 @@ def main(argv=None):
     parser.add_argument("--create-limit", type=int, default=20, help="new tasks per --create-window")
     parser.add_argument("--create-window", type=float, default=10.0, help="seconds")
     args = parser.parse_args(argv)
-    fake = FakeKie(keys=tuple(args.key or ("kie-test-key-1",)), host=args.host, port=args.port,
-                   latency=args.latency, record_rate_per_key=args.record_rate,
-                   create_limit=(args.create_limit, args.create_window))
+    fake = FakeKie(
+        keys=tuple(args.key or ("kie-test-key-1",)),
+        host=args.host,
+        port=args.port,
+        latency=args.latency,
+        record_rate_per_key=args.record_rate,
+        create_limit=(args.create_limit, args.create_window),
+    )
     fake.hmac_key = args.hmac_key
     serve_until_signal(fake, [f"keys: {', '.join(fake.keys)}"])
 

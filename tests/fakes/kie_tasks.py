@@ -40,7 +40,7 @@ TINY_PNG = bytes.fromhex(
     "0000000d4944415478da63f8cfc0f01f0005000201a5f1c9a40000000049454e44ae426082"
 )
 # An `ftyp` box (isom, compatible isom/mp41) and an empty `free` box: enough for a type sniffer, not a player.
-MP4_STUB = bytes.fromhex("00000018" "66747970" "69736f6d" "00000200" "69736f6d" "6d703431" "00000008" "66726565")
+MP4_STUB = bytes.fromhex("000000186674797069736f6d0000020069736f6d6d7034310000000866726565")
 RESULT_SIZE = (864, 1184)
 
 
@@ -276,22 +276,50 @@ JUNK_SHAPES = {
     "body_string": lambda record: "success",
     "state_not_string": lambda record: {"code": 200, "msg": "success", "data": {**record, "state": ["success"]}},
     "state_object": lambda record: {"code": 200, "msg": "success", "data": {**record, "state": {"v": "fail"}}},
-    "result_json_not_json": lambda record: {"code": 200, "msg": "success", "data": {
-        **record, "state": "success", "resultJson": "{resultUrls: [oops"}},
-    "result_json_list": lambda record: {"code": 200, "msg": "success", "data": {
-        **record, "state": "success", "resultJson": json.dumps(["https://cdn.example/a.mp4"])}},
-    "result_urls_string": lambda record: {"code": 200, "msg": "success", "data": {
-        **record, "state": "success", "resultJson": json.dumps({"resultUrls": "https://cdn.example/a.mp4"})}},
-    "result_urls_not_urls": lambda record: {"code": 200, "msg": "success", "data": {
-        **record, "state": "success", "resultJson": json.dumps({"resultUrls": [{"url": "x"}, 7]})}},
-    "result_url_too_long": lambda record: {"code": 200, "msg": "success", "data": {
-        **record, "state": "success", "resultJson": json.dumps({"resultUrls": ["https://cdn.example/" + "a" * 3000]})}},
-    "result_json_number": lambda record: {"code": 200, "msg": "success", "data": {
-        **record, "state": "success", "resultJson": 12}},
-    "fail_code_list": lambda record: {"code": 200, "msg": "success", "data": {
-        **record, "state": "fail", "failCode": ["500"], "failMsg": "failed"}},
-    "fail_msg_object": lambda record: {"code": 200, "msg": "success", "data": {
-        **record, "state": "fail", "failCode": "500", "failMsg": {"text": "flagged"}}},
+    "result_json_not_json": lambda record: {
+        "code": 200,
+        "msg": "success",
+        "data": {**record, "state": "success", "resultJson": "{resultUrls: [oops"},
+    },
+    "result_json_list": lambda record: {
+        "code": 200,
+        "msg": "success",
+        "data": {**record, "state": "success", "resultJson": json.dumps(["https://cdn.example/a.mp4"])},
+    },
+    "result_urls_string": lambda record: {
+        "code": 200,
+        "msg": "success",
+        "data": {**record, "state": "success", "resultJson": json.dumps({"resultUrls": "https://cdn.example/a.mp4"})},
+    },
+    "result_urls_not_urls": lambda record: {
+        "code": 200,
+        "msg": "success",
+        "data": {**record, "state": "success", "resultJson": json.dumps({"resultUrls": [{"url": "x"}, 7]})},
+    },
+    "result_url_too_long": lambda record: {
+        "code": 200,
+        "msg": "success",
+        "data": {
+            **record,
+            "state": "success",
+            "resultJson": json.dumps({"resultUrls": ["https://cdn.example/" + "a" * 3000]}),
+        },
+    },
+    "result_json_number": lambda record: {
+        "code": 200,
+        "msg": "success",
+        "data": {**record, "state": "success", "resultJson": 12},
+    },
+    "fail_code_list": lambda record: {
+        "code": 200,
+        "msg": "success",
+        "data": {**record, "state": "fail", "failCode": ["500"], "failMsg": "failed"},
+    },
+    "fail_msg_object": lambda record: {
+        "code": 200,
+        "msg": "success",
+        "data": {**record, "state": "fail", "failCode": "500", "failMsg": {"text": "flagged"}},
+    },
     "deeply_nested": lambda record: "[" * 100_000 + "]" * 100_000,
 }
 
@@ -307,9 +335,16 @@ def junk_answer(shape, record):
 def orphan_record(task_id):
     """A success-looking record for a callback about a task the fake never made (a forged wake-up)."""
     return {
-        "taskId": task_id, "model": "sora-2-image-to-video", "state": "success", "param": "",
+        "taskId": task_id,
+        "model": "sora-2-image-to-video",
+        "state": "success",
+        "param": "",
         "resultJson": json.dumps({"resultUrls": ["https://example.invalid/forged.mp4"]}),
-        "failCode": "", "failMsg": "", "costTime": 0, "createTime": now_ms(), "completeTime": now_ms(),
+        "failCode": "",
+        "failMsg": "",
+        "costTime": 0,
+        "createTime": now_ms(),
+        "completeTime": now_ms(),
         "progress": 100,
     }
 

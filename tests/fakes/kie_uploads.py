@@ -129,8 +129,9 @@ def make_upload(via, params, base_url):
     # A client-chosen name must not climb out of uploadPath.
     file_name = PurePosixPath(file_name).name if file_name else _random_name(mime)
     download_url = f"{base_url}/files/{quote(f'{upload_path}/{file_name}')}"
-    return Upload(via, upload_path, file_name, content, mime, download_url,
-                  params.get("fileUrl") if via == "url" else None)
+    return Upload(
+        via, upload_path, file_name, content, mime, download_url, params.get("fileUrl") if via == "url" else None
+    )
 
 
 def sniff_mime(content):

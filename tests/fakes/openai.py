@@ -139,8 +139,9 @@ def decode_image(data_url):
     try:
         return base64.b64decode(encoded, validate=True)
     except (binascii.Error, ValueError):
-        raise invalid("You uploaded an unsupported image. Please make sure your image is valid.",
-                      code="invalid_image_format") from None
+        raise invalid(
+            "You uploaded an unsupported image. Please make sure your image is valid.", code="invalid_image_format"
+        ) from None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -264,8 +265,15 @@ class FakeOpenAI(FakeHttpServer):
     # -- HTTP entry point (called from server threads) --------------------------------------------
 
     def handle(self, request):
-        call = Call(request.method, request.path, {}, request.bearer(), at=time.monotonic(), url=request.target,
-                    raw=request.body)
+        call = Call(
+            request.method,
+            request.path,
+            {},
+            request.bearer(),
+            at=time.monotonic(),
+            url=request.target,
+            raw=request.body,
+        )
         with self._lock:
             self.calls.append(call)
         try:
@@ -278,8 +286,9 @@ class FakeOpenAI(FakeHttpServer):
     def _answer(self, request, call):
         self._decode_and_authorize(call, request)
         if (request.method, request.path) != ("POST", "/v1/chat/completions"):
-            raise OpenAIError(HTTPStatus.NOT_FOUND, f"Invalid URL ({request.method} {request.path})",
-                              "invalid_request_error")
+            raise OpenAIError(
+                HTTPStatus.NOT_FOUND, f"Invalid URL ({request.method} {request.path})", "invalid_request_error"
+            )
         self._raise_planned_failure()
         model, messages = check_body(call.params)
         with self._lock:
@@ -298,11 +307,16 @@ class FakeOpenAI(FakeHttpServer):
 
     def _authorize(self, key):
         if key is None:
-            raise OpenAIError(HTTPStatus.UNAUTHORIZED, "You didn't provide an API key. You need to provide your API "
-                              "key in an Authorization header using Bearer auth.", "invalid_request_error")
+            raise OpenAIError(
+                HTTPStatus.UNAUTHORIZED,
+                "You didn't provide an API key. You need to provide your API "
+                "key in an Authorization header using Bearer auth.",
+                "invalid_request_error",
+            )
         if key != self.api_key:
-            raise OpenAIError(HTTPStatus.UNAUTHORIZED, "Incorrect API key provided", "invalid_request_error",
-                              "invalid_api_key")
+            raise OpenAIError(
+                HTTPStatus.UNAUTHORIZED, "Incorrect API key provided", "invalid_request_error", "invalid_api_key"
+            )
 
     @staticmethod
     def _decode(request):

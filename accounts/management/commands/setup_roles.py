@@ -8,8 +8,14 @@ from django.db.models import Q
 SUPPORT = {
     "accounts": ["view_telegramuser", "grant_credits", "revoke_credits", "block_user", "message_user"],
     "generations": ["view_generation", "refund_generation", "cancel_generation", "retry_generation"],
-    "billing": ["view_payment", "view_refund", "view_webhookevent", "view_credittransaction", "view_creditpack",
-                "recheck_payment"],
+    "billing": [
+        "view_payment",
+        "view_refund",
+        "view_webhookevent",
+        "view_credittransaction",
+        "view_creditpack",
+        "recheck_payment",
+    ],
 }
 
 
@@ -26,8 +32,12 @@ class Command(BaseCommand):
             wanted |= Q(content_type__app_label=app_label, codename__in=codenames)
         permissions = list(Permission.objects.filter(wanted).select_related("content_type"))
         found = {(permission.content_type.app_label, permission.codename) for permission in permissions}
-        missing = [f"{app_label}.{codename}" for app_label, codenames in SUPPORT.items() for codename in codenames
-                   if (app_label, codename) not in found]
+        missing = [
+            f"{app_label}.{codename}"
+            for app_label, codenames in SUPPORT.items()
+            for codename in codenames
+            if (app_label, codename) not in found
+        ]
         if missing:
             raise CommandError(f"Permissions not found (run migrate first): {', '.join(missing)}")
         with transaction.atomic():
@@ -35,5 +45,7 @@ class Command(BaseCommand):
             before = set(group.permissions.values_list("pk", flat=True))
             group.permissions.set(permissions)
         after = {p.pk for p in permissions}
-        return (f"Support: {'created' if created else 'exists'}, {len(after)} permissions "
-                f"({len(after - before)} added, {len(before - after)} removed)")
+        return (
+            f"Support: {'created' if created else 'exists'}, {len(after)} permissions "
+            f"({len(after - before)} added, {len(before - after)} removed)"
+        )

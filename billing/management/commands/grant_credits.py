@@ -10,8 +10,10 @@ MAX_AMOUNT = ledger.MAX_MANUAL_AMOUNT
 
 
 class Command(BaseCommand):
-    help = ("Grant credits to a user by Telegram ID, through the ledger, with a reason. --key makes a repeated run "
-            "a no-op (without it every run grants again). Prints the new balance.")
+    help = (
+        "Grant credits to a user by Telegram ID, through the ledger, with a reason. --key makes a repeated run "
+        "a no-op (without it every run grants again). Prints the new balance."
+    )
     verb = "grant"
     post = staticmethod(ledger.grant_credits)
 
@@ -23,8 +25,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, telegram_id, amount, reason, key, **options):
         if not re.fullmatch(r"[0-9]{1,10}", amount) or not 0 < int(amount) <= MAX_AMOUNT:
-            raise CommandError(f"The amount must be a whole number of credits above zero and at most "
-                               f"{MAX_AMOUNT:,} at once, not {amount!r}.")
+            raise CommandError(
+                f"The amount must be a whole number of credits above zero and at most "
+                f"{MAX_AMOUNT:,} at once, not {amount!r}."
+            )
         if not reason.strip():
             raise CommandError("A reason is required: --reason TEXT.")
         user = _user(telegram_id)
@@ -37,8 +41,10 @@ class Command(BaseCommand):
         if not posting.created:
             # The ledger answers a known key with that key's posting, whoever and whatever it was for.
             if (entry.user_id, abs(entry.amount)) != (user.pk, amount):
-                raise CommandError(f"{self.verb}: key {key!r} was already used for {entry.amount:+d} credits "
-                                   f"to user {entry.user_id}; choose another key.")
+                raise CommandError(
+                    f"{self.verb}: key {key!r} was already used for {entry.amount:+d} credits "
+                    f"to user {entry.user_id}; choose another key."
+                )
             return f"{self.verb}: already done with key {key!r}, nothing changed; {user} has {posting.balance} credits"
         return f"{self.verb}: {entry.amount:+d} credits to {user}; balance {posting.balance}"
 

@@ -12,13 +12,15 @@ PREVIEW_LINES = 3
 
 
 class Command(BaseCommand):
-    help = (f"Send a message to every user who has not blocked the bot (staff-blocked users included), in user "
-            f"order, at Telegram's pace. The text is HTML as the bot sends it (<b>, <i>, <a href>, <code>…; no <br>: "
-            f"use new lines, so prefer --file), at most {broadcast.MAX_LENGTH} characters with tags. The position is "
-            "saved after every user: running the same text again resumes after the last user done; --restart "
-            "starts again from the first. Ctrl-C stops after the current message (twice: at once). A failed send "
-            f"is counted and passed by; {broadcast.UNREACHABLE_IN_A_ROW} in a row (Telegram unreachable) stop the run "
-            "before them. --dry-run only says how many would get it.")
+    help = (
+        f"Send a message to every user who has not blocked the bot (staff-blocked users included), in user "
+        f"order, at Telegram's pace. The text is HTML as the bot sends it (<b>, <i>, <a href>, <code>…; no <br>: "
+        f"use new lines, so prefer --file), at most {broadcast.MAX_LENGTH} characters with tags. The position is "
+        "saved after every user: running the same text again resumes after the last user done; --restart "
+        "starts again from the first. Ctrl-C stops after the current message (twice: at once). A failed send "
+        f"is counted and passed by; {broadcast.UNREACHABLE_IN_A_ROW} in a row (Telegram unreachable) stop the run "
+        "before them. --dry-run only says how many would get it."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--text", help="the message")
@@ -51,8 +53,9 @@ class Command(BaseCommand):
             progress.end()
         job = Broadcast.objects.get(pk=job.pk)
         if job.finished_at is None:
-            raise CommandError(f"{job}: stopped after user {job.last_user_id}, {_counts(job)}; "
-                               "run the same command again to resume")
+            raise CommandError(
+                f"{job}: stopped after user {job.last_user_id}, {_counts(job)}; run the same command again to resume"
+            )
         return f"{job}: finished, {_counts(job)}"
 
     def _dry_run(self, text, restart):
@@ -63,8 +66,11 @@ class Command(BaseCommand):
         if len(lines) > PREVIEW_LINES:
             self.stdout.write(f"  | … ({len(lines) - PREVIEW_LINES} more lines)")
         if latest is not None and not restart:
-            where = (f"finished {latest.finished_at:%Y-%m-%d %H:%M}; --restart sends it again" if latest.finished_at
-                     else f"resuming after user {latest.last_user_id}, {_counts(latest)} so far")
+            where = (
+                f"finished {latest.finished_at:%Y-%m-%d %H:%M}; --restart sends it again"
+                if latest.finished_at
+                else f"resuming after user {latest.last_user_id}, {_counts(latest)} so far"
+            )
             return f"broadcast (dry run): {count} users would receive it ({latest}: {where})"
         return f"broadcast (dry run): {count} users would receive it"
 

@@ -4,8 +4,10 @@ from botapp.application import ALLOWED_UPDATES, build
 
 
 class Command(BaseCommand):
-    help = ("Run the bot by long polling, with the same handlers as the webhook: for local development. "
-            "Telegram refuses polling while a webhook is set (see deletewebhook).")
+    help = (
+        "Run the bot by long polling, with the same handlers as the webhook: for local development. "
+        "Telegram refuses polling while a webhook is set (see deletewebhook)."
+    )
 
     def handle(self, *args, **options):
         self.stdout.write("polling Telegram; Ctrl-C stops")

@@ -8,8 +8,10 @@ from botapp.application import ALLOWED_UPDATES, build
 
 
 class Command(BaseCommand):
-    help = ("Point Telegram at PUBLIC_BASE_URL/telegram/webhook/ with the secret token and the update types "
-            "the bot handles. --drop-pending discards updates Telegram is still holding.")
+    help = (
+        "Point Telegram at PUBLIC_BASE_URL/telegram/webhook/ with the secret token and the update types "
+        "the bot handles. --drop-pending discards updates Telegram is still holding."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--drop-pending", action="store_true", help="drop updates waiting at Telegram")
@@ -25,8 +27,11 @@ class Command(BaseCommand):
         async def set_webhook():
             async with build().bot as bot:
                 await bot.set_webhook(
-                    url=url, secret_token=settings.TELEGRAM_WEBHOOK_SECRET, allowed_updates=ALLOWED_UPDATES,
-                    drop_pending_updates=drop_pending, max_connections=max_connections,
+                    url=url,
+                    secret_token=settings.TELEGRAM_WEBHOOK_SECRET,
+                    allowed_updates=ALLOWED_UPDATES,
+                    drop_pending_updates=drop_pending,
+                    max_connections=max_connections,
                 )
 
         asyncio.run(set_webhook())

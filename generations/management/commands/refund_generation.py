@@ -8,8 +8,10 @@ from generations.models import Generation
 
 
 class Command(BaseCommand):
-    help = ("Give back a generation's credits, once, with a reason: a stuck one is cancelled first; a completed or "
-            "already refunded one is refused.")
+    help = (
+        "Give back a generation's credits, once, with a reason: a stuck one is cancelled first; a completed or "
+        "already refunded one is refused."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("generation_id")
@@ -26,5 +28,7 @@ class Command(BaseCommand):
         except (services.RefundRefused, LedgerError) as error:
             raise CommandError(f"refund refused: {error}") from None
         generation.refresh_from_db(fields=["status"])
-        return (f"refund: generation #{generation.pk} ({generation.status}), {posting.entries[0].amount:+d} credits "
-                f"to {generation.user}; balance {posting.balance}")
+        return (
+            f"refund: generation #{generation.pk} ({generation.status}), {posting.entries[0].amount:+d} credits "
+            f"to {generation.user}; balance {posting.balance}"
+        )

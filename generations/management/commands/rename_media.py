@@ -4,8 +4,10 @@ from generations import renaming
 
 
 class Command(BaseCommand):
-    help = ("Move product photos and results stored under guessable names (ids, dates: before names were random) "
-            "to random names. Safe to rerun; --dry-run only counts them.")
+    help = (
+        "Move product photos and results stored under guessable names (ids, dates: before names were random) "
+        "to random names. Safe to rerun; --dry-run only counts them."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--dry-run", action="store_true")

@@ -7,8 +7,10 @@ from django.core.management.base import BaseCommand
 
 class Command(BaseCommand):
     requires_system_checks = []
-    help = ("Compile every locale/*/LC_MESSAGES/*.po into its .mo, in pure Python (no GNU gettext needed). "
-            "Part of set-up: run after changing a catalog.")
+    help = (
+        "Compile every locale/*/LC_MESSAGES/*.po into its .mo, in pure Python (no GNU gettext needed). "
+        "Part of set-up: run after changing a catalog."
+    )
 
     def handle(self, *args, **options):
         compiled = 0

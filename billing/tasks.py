@@ -1,0 +1,11 @@
+"""django-q2 adapters for what billing sends after a webhook: fetch by id, send once. Safe to run twice."""
+
+from billing import notify
+
+
+def payment_credited(payment_id):
+    return notify.payment_credited(payment_id)
+
+
+def payment_canceled(payment_id):
+    return notify.payment_canceled(payment_id)

@@ -1,0 +1,158 @@
+"""What the domain sends to users through the Bot API (results, failures, payments), and the helpers the
+bot's own texts share: gettext (Russian by default, English for `en*` users), HTML (parse_mode HTML).
+
+Anything a user typed is escaped with `e()` before it goes in. The functions take plain values or any
+object with the fields they read (a generation's pk, kind, template, cost, error_class; a payment's credits):
+messaging imports no domain app.
+"""
+
+from html import escape
+
+from django.conf import settings
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+
+def e(value):
+    return escape(str(value), quote=False)
+
+
+def credits(n):
+    return ngettext("%(n)s credit", "%(n)s credits", n) % {"n": n}
+
+
+def kind_name(kind):
+    return _("video") if kind == "video" else _("image card")
+
+
+def how_many(kind, count):
+    """ "3 videos", "1 image card": a count that agrees with its noun in every language."""
+    if kind == "video":
+        return ngettext("%(n)s video", "%(n)s videos", count) % {"n": count}
+    return ngettext("%(n)s image card", "%(n)s image cards", count) % {"n": count}
+
+
+def template_name(template):
+    return {
+        "ugc": _("UGC"),
+        "ad": _("Advertisement"),
+        "studio": _("Clean studio card"),
+        "lifestyle": _("Lifestyle scene"),
+        "own": _("My own prompt"),
+    }.get(template, template)
+
+
+def status_name(status):
+    return {
+        "queued": _("in the queue"),
+        "submitting": _("in the works"),
+        "processing": _("in the works"),
+        "completed": _("ready"),
+        "failed": _("failed, credits returned"),
+        "cancelled": _("cancelled, credits returned"),
+    }.get(status, status)
+
+
+def support_handle():
+    return f"@{settings.SUPPORT_USERNAME}" if settings.SUPPORT_USERNAME else "/support"
+
+
+# --- Generation events (sent by workers) ----------------------------------------------------
+
+
+def result_ready(generation):
+    return _("#%(id)s is ready: %(kind)s, template “%(template)s”.") % {
+        "id": generation.pk,
+        "kind": kind_name(generation.kind),
+        "template": template_name(generation.template),
+    }
+
+
+def result_link(generation, url):
+    return _("#%(id)s is ready, but the video is too large to send here. Download it: %(url)s") % {
+        "id": generation.pk,
+        "url": e(url),
+    }
+
+
+def card_original():
+    return _("The original file, for uploading to the marketplace.")
+
+
+def retrying(generation):
+    return _(
+        "#%(id)s is taking longer than usual: the provider had a hiccup, and I am trying again. "
+        "Nothing to do on your side."
+    ) % {"id": generation.pk}
+
+
+def still_working(generation, minutes):
+    return ngettext(
+        "#%(id)s is still in the works: a video usually takes about %(minutes)s minute. I will send it as soon "
+        "as it is ready.",
+        "#%(id)s is still in the works: a video usually takes about %(minutes)s minutes. I will send it as soon "
+        "as it is ready.",
+        minutes,
+    ) % {"id": generation.pk, "minutes": minutes}
+
+
+def failed(generation):
+    if generation.error_class == "user":
+        reason = _(
+            "the provider refused the request: its rules forbid some content in the photo, description "
+            "or prompt (real people, brands, adult or violent scenes). Try another photo or wording."
+        )
+    elif generation.error_class in ("billing", "configuration"):
+        reason = _("the service is busy right now. We are already on it; please try again a little later.")
+    elif generation.error_class == "timeout":
+        reason = _("the provider took too long.")
+    else:
+        reason = _("the provider kept failing.")
+    return _("Sorry, #%(id)s did not work out: %(reason)s %(credits)s returned to your balance.") % {
+        "id": generation.pk,
+        "reason": reason,
+        "credits": credits(generation.cost),
+    }
+
+
+def button(name):
+    """The buttons under a result; the conversation's own buttons are in botapp.texts."""
+    return {
+        "again": _("🔁 Make another with this product"),
+        "menu": _("🏠 Main menu"),
+    }[name]
+
+
+# --- Payments (sent by workers) -------------------------------------------------------------
+
+
+def money(amount):
+    return number_format(amount, 0 if amount == int(amount) else 2, force_grouping=True)
+
+
+def payment_credited(payment, balance):
+    return _("Payment received: %(credits)s added. Balance: %(balance)s.") % {
+        "credits": credits(payment.credits),
+        "balance": credits(balance),
+    }
+
+
+def payment_canceled(reason):
+    reasons = {
+        "insufficient_funds": _("there was not enough money on the card"),
+        "card_expired": _("the card has expired"),
+        "invalid_card_number": _("the card number is wrong"),
+        "invalid_csc": _("the card's security code is wrong"),
+        "3d_secure_failed": _("the bank's confirmation (3-D Secure) did not succeed"),
+        "call_issuer": _("the bank declined it: please call your bank"),
+        "issuer_unavailable": _("the bank did not answer"),
+        "payment_method_limit_exceeded": _("a limit of the card or wallet was reached"),
+        "payment_method_restricted": _("payments with this card or wallet are restricted"),
+        "country_forbidden": _("payments from this country are not accepted"),
+        "fraud_suspected": _("the payment looked suspicious to the bank"),
+        "expired_on_confirmation": _("it was not confirmed in time"),
+        "canceled_by_merchant": _("it was cancelled"),
+    }
+    why = reasons.get(reason, _("the bank or the payment service declined it"))
+    return _("The payment did not go through: %(why)s. No money was taken. You can try again with /buy.") % {"why": why}

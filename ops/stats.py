@@ -1,0 +1,121 @@
+"""The operator's summary, read from the database: one aggregate per table, never a loop over rows.
+
+`collect()` returns plain data (ints, Decimals, seconds as floats) for `manage.py stats`, the admin or
+metrics alike. Windowed figures count rows created in the last `days` days; queue, in flight, users
+and the ledger check are as of now.
+"""
+
+from collections import defaultdict
+from datetime import timedelta
+from decimal import Decimal
+
+from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q, Sum
+from django.utils import timezone
+
+from accounts.models import TelegramUser
+from billing.ledger import find_mismatches
+from billing.models import CreditTransaction, Payment
+from generations.models import Generation
+
+Kind = CreditTransaction.Kind
+
+
+def collect(*, days=7, now=None):
+    now = now or timezone.now()
+    since = now - timedelta(days=days)
+    return {
+        "days": days,
+        "since": since,
+        "users": _users(since),
+        "generations": _generations(since),
+        "payments": _payments(since),
+        "credits": _credits(since),
+        "ledger_mismatches": [
+            {"user_id": user.pk, "telegram_id": user.telegram_id, "balance": balance, "ledger": total}
+            for user, balance, total in find_mismatches()
+        ],
+    }
+
+
+def _users(since):
+    return TelegramUser.objects.aggregate(
+        total=Count("pk"),
+        new=Count("pk", filter=Q(created_at__gte=since)),
+        active=Count("pk", filter=Q(last_activity_at__gte=since)),
+        blocked_bot=Count("pk", filter=Q(bot_blocked_at__isnull=False)),
+        blocked_by_staff=Count("pk", filter=Q(is_blocked=True)),
+    )
+
+
+def _generations(since):
+    by_status, by_error, total = defaultdict(int), defaultdict(int), 0
+    rows = (
+        Generation.objects.filter(created_at__gte=since)
+        .order_by()
+        .values_list("status", "error_class")
+        .annotate(n=Count("pk"))
+    )
+    for status, error_class, n in rows:
+        total += n
+        by_status[status] += n
+        if error_class:
+            by_error[error_class] += n
+    now = Generation.objects.aggregate(
+        queued=Count("pk", filter=Q(status=Generation.Status.QUEUED)),
+        in_flight=Count("pk", filter=Q(status__in=[Generation.Status.SUBMITTING, Generation.Status.PROCESSING])),
+    )
+    # From the user's Confirm to the result: what they waited, retries included.
+    waited = ExpressionWrapper(F("finished_at") - F("created_at"), output_field=DurationField())
+    durations = (
+        Generation.objects.filter(created_at__gte=since, status=Generation.Status.COMPLETED, finished_at__isnull=False)
+        .order_by()
+        .values_list("kind")
+        .annotate(n=Count("pk"), average=Avg(waited))
+    )
+    return {
+        "total": total,
+        "by_status": dict(by_status),
+        "by_error": dict(by_error),
+        "queued": now["queued"],
+        "in_flight": now["in_flight"],
+        "completed_in": {kind: {"count": n, "average_seconds": _seconds(average)} for kind, n, average in durations},
+    }
+
+
+def _payments(since):
+    rows = (
+        Payment.objects.filter(created_at__gte=since)
+        .order_by()
+        .values_list("method", "status", "currency")
+        .annotate(n=Count("pk"), amount=Sum("amount"))
+    )
+    by_method, revenue = defaultdict(dict), defaultdict(Decimal)
+    for method, status, currency, n, amount in rows:
+        by_method[method][status] = {"count": n, "amount": amount, "currency": currency}
+        if status == Payment.Status.SUCCEEDED:
+            revenue[currency] += amount
+    return {"by_method": dict(by_method), "revenue": dict(revenue)}
+
+
+def _credits(since):
+    sums = dict(
+        CreditTransaction.objects.filter(created_at__gte=since)
+        .order_by()
+        .values_list("kind")
+        .annotate(total=Sum("amount"))
+    )
+    return {
+        "sold": sums.get(Kind.PURCHASE, 0),
+        "spent": -sums.get(Kind.GENERATION_CHARGE, 0),
+        "refunded": sums.get(Kind.GENERATION_REFUND, 0),
+        "granted": sums.get(Kind.MANUAL_GRANT, 0),
+        "revoked": -sums.get(Kind.MANUAL_REVOKE, 0),
+        "taken_back_by_payment_refunds": -sums.get(Kind.PAYMENT_REFUND, 0),
+    }
+
+
+def _seconds(duration):
+    # PostgreSQL averages an interval into a timedelta; SQLite's backend hands back microseconds.
+    if duration is None:
+        return None
+    return duration.total_seconds() if isinstance(duration, timedelta) else duration / 1_000_000
