@@ -12,6 +12,7 @@ result twice, and the claim of a worker that died mid-send runs out and is taken
 messages are claimed the same way, on the Payment row (billing.notify).
 """
 
+import functools
 import logging
 from datetime import timedelta
 
@@ -203,12 +204,14 @@ def _result_parts(generation):
             )
         ]
     # Telegram recompresses photos: the card also goes as a document, the original for the marketplace.
+    # One read serves both parts when they go in one try.
+    card = functools.cache(lambda: _read(name))
     return [
         lambda: sender.send_file(
             "sendPhoto",
             chat_id,
             field="photo",
-            content=_read(name),
+            content=card(),
             filename=f"card_{generation.pk}.jpg",
             caption=texts.result_ready(generation),
         ),
@@ -216,7 +219,7 @@ def _result_parts(generation):
             "sendDocument",
             chat_id,
             field="document",
-            content=_read(name),
+            content=card(),
             filename=f"card_{generation.pk}.jpg",
             caption=texts.card_original(),
             markup=markup,

@@ -205,3 +205,16 @@ def support(client):
     staff = make_support()
     client.force_login(staff)
     return staff
+
+
+@pytest.fixture
+def at_photo(chat):
+    """A seller with 100 credits who chose "video" and is asked for the product photo."""
+    # Imported here: this module loads before Django is set up, and tests.factories imports models.
+    from tests.factories import give_credits
+
+    chat.send("/start")
+    give_credits(chat.id, 100)
+    chat.tap("menu:video")
+    chat.replies()
+    return chat

@@ -10,15 +10,6 @@ def step_of(chat):
 
 
 @pytest.fixture
-def at_photo(chat):
-    chat.send("/start")
-    give_credits(chat.id, 100)
-    chat.tap("menu:video")
-    chat.replies()
-    return chat
-
-
-@pytest.fixture
 def at_description(at_photo):
     at_photo.send_photo()
     at_photo.replies()

@@ -14,18 +14,9 @@ from generations import pipeline, services
 from generations.models import Generation
 from messaging import sender
 from tests.chat import image
-from tests.factories import give_credits, make_user, product_photo
+from tests.factories import make_user, product_photo
 
 OVER_20_MB = b"\xff\xd8\xff\xe0" + b"\0" * (21 * 1024 * 1024)
-
-
-@pytest.fixture
-def at_photo(chat):
-    chat.send("/start")
-    give_credits(chat.id, 100)
-    chat.tap("menu:video")
-    chat.replies()
-    return chat
 
 
 def flow_of(chat):
