@@ -20,6 +20,8 @@ class TelegramUser(models.Model):
     )
     # 64 bits: no sane sum of grants and purchases comes near its end (billing.ledger refuses one that would).
     balance = models.BigIntegerField(default=0, editable=False, help_text="Credits. Changed only through the ledger.")
+    # Where their cards go (generations.formats): asked once, remembered, changeable.
+    card_format = models.CharField(max_length=16, blank=True)
     is_blocked = models.BooleanField("blocked by staff", default=False)
     bot_blocked_at = models.DateTimeField("blocked the bot at", null=True, blank=True)
     last_activity_at = models.DateTimeField(null=True, blank=True)

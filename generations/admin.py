@@ -226,6 +226,10 @@ class GenerationAdmin(ObjectActions):
                         reference_file_id=generation.reference_file_id,
                         count=1,
                         order_id=order_id,
+                        card_format=generation.card_format,
+                        seconds=generation.seconds,
+                        title=generation.title,
+                        points=generation.points,
                     )
             except services.OrderRefused as refusal:
                 reason = REFUSALS.get(refusal.reason, refusal.reason).format(**refusal.numbers)

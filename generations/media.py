@@ -123,27 +123,32 @@ def _kept_by_crop(size, target):
     return min(ratio, 1 / ratio)
 
 
-def _encode_jpeg(image):
+def _encode_jpeg(image, max_bytes=None):
+    limit = min(max_bytes or MAX_CARD_BYTES, MAX_CARD_BYTES)
     for quality in _JPEG_QUALITIES:
         buffer = io.BytesIO()
         image.save(buffer, "JPEG", quality=quality, optimize=True)
-        if buffer.tell() < MAX_CARD_BYTES:
+        if buffer.tell() < limit:
             return buffer.getvalue()
-    raise MediaError(f"cannot fit the image under {MAX_CARD_BYTES} bytes")
+    raise MediaError(f"cannot fit the image under {limit} bytes")
 
 
-def normalize_card(content: bytes) -> bytes:
-    """Any image a provider returns -> an opaque 3:4 CARD_SIZE sRGB JPEG under MAX_CARD_BYTES.
+def fit_card(content: bytes, size=CARD_SIZE):
+    """Any image a provider returns -> an opaque sRGB RGB image of exactly `size` (see normalize_card)."""
+    image = _flatten(_load_image(content, max(size)))
+    if _kept_by_crop(image.size, size) >= _MIN_KEPT_BY_CROP:
+        return ImageOps.fit(image, size, Image.Resampling.LANCZOS)
+    return ImageOps.pad(image, size, Image.Resampling.LANCZOS, color=_edge_colour(image))
 
-    Alpha is flattened on white; a near-3:4 picture is centre-cropped, a far-off one padded with the
-    colour of its edges so the product is never cut; small pictures (nano-banana's 864×1184) upscale.
+
+def normalize_card(content: bytes, size=CARD_SIZE, max_bytes=None) -> bytes:
+    """Any image a provider returns -> an opaque `size` (3:4 CARD_SIZE by default) sRGB JPEG under
+    `max_bytes` (at most MAX_CARD_BYTES).
+
+    Alpha is flattened on white; a picture near the size's ratio is centre-cropped, a far-off one padded with
+    the colour of its edges so the product is never cut; small pictures (nano-banana's 864×1184) upscale.
     """
-    image = _flatten(_load_image(content, max(CARD_SIZE)))
-    if _kept_by_crop(image.size, CARD_SIZE) >= _MIN_KEPT_BY_CROP:
-        image = ImageOps.fit(image, CARD_SIZE, Image.Resampling.LANCZOS)
-    else:
-        image = ImageOps.pad(image, CARD_SIZE, Image.Resampling.LANCZOS, color=_edge_colour(image))
-    return _encode_jpeg(image)
+    return _encode_jpeg(fit_card(content, size), max_bytes)
 
 
 @functools.lru_cache(maxsize=8)

@@ -8,9 +8,11 @@ from django.db.models import Q
 from generations import storage
 
 
-def unit_cost(kind):
-    """Credits for one generation of this kind."""
-    return settings.VIDEO_COST if kind == "video" else settings.IMAGE_COST
+def unit_cost(kind, seconds=None):
+    """Credits for one generation of this kind; a video's by its duration (the default one when None)."""
+    if kind != "video":
+        return settings.IMAGE_COST
+    return settings.VIDEO_COSTS.get(seconds or settings.KIE_VIDEO_SECONDS, settings.VIDEO_COST)
 
 
 def _callback_token():
@@ -42,6 +44,12 @@ class Generation(models.Model):
     description = models.TextField("product description")
     wishes = models.TextField("user prompt or wishes", blank=True)
     final_prompt = models.TextField(blank=True)
+    # What the seller ordered beyond the template: where a card goes (generations.formats), how long a
+    # video is, and the product's short title and selling points that we typeset on infographics and covers.
+    card_format = models.CharField(max_length=16, blank=True)
+    seconds = models.PositiveSmallIntegerField("video duration, s", null=True, blank=True)
+    title = models.CharField("product title", max_length=120, blank=True)
+    points = models.JSONField("selling points", default=list, blank=True)
     reference_file_id = models.CharField("Telegram file id of the photo", max_length=256, blank=True)
     reference_image = models.FileField(upload_to=storage.reference_upload_to, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)

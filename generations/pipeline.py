@@ -20,7 +20,7 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from billing import ledger
-from generations import breaker, inputs, media, notify, storage
+from generations import breaker, formats, inputs, media, notify, results, storage
 from generations.models import Generation, GenerationEvent
 from generations.providers import get_provider
 from generations.providers.base import (
@@ -133,7 +133,9 @@ def _create_task(generation, provider):
         prompt=prompt,
         image_url=image_url,
         callback_url=callback,
-        title=generation.description.splitlines()[0][:80],
+        title=generation.title or generation.description.splitlines()[0][:80],
+        aspect=formats.card_format(generation.card_format).aspect if generation.kind == Generation.Kind.IMAGE else None,
+        seconds=generation.seconds,
     )
 
 
@@ -314,12 +316,7 @@ def finish(*, generation_id, attempt=None):
     generation = Generation.objects.get(pk=generation_id)
     try:
         content = get_provider(generation.provider or None).download(generation.result_url, kind=generation.kind)
-        # The bytes are what they claim only once they decode as such: text or HTML is never sent as "the video".
-        if generation.kind == Generation.Kind.IMAGE:
-            content, extension = media.normalize_card(content), "jpg"
-        else:
-            media.probe_video(content)
-            extension = "mp4"
+        content, extension = results.prepare(generation, content)
         name = default_storage.save(storage.private_name("results", extension), ContentFile(content))
     except Exception as error:  # noqa: BLE001  (whatever broke, the row must get its backoff, not a resend a minute)
         return _finish_failed(generation, error)

@@ -12,7 +12,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from billing import ledger
-from generations import pipeline
+from generations import formats, pipeline
 from generations.models import Generation, QueueGate, unit_cost
 
 log = logging.getLogger(__name__)
@@ -51,16 +51,44 @@ def _in_a_transaction(func):
 
 
 @_in_a_transaction
-def create_order(*, user, kind, template, description, wishes, reference_file_id, count, order_id, reference_image=""):
+def create_order(
+    *,
+    user,
+    kind,
+    template,
+    description,
+    wishes,
+    reference_file_id,
+    count,
+    order_id,
+    reference_image="",
+    card_format="",
+    seconds=None,
+    title="",
+    points=(),
+):
     """Check the limits, create `count` queued generations and charge each, all or nothing.
 
     `order_id` is the idempotency key: confirming the same order again returns it unchanged. Call it
     with the user's row locked (the bot's turn does), so the limits and the balance hold while it runs.
     `reference_image` is the photo already checked and stored by the bot; without it the pipeline
-    downloads `reference_file_id` itself.
+    downloads `reference_file_id` itself. A card goes in `card_format` (generations.formats, the default
+    when blank); a video lasts `seconds` (a priced duration, the default when None) and costs by it.
+    `title` and `points` are what infographics and covers typeset.
     """
     if count not in COUNTS:
         raise ValueError(f"count must be one of {COUNTS}, not {count!r}")
+    if kind == Generation.Kind.VIDEO:
+        seconds = seconds or formats.default_video_seconds()
+        if seconds not in settings.VIDEO_COSTS:
+            raise ValueError(f"seconds must be one of {formats.video_durations()}, not {seconds!r}")
+        card_format = ""
+    else:
+        card_format = card_format or formats.DEFAULT_CARD_FORMAT
+        if card_format not in formats.CARD_FORMATS:
+            raise ValueError(f"card_format must be one of {list(formats.CARD_FORMATS)}, not {card_format!r}")
+        seconds = None
+    points = [str(point) for point in points][: formats.MAX_POINTS]
     if user.is_blocked:
         raise OrderRefused("blocked")
     _lock_queue_gate()
@@ -80,7 +108,7 @@ def create_order(*, user, kind, template, description, wishes, reference_file_id
         raise OrderRefused("hourly", limit=settings.RATE_LIMIT_GENERATIONS_PER_HOUR, used=stats["last_hour"])
     if stats["queued"] + count > settings.MAX_QUEUE_SIZE:
         raise OrderRefused("queue_full", queued=stats["queued"], limit=settings.MAX_QUEUE_SIZE)
-    cost = unit_cost(kind)
+    cost = unit_cost(kind, seconds)
     if user.balance < cost * count:
         raise OrderRefused("balance", needed=cost * count, balance=user.balance)
     # Refusals are all above, before any write: inside the caller's transaction this block needs no
@@ -96,6 +124,10 @@ def create_order(*, user, kind, template, description, wishes, reference_file_id
                 wishes=wishes,
                 reference_file_id=reference_file_id,
                 reference_image=reference_image,
+                card_format=card_format,
+                seconds=seconds,
+                title=title[:120],
+                points=points,
                 cost=cost,
                 idempotency_key=f"{order_id}:{index}",
                 # Handed to workers at commit; offered again by the dispatcher if that task is ever lost.

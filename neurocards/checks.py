@@ -180,6 +180,8 @@ def check_values(app_configs, **kwargs):
             )
         )
 
+    problems += _video_costs(level)
+
     if settings.METRICS_TOKEN and len(settings.METRICS_TOKEN) < METRICS_TOKEN_MIN_LENGTH:
         problems.append(
             level(
@@ -220,6 +222,25 @@ def _public_base_url(level):
             "PUBLIC_BASE_URL is empty: setwebhook refuses and KIE callbacks are off.",
             hint="Set PUBLIC_BASE_URL=https://your.host for the webhook.",
             id="neurocards.W106",
+        )
+    ]
+
+
+SORA_DURATIONS = (10, 15)  # KIE's n_frames for Sora 2
+
+
+def _video_costs(level):
+    costs = settings.VIDEO_COSTS
+    wrong = sorted(seconds for seconds in costs if seconds not in SORA_DURATIONS)
+    free = sorted(seconds for seconds, cost in costs.items() if cost < 1)
+    if not wrong and not free and settings.KIE_VIDEO_SECONDS in costs:
+        return []
+    return [
+        level(
+            "VIDEO_COSTS must price the default duration (KIE_VIDEO_SECONDS) and only durations the video "
+            "model makes, each at 1 credit or more.",
+            hint=f"Durations Sora 2 makes: {', '.join(map(str, SORA_DURATIONS))} s, e.g. VIDEO_COSTS=10=10,15=15.",
+            id=_id(level, 107),
         )
     ]
 

@@ -263,8 +263,15 @@ BOT_URL = env.str("BOT_URL", default="")
 ADMIN_CHAT_IDS = env.list("ADMIN_CHAT_IDS", cast=int, default=[])
 
 # --- Costs and limits -----------------------------------------------------------------------
-VIDEO_COST = env.int("VIDEO_COST", default=10)
+VIDEO_COST = env.int("VIDEO_COST", default=10)  # a video of the default duration (KIE_VIDEO_SECONDS)
 IMAGE_COST = env.int("IMAGE_COST", default=3)
+# The price of each duration a seller may choose, "seconds=credits" pairs ("10=10,15=15"); Sora 2 makes
+# 10 or 15 s. Unset: 10 and 15 s, the default duration (KIE_VIDEO_SECONDS) at VIDEO_COST and the other
+# in proportion. A malformed pair stops the start, and checks.py names a duration the model can't make.
+VIDEO_COSTS = {
+    int(seconds): int(cost)
+    for seconds, _, cost in (pair.partition("=") for pair in env.list("VIDEO_COSTS", default=[]))
+} or {seconds: -(-VIDEO_COST * seconds // KIE_VIDEO_SECONDS) for seconds in (10, 15)}
 WELCOME_CREDITS = env.int("WELCOME_CREDITS", default=0)
 MAX_ACTIVE_ORDERS = env.int("MAX_ACTIVE_ORDERS", default=1)
 RATE_LIMIT_GENERATIONS_PER_HOUR = env.int("RATE_LIMIT_GENERATIONS_PER_HOUR", default=10)

@@ -60,8 +60,10 @@ def product_photo(size=(800, 1000), colour=(200, 60, 60)):
     return buffer.getvalue()
 
 
-def place_order(user, *, telegram, kind="video", count=1, template="ugc", wishes="", photo=None):
-    """A confirmed order, as the bot's Confirm makes it, with the photo held by the fake Bot API."""
+def place_order(user, *, telegram, kind="video", count=1, template="ugc", wishes="", photo=None, **options):
+    """A confirmed order, as the bot's Confirm makes it, with the photo held by the fake Bot API.
+
+    `options` go to create_order as they are: card_format, seconds, title, points."""
     from generations import services
 
     file_id = telegram.add_file(photo or product_photo(), file_path=f"photos/{uuid.uuid4().hex}.jpg")
@@ -74,4 +76,5 @@ def place_order(user, *, telegram, kind="video", count=1, template="ugc", wishes
         reference_file_id=file_id,
         count=count,
         order_id=uuid.uuid4(),
+        **options,
     )

@@ -67,8 +67,10 @@ class Provider:
         """Make the product photo reachable by the provider; returns the URL (or handle) to pass on."""
         raise NotImplementedError
 
-    def create_task(self, *, kind, prompt, image_url, callback_url, title=""):
-        """Start a generation; returns the provider's task id. `title` is the product, for providers that draw it."""
+    def create_task(self, *, kind, prompt, image_url, callback_url, title="", aspect=None, seconds=None):
+        """Start a generation; returns the provider's task id. `title` is the product, for providers that draw it;
+        `aspect` an image's ratio ("3:4", "1:1", "9:16"; generations.formats), `seconds` a video's duration
+        (None: the default ones)."""
         raise NotImplementedError
 
     def get_task(self, task_id, *, key=None):

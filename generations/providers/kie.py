@@ -35,7 +35,7 @@ class KieModel:
     name = ""
     max_prompt = 5000
 
-    def build_input(self, *, prompt, image_url):
+    def build_input(self, *, prompt, image_url, aspect=None, seconds=None):
         raise NotImplementedError
 
 
@@ -43,13 +43,13 @@ class Sora2ImageToVideo(KieModel):
     name = "sora-2-image-to-video"
     max_prompt = 10000
 
-    def build_input(self, *, prompt, image_url):
+    def build_input(self, *, prompt, image_url, aspect=None, seconds=None):
         return {
             "prompt": prompt,
             "image_urls": [image_url],
             "aspect_ratio": settings.KIE_VIDEO_ASPECT_RATIO,
             # KIE wants the duration as a string: "10" or "15".
-            "n_frames": str(settings.KIE_VIDEO_SECONDS),
+            "n_frames": str(seconds or settings.KIE_VIDEO_SECONDS),
             "remove_watermark": True,
         }
 
@@ -58,8 +58,8 @@ class NanoBananaEdit(KieModel):
     name = "google/nano-banana-edit"
     max_prompt = 5000
 
-    def build_input(self, *, prompt, image_url):
-        return {"prompt": prompt, "image_urls": [image_url], "output_format": "png", "image_size": "3:4"}
+    def build_input(self, *, prompt, image_url, aspect=None, seconds=None):
+        return {"prompt": prompt, "image_urls": [image_url], "output_format": "png", "image_size": aspect or "3:4"}
 
 
 MODELS = {model.name: model for model in (Sora2ImageToVideo(), NanoBananaEdit())}
@@ -121,9 +121,10 @@ class KieProvider(Provider):
             raise ProviderError(TEMPORARY, "KIE upload answered without a download URL")
         return link
 
-    def create_task(self, *, kind, prompt, image_url, callback_url, title=""):
+    def create_task(self, *, kind, prompt, image_url, callback_url, title="", aspect=None, seconds=None):
         model = self._model(kind)
-        body = {"model": model.name, "input": model.build_input(prompt=prompt, image_url=image_url)}
+        built = model.build_input(prompt=prompt, image_url=image_url, aspect=aspect, seconds=seconds)
+        body = {"model": model.name, "input": built}
         if callback_url:
             body["callBackUrl"] = callback_url
         data = self._call("POST", f"{settings.KIE_API_BASE_URL}/api/v1/jobs/createTask", json=body)

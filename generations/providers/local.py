@@ -43,7 +43,7 @@ class LocalProvider(Provider):
         name = default_storage.save(f"{ROOT}/uploads/{uuid.uuid4().hex}-{filename}", ContentFile(content))
         return f"local:{name}"
 
-    def create_task(self, *, kind, prompt, image_url, callback_url, title=""):
+    def create_task(self, *, kind, prompt, image_url, callback_url, title="", aspect=None, seconds=None):
         outcome = self._draw()
         if outcome in AT_CREATE:
             raise ProviderError(outcome, FAILURE_MESSAGES[outcome], code=AT_CREATE[outcome])
@@ -51,6 +51,7 @@ class LocalProvider(Provider):
         task = {
             "kind": kind,
             "title": title,
+            "aspect": aspect,
             "image": image_url,
             "ready_at": time.time() + self.delay,
             "outcome": outcome,
