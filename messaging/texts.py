@@ -43,6 +43,20 @@ def template_name(template):
     }.get(template, template)
 
 
+def format_name(name):
+    """Where a card goes (generations.formats), as the seller knows it."""
+    return {
+        "wb_ozon": _("Wildberries / Ozon, 3:4"),
+        "ym_square": _("Yandex Market, square 1:1"),
+        "ym_portrait": _("Yandex Market, 3:4"),
+        "stories": _("Stories and reels, 9:16"),
+    }.get(name, name)
+
+
+def duration_name(seconds):
+    return ngettext("%(n)s second", "%(n)s seconds", seconds) % {"n": seconds}
+
+
 def status_name(status):
     return {
         "queued": _("in the queue"),
