@@ -22,7 +22,7 @@ SAFE_INSETS = {
 }
 _DEFAULT_INSETS = SAFE_INSETS[formats.DEFAULT_CARD_FORMAT]
 
-PANEL = (18, 20, 28)  # near-black slate: white ink on it passes WCAG AAA whatever shows through
+PANEL = (18, 20, 28)  # near-black slate; its opacity over the scene is measured (panel_opacity)
 INK = (255, 255, 255)
 ACCENT = (255, 196, 38)  # the bullets: decoration, not text
 MIN_CONTRAST = 7.0  # WCAG AAA for body text, so JPEG and a busy scene still leave it above AA's 4.5
