@@ -1,8 +1,8 @@
 """Marketplace-ready media, made in memory: product-card JPEGs and short portrait MP4s.
 
-What the outputs must fit is in docs/marketplaces.md: cards 3:4, 1200×1600, opaque JPEG
-under 10 MB; videos portrait H.264/yuv420p MP4. Video goes through PyAV, whose wheel bundles FFmpeg
-with libx264, so no system ffmpeg is needed.
+What the outputs must fit is in docs/marketplaces.md: cards in their format's size (3:4 1200×1600 by
+default), opaque JPEG under 10 MB; videos portrait H.264/yuv420p MP4. Video goes through PyAV, whose wheel
+bundles FFmpeg with libx264, so no system ffmpeg is needed. Text is set in the bundled Noto Sans (fonts/).
 """
 
 import contextlib
@@ -10,6 +10,7 @@ import functools
 import io
 import logging
 import tempfile
+from pathlib import Path
 
 import av
 from PIL import Image, ImageCms, ImageDraw, ImageFilter, ImageFont, ImageOps, ImageStat
@@ -31,8 +32,9 @@ _MIN_KEPT_BY_CROP = 0.9  # crop to 3:4 when that keeps 90% of the picture, else 
 _SRGB = ImageCms.createProfile("sRGB")
 
 _CARD_MARGIN = 80
-_CARD_TITLE_HEIGHT = 320
-_CARD_FONT_SIZE = 64
+_CARD_TITLE_SHARE = 0.2  # of the card's height: the title band at the bottom (320 px at 1600)
+_CARD_CALM_SHARE = 0.42  # untitled (infographic) scenes: room at the bottom for the panel (generations.cards)
+_CARD_FONT_SHARE = 64 / 1200  # of the card's width
 _CARD_BACKGROUNDS = {  # (top, bottom) of a vertical gradient
     "studio": ((250, 250, 252), (220, 224, 231)),
     "lifestyle": ((252, 238, 218), (222, 184, 146)),
@@ -123,7 +125,8 @@ def _kept_by_crop(size, target):
     return min(ratio, 1 / ratio)
 
 
-def _encode_jpeg(image, max_bytes=None):
+def encode_jpeg(image, max_bytes=None):
+    """An opaque RGB image -> JPEG bytes under `max_bytes` (at most MAX_CARD_BYTES), quality stepped down to fit."""
     limit = min(max_bytes or MAX_CARD_BYTES, MAX_CARD_BYTES)
     for quality in _JPEG_QUALITIES:
         buffer = io.BytesIO()
@@ -148,18 +151,27 @@ def normalize_card(content: bytes, size=CARD_SIZE, max_bytes=None) -> bytes:
     Alpha is flattened on white; a picture near the size's ratio is centre-cropped, a far-off one padded with
     the colour of its edges so the product is never cut; small pictures (nano-banana's 864×1184) upscale.
     """
-    return _encode_jpeg(fit_card(content, size), max_bytes)
+    return encode_jpeg(fit_card(content, size), max_bytes)
 
 
-@functools.lru_cache(maxsize=8)
-def _font(size):
-    # Pillow's built-in font (Aileron) has no Cyrillic, so look for a system one first.
+FONTS = Path(__file__).resolve().parent / "fonts"  # Noto Sans (OFL), shipped: renders never depend on the system
+
+
+@functools.lru_cache(maxsize=32)
+def _font(size, bold=True):
+    """The project's Cyrillic font (Noto Sans, bold by default) at `size` px."""
+    path = FONTS / ("NotoSans-Bold.ttf" if bold else "NotoSans-Regular.ttf")
+    try:
+        # BASIC layout: Cyrillic needs no shaping, and it renders the same with or without libraqm.
+        return ImageFont.truetype(str(path), size, layout_engine=ImageFont.Layout.BASIC)
+    except OSError:
+        logger.error("The bundled font %s is missing or unreadable: falling back to system fonts", path)
     for name in ("DejaVuSans-Bold.ttf", "DejaVuSans.ttf", "NotoSans-Bold.ttf", "LiberationSans-Bold.ttf"):
         with contextlib.suppress(OSError):
             font = ImageFont.truetype(name, size, layout_engine=ImageFont.Layout.BASIC)
             if _has_cyrillic(font):
                 return font
-    logger.warning("No TrueType font with Cyrillic found (install fonts-dejavu-core): titles may show boxes")
+    logger.error("No TrueType font with Cyrillic found: titles will show boxes")
     return ImageFont.load_default(size)
 
 
@@ -222,20 +234,23 @@ def _paste_with_shadow(canvas, picture, origin):
     canvas.paste(picture.convert("RGB"), origin, alpha)
 
 
-def render_card(photo: bytes, description: str, *, template: str = "studio") -> bytes:
-    """The offline provider's card: the photo with a soft shadow on a template background, and the
-    first line of the description as a title (at most 2 lines) at the bottom. Deterministic."""
-    width, height = CARD_SIZE
+def render_card(photo: bytes, description: str, *, template: str = "studio", size=CARD_SIZE) -> bytes:
+    """The offline provider's card of `size`: the photo with a soft shadow on a template background, and the
+    first line of the description as a title (at most 2 lines) in a band at the bottom; with no title, a taller
+    empty band: calm space where the infographic's text goes. Deterministic."""
+    width, height = size
     top, bottom = _CARD_BACKGROUNDS.get(template, _CARD_BACKGROUNDS["studio"])
-    card = _gradient(CARD_SIZE, top, bottom)
-    box = (width - 2 * _CARD_MARGIN, height - _CARD_MARGIN - _CARD_TITLE_HEIGHT)
+    card = _gradient(size, top, bottom)
+    title = _title_of(description)
+    band = round(height * (_CARD_TITLE_SHARE if title else _CARD_CALM_SHARE))
+    box = (width - 2 * _CARD_MARGIN, height - _CARD_MARGIN - band)
     picture = ImageOps.contain(_load_image(photo, max(box)), box, Image.Resampling.LANCZOS)
     origin = (_CARD_MARGIN + (box[0] - picture.width) // 2, _CARD_MARGIN + (box[1] - picture.height) // 2)
     _paste_with_shadow(card, picture, origin)
-    font = _font(_CARD_FONT_SIZE)
-    lines = _wrap(_title_of(description), font, width - 2 * _CARD_MARGIN)
-    _draw_lines(card, lines, font, _CARD_INK, height - _CARD_TITLE_HEIGHT, height - _CARD_MARGIN // 2)
-    return _encode_jpeg(card)
+    font = _font(round(width * _CARD_FONT_SHARE))
+    lines = _wrap(title, font, width - 2 * _CARD_MARGIN)
+    _draw_lines(card, lines, font, _CARD_INK, height - band, height - _CARD_MARGIN // 2)
+    return encode_jpeg(card)
 
 
 def _video_scene(photo):

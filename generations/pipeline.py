@@ -133,10 +133,18 @@ def _create_task(generation, provider):
         prompt=prompt,
         image_url=image_url,
         callback_url=callback,
-        title=generation.title or generation.description.splitlines()[0][:80],
+        title=_provider_title(generation),
         aspect=formats.card_format(generation.card_format).aspect if generation.kind == Generation.Kind.IMAGE else None,
         seconds=generation.seconds,
     )
+
+
+def _provider_title(generation):
+    # An infographic's text is typeset by us (generations.cards): a provider that draws titles must not, or the
+    # card would carry it twice.
+    if generation.template == "infographic":
+        return ""
+    return generation.title or generation.description.splitlines()[0][:80]
 
 
 def _submit_failed(generation, error):

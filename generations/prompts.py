@@ -15,6 +15,8 @@ from django.conf import settings
 from django.template import Context
 from django.template.loader import get_template
 
+from generations import formats
+
 log = logging.getLogger(__name__)
 
 RETRIES = 2  # as the official client: two more tries on 408/409/429/5xx and connection errors
@@ -30,11 +32,7 @@ def write_prompt(generation, *, max_length):
     """(prompt, source) with source "own", "openai" or "template"; raises nothing for OpenAI's failures."""
     if generation.template == "own":
         return generation.wishes[:max_length], "own"
-    context = {
-        "description": generation.description,
-        "wishes": generation.wishes,
-        "seconds": settings.KIE_VIDEO_SECONDS,
-    }
+    context = _context(generation)
     name = f"prompts/{generation.kind}_{generation.template}"
     if settings.OPENAI_API_KEY:
         try:
@@ -52,12 +50,19 @@ def write_prompt(generation, *, max_length):
 
 def fallback_prompt(generation, *, max_length):
     """The template's own prompt, for when the writer is down."""
-    context = {
+    return _render(f"prompts/{generation.kind}_{generation.template}_prompt.txt", _context(generation))[:max_length]
+
+
+def _context(generation):
+    card = formats.card_format(generation.card_format)
+    width, height = card.size
+    return {
         "description": generation.description,
         "wishes": generation.wishes,
         "seconds": settings.KIE_VIDEO_SECONDS,
+        # An image's frame as the model is asked for it (formats.CardFormat.aspect), e.g. "vertical 3:4".
+        "frame": f"{'square' if width == height else 'vertical' if height > width else 'horizontal'} {card.aspect}",
     }
-    return _render(f"prompts/{generation.kind}_{generation.template}_prompt.txt", context)[:max_length]
 
 
 def _render(name, context):

@@ -4,7 +4,7 @@ The bytes are what they claim only once they decode as such: text or HTML is nev
 Raises media.MediaError for content that is not a usable result (the pipeline retries, then fails it).
 """
 
-from generations import formats, media
+from generations import cards, formats, media
 from generations.models import Generation
 
 
@@ -16,8 +16,14 @@ def prepare(generation, content):
 
 
 def prepare_card(generation, content):
+    """An opaque sRGB JPEG of the format's size under its byte limit; an infographic with its text typeset."""
     card = formats.card_format(generation.card_format)
-    return media.normalize_card(content, card.size, card.max_bytes)
+    if generation.template != "infographic":
+        return media.normalize_card(content, card.size, card.max_bytes)
+    scene = media.fit_card(content, card.size)
+    title = generation.title or media._title_of(generation.description)
+    points = [point for point in generation.points or () if isinstance(point, str)]
+    return media.encode_jpeg(cards.typeset(scene, title=title, points=points, card_format=card), card.max_bytes)
 
 
 def prepare_video(generation, content):

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
-from generations import media
+from generations import formats, media
 from generations.providers.base import USER, Provider, ProviderError, TaskState
 
 ROOT = "local-provider"
@@ -85,7 +85,7 @@ class LocalProvider(Provider):
         if task["kind"] == "video":
             content = media.render_video(photo, task["title"], seconds=settings.LOCAL_PROVIDER_VIDEO_SECONDS)
         else:
-            content = media.render_card(photo, task["title"], template="studio")
+            content = media.render_card(photo, task["title"], template="studio", size=_card_size(task.get("aspect")))
         return default_storage.save(name, ContentFile(content))
 
     def _draw(self):
@@ -95,6 +95,12 @@ class LocalProvider(Provider):
                 return outcome
             roll -= chance
         return "success"
+
+
+def _card_size(aspect):
+    """The size of the first card format asked for at `aspect` (as nano-banana is), else the default card's."""
+    sizes = [card.size for card in formats.CARD_FORMATS.values() if card.aspect == aspect]
+    return sizes[0] if sizes else formats.card_format(None).size
 
 
 def _task_name(task_id):
