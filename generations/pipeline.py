@@ -82,7 +82,7 @@ def submit(*, generation_id):
         provider=provider.name,
         submitted_at=now,
         create_started_at=None,
-        timeout_at=now + _timeout(generation.kind),
+        timeout_at=now + _timeout(generation),
         updated_at=now,
     )
     if not claimed:
@@ -375,9 +375,14 @@ def _poll_interval(generation):
     return timedelta(seconds=seconds)
 
 
-def _timeout(kind):
-    minutes = settings.VIDEO_TIMEOUT_MINUTES if kind == Generation.Kind.VIDEO else settings.IMAGE_TIMEOUT_MINUTES
-    return timedelta(minutes=minutes)
+def _timeout(generation):
+    if generation.kind != Generation.Kind.VIDEO:
+        return timedelta(minutes=settings.IMAGE_TIMEOUT_MINUTES)
+    # VIDEO_TIMEOUT_MINUTES is for the default duration: Sora takes longer over a longer clip, so a
+    # 15 s video gets half as long again, never less than the setting.
+    default = formats.default_video_seconds()
+    scale = max((generation.seconds or default) / default, 1)
+    return timedelta(minutes=settings.VIDEO_TIMEOUT_MINUTES * scale)
 
 
 class _Cancelled(Exception):

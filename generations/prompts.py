@@ -15,6 +15,8 @@ from django.conf import settings
 from django.template import Context
 from django.template.loader import get_template
 
+from generations import formats
+
 log = logging.getLogger(__name__)
 
 RETRIES = 2  # as the official client: two more tries on 408/409/429/5xx and connection errors
@@ -30,11 +32,7 @@ def write_prompt(generation, *, max_length):
     """(prompt, source) with source "own", "openai" or "template"; raises nothing for OpenAI's failures."""
     if generation.template == "own":
         return generation.wishes[:max_length], "own"
-    context = {
-        "description": generation.description,
-        "wishes": generation.wishes,
-        "seconds": settings.KIE_VIDEO_SECONDS,
-    }
+    context = _context(generation)
     name = f"prompts/{generation.kind}_{generation.template}"
     if settings.OPENAI_API_KEY:
         try:
@@ -52,12 +50,14 @@ def write_prompt(generation, *, max_length):
 
 def fallback_prompt(generation, *, max_length):
     """The template's own prompt, for when the writer is down."""
-    context = {
-        "description": generation.description,
-        "wishes": generation.wishes,
-        "seconds": settings.KIE_VIDEO_SECONDS,
-    }
+    context = _context(generation)
     return _render(f"prompts/{generation.kind}_{generation.template}_prompt.txt", context)[:max_length]
+
+
+def _context(generation):
+    # A video's own duration (10 or 15 s, as ordered); rows made before durations have none: the default.
+    seconds = generation.seconds or formats.default_video_seconds()
+    return {"description": generation.description, "wishes": generation.wishes, "seconds": seconds}
 
 
 def _render(name, context):
