@@ -26,7 +26,7 @@ from generations.media import MediaError
 SHOWN_SECONDS = 4.5  # the text at full strength: read muted, well inside the catalog's 8 s
 FADE_SECONDS = 0.5
 FPS_RANGE = (24, 30)  # Sora makes 30 fps; a slower source is repeated up to 24, a faster one thinned
-LONG_SIDE_RANGE = (1280, 1920)  # Ozon's videos: the long side 1080–1920 px; Sora's portrait is 720×1280
+LONG_SIDE_RANGE = (1280, 1920)  # Ozon asks 1080–1920 px of product videos; Sora's portrait is 720×1280
 MAX_SOURCE_SIDE = 4096  # a bigger frame is not a provider's video: refuse it rather than decode it
 MAX_SOURCE_FPS = 120
 SAFE_ASPECT = 3 / 4  # Ozon crops a cover differently in the app and on the site: keep text in the 3:4 middle
