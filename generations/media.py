@@ -266,7 +266,8 @@ def _video_scene(photo):
     return scene
 
 
-def _yuv_planes(image):
+def yuv_planes(image):
+    """The Y, U and V planes (BT.709, limited range, 4:2:0) of an RGB image, as greyscale images."""
     frame = av.VideoFrame.from_image(image).reformat(format="yuv420p", dst_colorspace=_BT709)
     return [Image.frombuffer("L", (p.width, p.height), bytes(p), "raw", "L", p.line_size, 1) for p in frame.planes]
 
@@ -279,7 +280,7 @@ def _title_overlay(title):
     top, height = _VIDEO_BAND
     band = Image.new("RGBA", (VIDEO_SIZE[0], height), (20, 20, 24, 150))
     _draw_lines(band, lines, _font(_VIDEO_FONT_SIZE), (255, 255, 255, 255), 0, height)
-    planes = _yuv_planes(band.convert("RGB"))
+    planes = yuv_planes(band.convert("RGB"))
     alpha = band.getchannel("A")
     chroma_alpha = alpha.resize(planes[1].size, Image.Resampling.BOX)
     return list(zip(planes, [alpha, chroma_alpha, chroma_alpha], [top, top // 2, top // 2], strict=True))
@@ -303,14 +304,15 @@ def _video_frame(scene, zoom, overlay):
     return frame
 
 
-def _encode_h264(frames, fps):
+def encode_h264(frames, fps, *, size=VIDEO_SIZE, options=None):
+    """An H.264 yuv420p MP4 (BT.709, faststart) of `size` from the yuv420p frames; `options` are x264's."""
     # faststart (index first, so phones start playing while downloading) reopens the output by
     # name, so FFmpeg needs a real file; NamedTemporaryFile removes it however this ends.
     with tempfile.NamedTemporaryFile(suffix=".mp4") as file:
-        options = {"movflags": "+faststart"}
-        with av.open(file.name, mode="w", format="mp4", container_options=options) as output:
-            stream = output.add_stream("libx264", rate=fps, options=_X264_OPTIONS)
-            stream.width, stream.height = VIDEO_SIZE
+        muxer = {"movflags": "+faststart"}
+        with av.open(file.name, mode="w", format="mp4", container_options=muxer) as output:
+            stream = output.add_stream("libx264", rate=fps, options=options or _X264_OPTIONS)
+            stream.width, stream.height = size
             stream.pix_fmt = "yuv420p"
             context = stream.codec_context
             # PyAV's default slice threads make every encode() block; with frame threads x264
@@ -327,11 +329,11 @@ def _encode_h264(frames, fps):
 def render_video(photo: bytes, title: str, *, seconds: float = 4.0, fps: int = 24) -> bytes:
     """The offline provider's video: a VIDEO_SIZE portrait H.264 MP4 of the photo slowly zooming in
     (Ken Burns, eased), with the title on a band near the bottom from the first frame on."""
-    scene = _yuv_planes(_video_scene(_load_image(photo, max(_SCENE_SIZE))))
+    scene = yuv_planes(_video_scene(_load_image(photo, max(_SCENE_SIZE))))
     overlay = _title_overlay(title)
     count = max(1, round(seconds * fps))
     eased = (t * t * (3 - 2 * t) for t in (i / max(count - 1, 1) for i in range(count)))
-    return _encode_h264((_video_frame(scene, 1 + (_ZOOM - 1) * e, overlay) for e in eased), fps)
+    return encode_h264((_video_frame(scene, 1 + (_ZOOM - 1) * e, overlay) for e in eased), fps)
 
 
 def probe_image(content: bytes) -> tuple[str, int, int]:

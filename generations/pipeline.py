@@ -82,7 +82,7 @@ def submit(*, generation_id):
         provider=provider.name,
         submitted_at=now,
         create_started_at=None,
-        timeout_at=now + _timeout(generation.kind),
+        timeout_at=now + _timeout(generation),
         updated_at=now,
     )
     if not claimed:
@@ -140,9 +140,9 @@ def _create_task(generation, provider):
 
 
 def _provider_title(generation):
-    # An infographic's text is typeset by us (generations.cards): a provider that draws titles must not, or the
-    # card would carry it twice.
-    if generation.template == "infographic":
+    # An infographic's and a cover's text is typeset by us (generations.cards, generations.cover): a provider
+    # that draws titles must not, or the result would carry it twice.
+    if generation.template in ("infographic", "ozon_cover"):
         return ""
     return generation.title or generation.description.splitlines()[0][:80]
 
@@ -383,9 +383,14 @@ def _poll_interval(generation):
     return timedelta(seconds=seconds)
 
 
-def _timeout(kind):
-    minutes = settings.VIDEO_TIMEOUT_MINUTES if kind == Generation.Kind.VIDEO else settings.IMAGE_TIMEOUT_MINUTES
-    return timedelta(minutes=minutes)
+def _timeout(generation):
+    if generation.kind != Generation.Kind.VIDEO:
+        return timedelta(minutes=settings.IMAGE_TIMEOUT_MINUTES)
+    # VIDEO_TIMEOUT_MINUTES is for the default duration: Sora takes longer over a longer clip, so a
+    # 15 s video gets half as long again, never less than the setting.
+    default = formats.default_video_seconds()
+    scale = max((generation.seconds or default) / default, 1)
+    return timedelta(minutes=settings.VIDEO_TIMEOUT_MINUTES * scale)
 
 
 class _Cancelled(Exception):

@@ -59,7 +59,8 @@ def _context(generation):
     return {
         "description": generation.description,
         "wishes": generation.wishes,
-        "seconds": settings.KIE_VIDEO_SECONDS,
+        # A video's own duration (10 or 15 s, as ordered); rows made before durations have none: the default.
+        "seconds": generation.seconds or formats.default_video_seconds(),
         # An image's frame as the model is asked for it (formats.CardFormat.aspect), e.g. "vertical 3:4".
         "frame": f"{'square' if width == height else 'vertical' if height > width else 'horizontal'} {card.aspect}",
     }

@@ -4,7 +4,7 @@ The bytes are what they claim only once they decode as such: text or HTML is nev
 Raises media.MediaError for content that is not a usable result (the pipeline retries, then fails it).
 """
 
-from generations import cards, formats, media
+from generations import cards, cover, formats, media
 from generations.models import Generation
 
 
@@ -27,5 +27,11 @@ def prepare_card(generation, content):
 
 
 def prepare_video(generation, content):
+    """Other templates' videos are delivered as the provider made them, once they decode; an Ozon cover
+    is remade to Ozon's limits with the product's title and points over its first seconds."""
+    if generation.template == "ozon_cover":
+        lines = (line.strip() for line in generation.description.splitlines() if line.strip())
+        title = generation.title or next(lines, "")
+        return cover.make_cover(content, title=title, points=list(generation.points or ()))
     media.probe_video(content)
     return content

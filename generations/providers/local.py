@@ -52,6 +52,7 @@ class LocalProvider(Provider):
             "kind": kind,
             "title": title,
             "aspect": aspect,
+            "seconds": seconds,
             "image": image_url,
             "ready_at": time.time() + self.delay,
             "outcome": outcome,
@@ -83,7 +84,7 @@ class LocalProvider(Provider):
             return name
         photo = self.download(task["image"])
         if task["kind"] == "video":
-            content = media.render_video(photo, task["title"], seconds=settings.LOCAL_PROVIDER_VIDEO_SECONDS)
+            content = media.render_video(photo, task["title"], seconds=_clip_seconds(task.get("seconds")))
         else:
             content = media.render_card(photo, task["title"], template="studio", size=_card_size(task.get("aspect")))
         return default_storage.save(name, ContentFile(content))
@@ -101,6 +102,14 @@ def _card_size(aspect):
     """The size of the first card format asked for at `aspect` (as nano-banana is), else the default card's."""
     sizes = [card.size for card in formats.CARD_FORMATS.values() if card.aspect == aspect]
     return sizes[0] if sizes else formats.card_format(None).size
+
+
+def _clip_seconds(seconds):
+    """The length of the clip for an order of `seconds`: LOCAL_PROVIDER_VIDEO_SECONDS is the default
+    duration's, and the others are in proportion (4 s for 10 s, 6 s for 15 s with the shipped values), so a
+    longer order visibly gets a longer clip while the offline demo and the tests stay fast."""
+    default = formats.default_video_seconds()
+    return settings.LOCAL_PROVIDER_VIDEO_SECONDS * (seconds or default) / default
 
 
 def _task_name(task_id):
