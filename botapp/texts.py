@@ -57,7 +57,7 @@ def greeting(user, *, has_ordered):
         lines.append(_("Choose below what to make, or look at the examples first."))
     else:
         lines.append(_("Balance: <b>%(balance)s</b>.") % {"balance": credits(user.balance)})
-        if running_low(user.balance):
+        if user.balance < min(settings.IMAGE_COST, _cheapest_video()):
             lines.append(_("To start, buy credits: /buy."))
     return "\n".join(lines)
 
