@@ -26,7 +26,7 @@ def packs(pack_list):
 
 def pack_price(pack):
     """The pack's price in the payment methods on sale (settings.PAYMENT_METHODS), and only those."""
-    rub, stars = f"{money(pack.price_rub)} ₽", f"{pack.price_stars} ⭐"
+    rub, stars = f"{money(pack.price_rub)} ₽", f"{money(pack.price_stars)} ⭐"
     methods = settings.PAYMENT_METHODS
     if "yookassa" in methods and "stars" in methods:
         return _("%(rub)s or %(stars)s") % {"rub": rub, "stars": stars}
