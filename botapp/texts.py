@@ -87,7 +87,7 @@ def _cheapest_video():
 
 
 def running_low(balance):
-    """Not enough for one of each: a card, or a video of the shortest duration."""
+    """Too little for one of each, a card and a video of the shortest duration: time to offer a top-up."""
     return balance < max(settings.IMAGE_COST, _cheapest_video())
 
 
