@@ -28,6 +28,7 @@ setup: catalogs
 demo: venv
 	mkdir -p var
 	$(DEMO_ENV) $(MAKE) --no-print-directory setup
+	$(DEMO_ENV) $(MANAGE) seed_examples
 	$(DEMO_ENV) $(MANAGE) demo
 
 # The checks first, in seconds: style (ruff, pyproject.toml) and the one-way layers between the apps

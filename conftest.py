@@ -28,6 +28,9 @@ def pytest_configure(config):
     os.environ.setdefault("DB_CONN_MAX_AGE", "0")
     # The test client speaks plain http: never redirect it, whatever a developer's .env says.
     os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+    # Balances in tests start at zero; the welcome grant and its default are tested where they matter
+    # (tests/test_bot_welcome.py).
+    os.environ.setdefault("WELCOME_CREDITS", "0")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "neurocards.settings")
     if "DATABASE_URL" not in os.environ:
         url = os.environ.get("TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)

@@ -12,11 +12,15 @@ from decimal import Decimal
 
 import requests
 from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext as _
 from yookassa import Configuration
 from yookassa import Payment as SdkPayment
 from yookassa import Refund as SdkRefund
 from yookassa.client import ApiClient
 from yookassa.domain.exceptions import ApiError
+
+from messaging.texts import credits
 
 log = logging.getLogger(__name__)
 
@@ -143,4 +147,7 @@ def amount_of(answer):
 
 
 def _description(payment):
-    return f"NeuroCards: {payment.credits} credits"[:128]
+    # The payment page and the 54-FZ receipt, which goes to the tax service, are in Russian whatever the
+    # buyer's Telegram language.
+    with translation.override("ru"):
+        return (_("NeuroCards: %(credits)s") % {"credits": credits(payment.credits)})[:128]

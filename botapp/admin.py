@@ -1,6 +1,14 @@
+from django import forms
 from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
 
-from botapp.models import Broadcast, FlowState, ProcessedUpdate
+from botapp.models import Broadcast, Example, FlowState, ProcessedUpdate
+from generations import media
+
+MB = 1024 * 1024
+# What the Bot API takes in sendPhoto and in an uploaded sendVideo.
+EXAMPLE_LIMITS = {Example.Kind.IMAGE: 10 * MB, Example.Kind.VIDEO: 50 * MB}
 
 
 @admin.register(ProcessedUpdate)
@@ -35,3 +43,61 @@ class BroadcastAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+class ExampleForm(forms.ModelForm):
+    class Meta:
+        model = Example
+        fields = ["kind", "file", "caption", "caption_en", "position", "is_published"]
+        # No "currently: <link>": the storage serves nobody, the preview below shows the file.
+        widgets = {"file": forms.FileInput}
+
+    def clean(self):
+        data = super().clean()
+        kind, file = data.get("kind"), data.get("file")
+        if kind and file and {"kind", "file"} & set(self.changed_data):
+            self._check(kind, file)
+        return data
+
+    def _check(self, kind, file):
+        if file.size > EXAMPLE_LIMITS[kind]:
+            raise forms.ValidationError({"file": f"Telegram takes at most {EXAMPLE_LIMITS[kind] // MB} MB here."})
+        file.seek(0)
+        content = file.read()
+        file.seek(0)
+        try:
+            if kind == Example.Kind.VIDEO:
+                media.probe_video(content)
+            elif media.probe_image(content)[0] not in ("JPEG", "PNG"):
+                raise forms.ValidationError({"file": "An image card must be a JPEG or PNG."})
+        except media.MediaError:
+            needed = "an MP4" if kind == Example.Kind.VIDEO else "a JPEG or PNG"
+            raise forms.ValidationError({"file": f"This is not a readable {kind}: {needed} is needed."}) from None
+
+
+@admin.register(Example)
+class ExampleAdmin(admin.ModelAdmin):
+    """What sellers see under «Examples»: the published ones, lowest position first, five at most."""
+
+    form = ExampleForm
+    list_display = ["__str__", "kind", "position", "is_published", "thumbnail", "created_at"]
+    list_editable = ["position", "is_published"]
+    list_filter = ["is_published", "kind"]
+    fields = ["kind", "file", "preview", "caption", "caption_en", "position", "is_published", "created_at"]
+    readonly_fields = ["preview", "created_at"]
+
+    @admin.display(description="file")
+    def preview(self, example):
+        if not example.pk or not example.file:
+            return "—"
+        url = reverse("example-file", args=[example.pk])
+        if example.kind == Example.Kind.VIDEO:
+            return format_html('<video src="{}" controls preload="metadata" style="max-height: 360px"></video>', url)
+        return format_html('<a href="{0}"><img src="{0}" alt="example" style="max-height: 360px"></a>', url)
+
+    @admin.display(description="preview")
+    def thumbnail(self, example):
+        if example.kind == Example.Kind.VIDEO or not example.file:
+            return "—"
+        url = reverse("example-file", args=[example.pk])
+        return format_html('<img src="{}" alt="example" loading="lazy" style="max-height: 80px">', url)

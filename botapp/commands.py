@@ -1,18 +1,19 @@
 """Commands and menu buttons outside the create flow. Each is a step: a function of a locked Turn."""
 
-from django.conf import settings
-
 from botapp import flow, keyboards, purchase, texts
+from botapp.models import Example
 from generations import notify, services
 from generations.models import Generation
 from messaging import keyboards as sent_keyboards
 
 HISTORY_SIZE = 10
+EXAMPLES_SHOWN = 5
 
 
 def start(turn):
     turn.reset()
-    turn.say(texts.greeting(turn.user), keyboards.main_menu())
+    has_ordered = Generation.objects.filter(user=turn.user).exists()
+    turn.say(texts.greeting(turn.user, has_ordered=has_ordered), keyboards.main_menu())
 
 
 def main_menu(turn):
@@ -22,8 +23,7 @@ def main_menu(turn):
 
 def balance(turn):
     user = turn.user
-    markup = keyboards.buy() if user.balance < 3 * settings.VIDEO_COST else None
-    turn.say(texts.balance(user), markup)
+    turn.say(texts.balance(user), keyboards.buy() if texts.running_low(user.balance) else None)
 
 
 def support(turn):
@@ -36,6 +36,18 @@ def help_(turn):
 
 def privacy(turn):
     turn.say(texts.privacy())
+
+
+def examples(turn):
+    """What the bot makes: the examples operators published in the admin, then the menu."""
+    shown = list(Example.objects.filter(is_published=True)[:EXAMPLES_SHOWN])
+    if not shown:
+        turn.say(texts.no_examples(), keyboards.main_menu())
+        return
+    for example in shown:
+        media = "video" if example.kind == Example.Kind.VIDEO else "photo"
+        turn.send_media(media, example.file.name, texts.example_caption(example, turn.user.language))
+    turn.say(texts.after_examples(), keyboards.main_menu())
 
 
 def history(turn):
@@ -61,6 +73,7 @@ MENU = {
     "balance": balance,
     "buy": purchase.show_packs,
     "history": history,
+    "examples": examples,
     "support": support,
     "help": help_,
     "main": main_menu,

@@ -22,6 +22,7 @@ def main_menu():
         [
             [_button("video", "menu:video")],
             [_button("image", "menu:image")],
+            [_button("examples", "menu:examples")],
             [_button("balance", "menu:balance"), _button("buy", "menu:buy")],
             [_button("history", "menu:history"), _button("support", "menu:support")],
             [_button("help", "menu:help")],

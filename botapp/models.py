@@ -1,5 +1,7 @@
 from django.db import models
 
+from generations import storage
+
 
 class ProcessedUpdate(models.Model):
     """A Telegram update_id seen once; the unique constraint stops redeliveries."""
@@ -62,3 +64,42 @@ class Broadcast(models.Model):
 
     def __str__(self):
         return f"broadcast #{self.pk}"
+
+
+def example_upload_to(example, filename):
+    return storage.private_name("examples", storage.extension_of(filename, "bin"))
+
+
+class Example(models.Model):
+    """A result shown under «Examples»: operators upload and publish them in the admin.
+
+    Stored like results, under a random name, and shown to staff only through a permission check.
+    """
+
+    class Kind(models.TextChoices):
+        IMAGE = "image", "Image card"
+        VIDEO = "video", "Video"
+
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    file = models.FileField(
+        upload_to=example_upload_to, help_text="A JPEG or PNG card up to 10 MB, an MP4 up to 50 MB."
+    )
+    caption = models.CharField(max_length=200, blank=True, help_text="Shown under it, in Russian.")
+    caption_en = models.CharField(
+        "caption in English",
+        max_length=200,
+        blank=True,
+        help_text="For English-speaking sellers; empty: the Russian one.",
+    )
+    position = models.PositiveSmallIntegerField(default=0, help_text="Order in the bot: lowest first.")
+    is_published = models.BooleanField("published", default=False, help_text="Only published examples are shown.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self):
+        return self.caption or f"{self.get_kind_display()} #{self.pk}"
+
+    def caption_in(self, language):
+        return self.caption_en if language == "en" and self.caption_en else self.caption

@@ -5,6 +5,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from botapp.texts import prices
 from messaging.texts import credits, e, money, support_handle
 
 
@@ -16,19 +17,20 @@ def packs(pack_list):
     lines = [_("<b>Credit packs</b>")]
     for pack in pack_list:
         lines.append(
-            _("• %(name)s: %(credits)s, %(rub)s ₽ or %(stars)s ⭐")
-            % {
-                "name": e(pack.name),
-                "credits": credits(pack.credits),
-                "rub": money(pack.price_rub),
-                "stars": pack.price_stars,
-            }
+            _("• %(name)s: %(credits)s, %(price)s")
+            % {"name": e(pack.name), "credits": credits(pack.credits), "price": pack_price(pack)}
         )
-    lines.append(
-        _("One video costs %(video)s, one image card %(image)s.")
-        % {"video": credits(settings.VIDEO_COST), "image": credits(settings.IMAGE_COST)}
-    )
+    lines.append(prices())
     return "\n".join(lines)
+
+
+def pack_price(pack):
+    """The pack's price in the payment methods on sale (settings.PAYMENT_METHODS), and only those."""
+    rub, stars = f"{money(pack.price_rub)} ₽", f"{money(pack.price_stars)} ⭐"
+    methods = settings.PAYMENT_METHODS
+    if "yookassa" in methods and "stars" in methods:
+        return _("%(rub)s or %(stars)s") % {"rub": rub, "stars": stars}
+    return stars if "stars" in methods else rub
 
 
 def pack_button(pack, method):

@@ -10,63 +10,191 @@ from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from generations.formats import CARD_FORMATS, MAX_POINTS, video_durations
 from generations.models import unit_cost
 from messaging import texts as sent
-from messaging.texts import credits, e, how_many, kind_name, status_name, support_handle, template_name
+from messaging.texts import (
+    credits,
+    duration_name,
+    e,
+    format_name,
+    how_many,
+    kind_name,
+    status_name,
+    support_handle,
+    template_name,
+)
 
 # --- Menu and commands ----------------------------------------------------------------------
 
 
-def greeting(user):
-    return _(
-        "Hi, %(name)s! I make marketing videos and product-card images for marketplaces from one photo "
-        "of your product.\n\nBalance: <b>%(balance)s</b>. One video costs %(video)s, one image card %(image)s."
-    ) % {
-        "name": e(user.first_name or user.username or _("seller")),
-        "balance": credits(user.balance),
-        "video": credits(settings.VIDEO_COST),
-        "image": credits(settings.IMAGE_COST),
-    }
+def greeting(user, *, has_ordered):
+    lines = [
+        _("Hi, %(name)s! From one photo of your product I make:")
+        % {"name": e(user.first_name or user.username or _("seller"))},
+        "• "
+        + _("image cards with infographics for Wildberries, Ozon and Yandex Market: %(image)s each;")
+        % {"image": credits(settings.IMAGE_COST)},
+        "• " + _("videos for the card and for ads, and Ozon video covers: %(videos)s.") % {"videos": video_prices()},
+        "",
+    ]
+    free_cards = user.balance // settings.IMAGE_COST
+    # Only while the welcome credits are all there is: a seller who has ordered or bought is told the balance.
+    if not has_ordered and free_cards and user.balance == settings.WELCOME_CREDITS:
+        if free_cards == 1:
+            lines.append(
+                _("Your first image card is free: you already have %(balance)s.") % {"balance": credits(user.balance)}
+            )
+        else:
+            lines.append(
+                ngettext(
+                    "Your first image cards are free: you already have %(balance)s, enough for %(n)s card.",
+                    "Your first image cards are free: you already have %(balance)s, enough for %(n)s cards.",
+                    free_cards,
+                )
+                % {"balance": credits(user.balance), "n": free_cards}
+            )
+        lines.append(_("Choose below what to make, or look at the examples first."))
+    else:
+        lines.append(_("Balance: <b>%(balance)s</b>.") % {"balance": credits(user.balance)})
+        if user.balance < min(settings.IMAGE_COST, _cheapest_video()):
+            lines.append(_("To start, buy credits: /buy."))
+    return "\n".join(lines)
 
 
 def main_menu():
     return _("What shall we make?")
 
 
-def balance(user):
-    text = _("Balance: <b>%(balance)s</b>.\nOne video: %(video)s. One image card: %(image)s.") % {
-        "balance": credits(user.balance),
-        "video": credits(settings.VIDEO_COST),
+def video_prices():
+    """Every duration a seller may choose, priced: “10 credits for 10 seconds, 15 credits for 15 seconds”."""
+    return ", ".join(
+        _("%(credits)s for %(duration)s")
+        % {"credits": credits(unit_cost("video", seconds)), "duration": duration_name(seconds)}
+        for seconds in video_durations()
+    )
+
+
+def prices():
+    return _("One image card: %(image)s. Videos: %(videos)s.") % {
         "image": credits(settings.IMAGE_COST),
+        "videos": video_prices(),
     }
-    if user.balance < settings.VIDEO_COST:
-        text += "\n\n" + _("Not enough credits for a video. Top up to carry on.")
-    elif user.balance < 3 * settings.VIDEO_COST:
-        text += "\n\n" + _("Running low: enough for fewer than three videos.")
-    return text
 
 
-def support(user):
-    lines = [_("Support: %(handle)s") % {"handle": e(support_handle())}] if settings.SUPPORT_USERNAME else []
-    lines.append(_("Your Telegram ID: <code>%(id)s</code> (tap to copy)") % {"id": user.telegram_id})
-    if user.username:
-        lines.append(_("Your username: @%(username)s") % {"username": e(user.username)})
-    lines.append(_("Please quote your ID when you write to support: it lets us find your account at once."))
+def _cheapest_video():
+    return min(unit_cost("video", seconds) for seconds in video_durations())
+
+
+def running_low(balance):
+    """Too little for one of each, a card and a video of the shortest duration: time to offer a top-up."""
+    return balance < max(settings.IMAGE_COST, _cheapest_video())
+
+
+def balance(user):
+    lines = [
+        _("Balance: <b>%(balance)s</b>.") % {"balance": credits(user.balance)},
+        prices(),
+        "",
+        enough_for(user.balance),
+    ]
     return "\n".join(lines)
 
 
+def enough_for(balance):
+    cards, videos = balance // settings.IMAGE_COST, balance // _cheapest_video()
+    if not cards and not videos:
+        return _("Not enough credits for an image card or a video yet. Top up to carry on.")
+    if not videos:
+        return ngettext(
+            "Enough for %(n)s image card; not enough for a video yet.",
+            "Enough for %(n)s image cards; not enough for a video yet.",
+            cards,
+        ) % {"n": cards}
+    return ngettext(
+        "Enough for %(n)s image card or %(videos)s.",
+        "Enough for %(n)s image cards or %(videos)s.",
+        cards,
+    ) % {"n": cards, "videos": how_many("video", videos)}
+
+
+def support(user):
+    lines = [
+        _("<b>Support</b>"),
+        _("Write to us when:"),
+        "• " + _("you paid, but the credits have not arrived;"),
+        "• " + _("a result did not come, or came out broken;"),
+        "• " + _("you want a refund for credits you have not spent;"),
+        "• " + _("you want your data deleted."),
+        _("A generation that fails returns its credits by itself: no need to write about that."),
+        "",
+    ]
+    if settings.SUPPORT_USERNAME:
+        lines.append(
+            _(
+                "Write to %(handle)s (the button below) and quote your Telegram ID: it lets us find your account "
+                "at once."
+            )
+            % {"handle": e(support_handle())}
+        )
+    else:
+        lines.append(_("Please quote your ID when you write to support: it lets us find your account at once."))
+    lines.append(_("Your Telegram ID: <code>%(id)s</code> (tap to copy)") % {"id": user.telegram_id})
+    if user.username:
+        lines.append(_("Your username: @%(username)s") % {"username": e(user.username)})
+    return "\n".join(lines)
+
+
+def _video_shape():
+    return {"portrait": _("vertical, 9:16"), "landscape": _("horizontal, 16:9")}.get(settings.KIE_VIDEO_ASPECT_RATIO)
+
+
 def help_text():
-    return _(
-        "<b>How it works</b>\n"
-        "1. Tap “Create video” or “Create image card”.\n"
-        "2. Send a photo of the product and describe it in a few words.\n"
-        "3. Choose a template and how many to make, check the cost and confirm.\n"
-        "4. Results arrive here one by one; if one fails, its credits come back.\n\n"
-        "One video: %(video)s, vertical, 10 s. One image card: %(image)s, 3:4 for Wildberries, Ozon and "
-        "Yandex Market.\n\n"
-        "/start: menu · /balance: balance · /buy: buy credits · /history: my generations · "
-        "/cancel: cancel what is in progress · /support: help from a person · /privacy: your data"
-    ) % {"video": credits(settings.VIDEO_COST), "image": credits(settings.IMAGE_COST)}
+    formats = "; ".join(format_name(name) for name in CARD_FORMATS)
+    shape = _video_shape()
+    videos = _("<b>Videos</b>: %(videos)s.") % {"videos": video_prices()}
+    if shape:
+        videos = _("<b>Videos</b>: %(videos)s; %(shape)s.") % {"videos": video_prices(), "shape": shape}
+    return "\n".join(
+        [
+            _(
+                "<b>How it works</b>\n"
+                "1. Tap “Create video” or “Create image card”.\n"
+                "2. Send a photo of the product and describe it in a few words.\n"
+                "3. Choose a template and how many to make, check the cost and confirm.\n"
+                "4. Results arrive here one by one; if one fails, its credits come back."
+            ),
+            "",
+            _("<b>Image cards</b>: %(image)s each. Formats: %(formats)s.")
+            % {"image": credits(settings.IMAGE_COST), "formats": formats},
+            ngettext(
+                "“%(template)s” puts your title and up to %(n)s selling point on the card, in legible type.",
+                "“%(template)s” puts your title and up to %(n)s selling points on the card, in legible type.",
+                MAX_POINTS,
+            )
+            % {"template": template_name("infographic"), "n": MAX_POINTS},
+            videos,
+            _("“%(template)s”: for Ozon, with the title and selling points in its first seconds, to work muted.")
+            % {"template": template_name("ozon_cover")},
+            "",
+            _(
+                "/start: menu · /balance: balance · /buy: buy credits · /history: my generations · "
+                "/cancel: cancel what is in progress · /support: help from a person · /privacy: your data"
+            ),
+        ]
+    )
+
+
+def no_examples():
+    return _("The examples are not ready yet: we are choosing the best ones. Meanwhile, try it on your own product.")
+
+
+def example_caption(example, language):
+    return e(example.caption_in(language))
+
+
+def after_examples():
+    return _("All this is made from one photo of a product. Shall we make yours?")
 
 
 def privacy():
@@ -353,6 +481,7 @@ def button(name):
         "history": _("📂 My generations"),
         "support": _("🆘 Support"),
         "help": _("❓ Help"),
+        "examples": _("✨ Examples"),
         "confirm": _("✅ Confirm"),
         "back": _("⬅️ Back"),
         "cancel": _("✖️ Cancel"),

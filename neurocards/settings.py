@@ -272,7 +272,8 @@ VIDEO_COSTS = {
     int(seconds): int(cost)
     for seconds, _, cost in (pair.partition("=") for pair in env.list("VIDEO_COSTS", default=[]))
 } or {seconds: -(-VIDEO_COST * seconds // KIE_VIDEO_SECONDS) for seconds in (10, 15)}
-WELCOME_CREDITS = env.int("WELCOME_CREDITS", default=0)
+# A new user's first card is free: one card's price, once (0: no welcome credits).
+WELCOME_CREDITS = env.int("WELCOME_CREDITS", default=IMAGE_COST)
 MAX_ACTIVE_ORDERS = env.int("MAX_ACTIVE_ORDERS", default=1)
 RATE_LIMIT_GENERATIONS_PER_HOUR = env.int("RATE_LIMIT_GENERATIONS_PER_HOUR", default=10)
 RATE_LIMIT_TOPUP_PER_HOUR = env.int("RATE_LIMIT_TOPUP_PER_HOUR", default=5)

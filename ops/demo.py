@@ -24,6 +24,8 @@ SELLER = {"id": 700100200, "is_bot": False, "first_name": "Анна", "username"
 
 
 class Demo:
+    examples = {}  # what look_at_examples had sent, by method
+
     def __init__(self, out):
         self.out = out
         self.telegram = FakeTelegram().start()
@@ -147,6 +149,14 @@ class Demo:
             }
         )
 
+    def look_at_examples(self):
+        """A new seller's first tap: what the bot makes (`manage.py seed_examples` published a few).
+
+        The examples arrive as photos and videos too: wait_for counts only what came after them."""
+        self.say("the examples, before anything is bought")
+        self.tap("Примеры")
+        self.examples = {m: len(self.telegram.requests(m, chat_id=SELLER["id"])) for m in ("sendPhoto", "sendVideo")}
+
     def pay_stars(self):
         """Telegram's side of a Stars purchase: the pre-checkout question, then the successful payment."""
         invoice = self.telegram.requests("sendInvoice", chat_id=SELLER["id"])[-1].params
@@ -207,7 +217,7 @@ class Demo:
     # --- the transcript ---------------------------------------------------------------------------
     def wait_for(self, method, count, seconds=90):
         deadline = time.monotonic() + seconds
-        while len(self.telegram.requests(method, chat_id=SELLER["id"])) < count:
+        while len(self.telegram.requests(method, chat_id=SELLER["id"])) - self.examples.get(method, 0) < count:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"waited {seconds} s for {count} × {method}")
             time.sleep(0.5)

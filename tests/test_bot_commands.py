@@ -27,18 +27,51 @@ def test_it_says_when_the_balance_is_below_one_video(chat):
 
     chat.send("/balance")
 
-    assert "На видео не хватает кредитов" in chat.last_reply()
+    assert chat.last_reply().endswith("\n\nХватит на 3 карточки, но пока не на видео.")
     assert chat.buttons() == ["🛒 Купить кредиты"]
 
 
-def test_it_says_when_the_balance_is_running_low(chat):
+def test_it_says_what_the_balance_is_enough_for_without_a_warning(chat):
     chat.send("/start")
     give_credits(chat.id, 29)
 
     chat.send("/balance")
 
-    assert "меньше чем на три видео" in chat.last_reply()
+    reply = chat.last_reply()
+    assert reply.endswith("\n\nХватит на 9 карточек или 2 видео.")
+    assert "заканчиваются" not in reply and "Пополните" not in reply
+    assert chat.buttons() == []
+
+
+def test_it_says_when_the_balance_is_below_one_card(chat):
+    chat.send("/start")
+    give_credits(chat.id, 2)
+
+    chat.send("/balance")
+
+    assert chat.last_reply().endswith(
+        "Пока не хватает ни на карточку, ни на видео. Пополните баланс, чтобы продолжить."
+    )
     assert chat.buttons() == ["🛒 Купить кредиты"]
+
+
+def test_it_says_what_the_balance_is_enough_for_in_english(new_chat):
+    chat = new_chat(user_id=334, first_name="Ann", language_code="en")
+    chat.send("/start")
+    give_credits(334, 13)
+
+    chat.send("/balance")
+
+    assert chat.last_reply().endswith("Enough for 4 image cards or 1 video.")
+
+
+def test_it_agrees_the_russian_counts(chat):
+    chat.send("/start")
+    give_credits(chat.id, 63)
+
+    chat.send("/balance")
+
+    assert chat.last_reply().endswith("Хватит на 21 карточку или 6 видео.")
 
 
 def test_it_gives_support_the_users_id_to_copy(chat):
@@ -48,6 +81,21 @@ def test_it_gives_support_the_users_id_to_copy(chat):
     assert f"<code>{chat.id}</code>" in reply and "@anna_seller" in reply and "@neurocards_help" in reply
     button = chat.last_keyboard()[0][0]
     assert button["url"] == "https://t.me/neurocards_help"
+
+
+def test_it_says_what_support_helps_with_and_how_to_reach_it(chat):
+    chat.send("/support")
+
+    reply = chat.last_reply()
+    assert reply.startswith("<b>Поддержка</b>\nНапишите нам, если:\n")
+    for case in (
+        "• вы заплатили, а кредиты не пришли;",
+        "• результат не пришёл или с ним что-то не так;",
+        "• вы хотите вернуть деньги за неизрасходованные кредиты;",
+        "• вы хотите удалить свои данные.",
+    ):
+        assert case in reply
+    assert "Пишите @neurocards_help (кнопка ниже) и указывайте свой Telegram ID" in reply
 
 
 def test_it_explains_itself_and_the_data_it_keeps(chat):

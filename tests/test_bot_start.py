@@ -12,6 +12,7 @@ def test_it_greets_a_new_user_with_the_main_menu(chat):
     assert chat.buttons() == [
         "🎬 Создать видео",
         "🖼 Создать карточку",
+        "✨ Примеры",
         "💰 Баланс",
         "🛒 Купить кредиты",
         "📂 Мои генерации",

@@ -324,6 +324,27 @@ def test_it_stores_commands_per_language(fake):
     assert default == ()
 
 
+def test_it_stores_descriptions_per_language_and_refuses_long_ones(fake):
+    async def use(bot):
+        await bot.set_my_description("Описание")
+        await bot.set_my_short_description("Short", language_code="en")
+        texts = [
+            (await bot.get_my_description()).description,
+            (await bot.get_my_description(language_code="en")).description,
+            (await bot.get_my_short_description(language_code="en")).short_description,
+        ]
+        with pytest.raises(BadRequest, match="(?i)description is too long"):
+            await bot.set_my_description("x" * 513)
+        with pytest.raises(BadRequest, match="(?i)short description is too long"):
+            await bot.set_my_short_description("x" * 121)
+        with pytest.raises(BadRequest, match="(?i)invalid language code"):
+            await bot.set_my_description("Description", language_code="en-GB")
+        return texts
+
+    assert with_bot(fake, use) == ["Описание", "", "Short"]
+    assert fake.description() == "Описание" and fake.description("short_description", "en") == "Short"
+
+
 @pytest.mark.parametrize("path", sorted(FIXTURES.glob("*.json")), ids=lambda path: path.stem)
 def test_it_ships_fixtures_that_parse_as_updates(path):
     data = json.loads(path.read_text(encoding="utf-8"))

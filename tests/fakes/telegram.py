@@ -51,6 +51,7 @@ class FakeTelegram(BotApiMethods, FakeHttpServer):
         self._message_ids = collections.defaultdict(int)
         self._messages = {}
         self._commands = {}
+        self._descriptions = {}  # (kind, language_code) → text
         self._refunded = set()
         self._webhook_error = None
         self._methods = {
@@ -75,6 +76,10 @@ class FakeTelegram(BotApiMethods, FakeHttpServer):
             "setMyCommands": self._set_my_commands,
             "getMyCommands": self._get_my_commands,
             "deleteMyCommands": self._delete_my_commands,
+            "setMyDescription": self._set_my_description,
+            "getMyDescription": self._get_my_description,
+            "setMyShortDescription": self._set_my_short_description,
+            "getMyShortDescription": self._get_my_short_description,
             "close": self._close,
             "logOut": self._log_out,
         }
@@ -121,12 +126,22 @@ class FakeTelegram(BotApiMethods, FakeHttpServer):
             for call in self.sent(chat_id)
         ]
 
+    def description(self, kind="description", language_code=""):
+        """What the bot's (short) description is for a language, as getMy(Short)Description answers."""
+        with self._lock:
+            return self._descriptions.get((kind, language_code), "")
+
+    def commands(self, language_code=""):
+        """The default-scope command list for a language, as getMyCommands answers."""
+        with self._lock:
+            return self._commands.get(self._commands_key({"language_code": language_code}), [])
+
     # -- what tests arrange ----------------------------------------------------------------------
 
     def reset(self):
         """Forget calls, planned failures, blocked chats, rate limits and pushed updates.
 
-        Files, webhook, commands and message ids stay, as they would on Telegram's side.
+        Files, webhook, commands, descriptions and message ids stay, as they would on Telegram's side.
         """
         with self._lock:
             self.calls.clear()

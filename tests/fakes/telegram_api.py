@@ -13,6 +13,8 @@ MAX_TEXT_LENGTH = 4096
 MAX_CAPTION_LENGTH = 1024
 MAX_CALLBACK_ANSWER_LENGTH = 200
 MAX_INVOICE_PAYLOAD_BYTES = 128
+MAX_DESCRIPTION_LENGTH = 512
+MAX_SHORT_DESCRIPTION_LENGTH = 120
 MAX_DOWNLOAD_SIZE = 20 * 1024 * 1024
 MAX_UPLOAD_SIZE = 50 * 1024 * 1024
 LONG_POLL_CAP = 50.0
@@ -22,7 +24,9 @@ INT_PARAMS = frozenset(
     {"chat_id", "user_id", "message_id", "offset", "limit", "timeout", "max_connections", "cache_time", "retry_after"}
 )
 # Free text is never decoded: a message "[draft]" or "true" must stay a string.
-TEXT_PARAMS = frozenset({"text", "caption", "title", "description", "payload", "error_message", "start_parameter"})
+TEXT_PARAMS = frozenset(
+    {"text", "caption", "title", "description", "short_description", "payload", "error_message", "start_parameter"}
+)
 
 USER_VISIBLE_METHODS = ("sendMessage", "sendPhoto", "sendVideo", "sendDocument", "sendInvoice", "editMessageText")
 CHAT_ACTIONS = frozenset(
@@ -42,6 +46,7 @@ CHAT_ACTIONS = frozenset(
 )
 SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 BOT_COMMAND = re.compile(r"[a-z0-9_]{1,32}")
+LANGUAGE_CODE = re.compile(r"[a-z]{2}")  # ISO 639-1, or empty for every language without its own
 NOT_MODIFIED = (
     "message is not modified: specified new message content and reply markup are exactly "
     "the same as a current content and reply markup of the message"

@@ -8,11 +8,14 @@ from http import HTTPStatus
 from tests.fakes.telegram_api import (
     BOT_COMMAND,
     CHAT_ACTIONS,
+    LANGUAGE_CODE,
     LONG_POLL_CAP,
     MAX_CALLBACK_ANSWER_LENGTH,
     MAX_CAPTION_LENGTH,
+    MAX_DESCRIPTION_LENGTH,
     MAX_DOWNLOAD_SIZE,
     MAX_INVOICE_PAYLOAD_BYTES,
+    MAX_SHORT_DESCRIPTION_LENGTH,
     MAX_TEXT_LENGTH,
     MAX_UPLOAD_SIZE,
     NOT_MODIFIED,
@@ -344,6 +347,38 @@ class BotApiMethods:
         with self._lock:
             self._commands.pop(self._commands_key(params), None)
         return True
+
+    @staticmethod
+    def _language_code(params):
+        code = params.get("language_code") or ""
+        if code and not LANGUAGE_CODE.fullmatch(str(code)):
+            raise bad_request("invalid language code specified")
+        return code
+
+    def _set_description(self, kind, params, limit):
+        # Optional: an empty or missing text removes the dedicated one for that language.
+        text = params.get(kind) or ""
+        if not isinstance(text, str) or len(text) > limit:
+            raise bad_request(f"{kind.replace('_', ' ')} is too long")
+        with self._lock:
+            self._descriptions[(kind, self._language_code(params))] = text
+        return True
+
+    def _get_description(self, kind, params):
+        with self._lock:
+            return {kind: self._descriptions.get((kind, self._language_code(params)), "")}
+
+    def _set_my_description(self, params, files):
+        return self._set_description("description", params, MAX_DESCRIPTION_LENGTH)
+
+    def _get_my_description(self, params, files):
+        return self._get_description("description", params)
+
+    def _set_my_short_description(self, params, files):
+        return self._set_description("short_description", params, MAX_SHORT_DESCRIPTION_LENGTH)
+
+    def _get_my_short_description(self, params, files):
+        return self._get_description("short_description", params)
 
     def _close(self, params, files):
         return True

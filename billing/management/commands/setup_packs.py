@@ -4,10 +4,11 @@ from django.core.management.base import BaseCommand
 
 from billing.models import CreditPack
 
+# Sellers see the names as they are here (and in the admin): in Russian, the bot's language.
 DEFAULT_PACKS = [
-    ("Start", 30, Decimal("290.00"), 150),
-    ("Seller", 100, Decimal("890.00"), 450),
-    ("Pro", 300, Decimal("2490.00"), 1250),
+    ("Старт", 30, Decimal("290.00"), 150),
+    ("Продавец", 100, Decimal("890.00"), 450),
+    ("Профи", 300, Decimal("2490.00"), 1250),
 ]
 
 

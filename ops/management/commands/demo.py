@@ -31,9 +31,10 @@ class Command(BaseCommand):
 
     def scenario(self, demo):
         demo.send("/start")
+        demo.look_at_examples()
         demo.say("buying credits with Telegram Stars")
         demo.tap("Купить кредиты")
-        demo.tap("Seller · 450 ⭐")
+        demo.tap("450 ⭐")
         demo.pay_stars()
 
         demo.say("three videos")
