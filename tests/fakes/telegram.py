@@ -63,6 +63,7 @@ class FakeTelegram(BotApiMethods, FakeHttpServer):
             "sendPhoto": self._send_photo,
             "sendVideo": self._send_video,
             "sendDocument": self._send_document,
+            "sendMediaGroup": self._send_media_group,
             "sendChatAction": self._send_chat_action,
             "getFile": self._get_file,
             "sendInvoice": self._send_invoice,
@@ -115,10 +116,24 @@ class FakeTelegram(BotApiMethods, FakeHttpServer):
         ]
 
     def texts(self, chat_id=None):
-        """Text, caption or (for invoices) title of every sent() message; "" when it has none."""
+        """Text, caption or (for invoices) title of every sent() message; an album's captions, joined; "" when
+        it has none."""
         return [
-            call.params.get("text") or call.params.get("caption") or call.params.get("title") or ""
+            call.params.get("text")
+            or call.params.get("caption")
+            or call.params.get("title")
+            or " ".join(item.get("caption", "") for item in call.params.get("media") or [] if isinstance(item, dict))
+            or ""
             for call in self.sent(chat_id)
+        ]
+
+    def markups(self, chat_id=None):
+        """The inline keyboards of sent() messages, as [(method, text, keyboard)] for those that had one."""
+        texts = self.texts(chat_id)
+        return [
+            (call.method, text, call.params["reply_markup"]["inline_keyboard"])
+            for call, text in zip(self.sent(chat_id), texts, strict=True)
+            if isinstance(call.params.get("reply_markup"), dict) and "inline_keyboard" in call.params["reply_markup"]
         ]
 
     # -- what tests arrange ----------------------------------------------------------------------
