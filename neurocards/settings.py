@@ -273,7 +273,7 @@ VIDEO_COSTS = {
     for seconds, _, cost in (pair.partition("=") for pair in env.list("VIDEO_COSTS", default=[]))
 } or {seconds: -(-VIDEO_COST * seconds // KIE_VIDEO_SECONDS) for seconds in (10, 15)}
 WELCOME_CREDITS = env.int("WELCOME_CREDITS", default=0)
-MAX_ACTIVE_ORDERS = env.int("MAX_ACTIVE_ORDERS", default=1)
+MAX_ACTIVE_ORDERS = env.int("MAX_ACTIVE_ORDERS", default=2)
 RATE_LIMIT_GENERATIONS_PER_HOUR = env.int("RATE_LIMIT_GENERATIONS_PER_HOUR", default=10)
 RATE_LIMIT_TOPUP_PER_HOUR = env.int("RATE_LIMIT_TOPUP_PER_HOUR", default=5)
 MAX_QUEUE_SIZE = env.int("MAX_QUEUE_SIZE", default=100)
