@@ -127,6 +127,6 @@ def on_generation_button(turn):
         turn.send_media(
             media,
             generation.result_file.name,
-            texts.result_caption(generation),
+            notify.caption(generation),
             sent_keyboards.after_result(generation),
         )

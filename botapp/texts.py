@@ -358,30 +358,47 @@ def refused(reason, numbers):
             "balance": credits(numbers["balance"]),
         }
     if reason == "active_orders":
+        if numbers["limit"] == 1:
+            return _(
+                "You already have an order in progress, and only one can run at a time. Wait for it to finish, "
+                "or cancel it with /cancel."
+            )
         return (
             ngettext(
-                "You already have an order in progress (at most %(limit)s at a time). Wait for it to finish, or "
-                "cancel it with /cancel.",
-                "You already have %(limit)s orders in progress (at most %(limit)s at a time). Wait for them to "
-                "finish, or cancel them with /cancel.",
+                "You already have %(limit)s order in progress, the most that can run at a time. Wait for one of "
+                "them to finish, or cancel with /cancel.",
+                "You already have %(limit)s orders in progress, the most that can run at a time. Wait for one of "
+                "them to finish, or cancel with /cancel.",
                 numbers["limit"],
             )
             % numbers
         )
     if reason == "hourly":
-        return (
-            ngettext(
-                "You can order up to %(limit)s generation an hour, and %(used)s were ordered in the last hour. "
-                "Please try again a little later.",
-                "You can order up to %(limit)s generations an hour, and %(used)s were ordered in the last hour. "
-                "Please try again a little later.",
-                numbers["limit"],
-            )
-            % numbers
-        )
+        return hourly_limit(**numbers)
     if reason == "queue_full":
         return _("The queue is full: %(queued)s of %(limit)s. Please try again in a few minutes.") % numbers
     return blocked()
+
+
+def hourly_limit(*, limit, left, minutes=None, **_numbers):
+    """Generations a seller may order in an hour: how many are left now, and when the order would fit."""
+    if left:
+        text = ngettext(
+            "You can order up to %(limit)s generation an hour; right now you can order %(left)s more.",
+            "You can order up to %(limit)s generations an hour; right now you can order %(left)s more.",
+            limit,
+        ) % {"limit": limit, "left": left}
+    else:
+        text = ngettext(
+            "You can order up to %(limit)s generation an hour, and this hour's are used up.",
+            "You can order up to %(limit)s generations an hour, and this hour's are used up.",
+            limit,
+        ) % {"limit": limit}
+    if minutes:
+        text += " " + ngettext("Try again in %(minutes)s minute.", "Try again in %(minutes)s minutes.", minutes) % {
+            "minutes": minutes
+        }
+    return text
 
 
 def blocked():
@@ -459,14 +476,6 @@ def result_gone(generation):
         "The result of #%(id)s is no longer stored: results are kept for %(days)s days.",
         settings.RESULT_TTL_DAYS,
     ) % {"id": generation.pk, "days": settings.RESULT_TTL_DAYS}
-
-
-def result_caption(generation):
-    return _("#%(id)s: %(kind)s, template “%(template)s”") % {
-        "id": generation.pk,
-        "kind": kind_name(generation.kind),
-        "template": template_name(generation.template),
-    }
 
 
 # --- Buttons --------------------------------------------------------------------------------

@@ -166,3 +166,42 @@ class QueueGate(models.Model):
 
     def __str__(self):
         return "queue gate"
+
+
+class OrderDelivery(models.Model):
+    """What an order sends once as a whole (generations/closing.py): its one "after result" keyboard and
+    the originals of its cards.
+
+    The keyboard goes on the message of the generation that finds every other one of its order finished:
+    `keyboard_on` is claimed NULL → its pk by a conditional UPDATE, so two finishing at once never both
+    take it; when none could tell it was last, the closing takes it (CLOSING) and sends a short message.
+    The closing is due (`due_at`) once the order is finished and its results delivered, and is tried like
+    a result (generations/delivery.py): claimed with a lease, counted part by part, retried for a day.
+    """
+
+    CLOSING = 0  # keyboard_on: the closing message carries the keyboard
+
+    order_id = models.UUIDField(primary_key=True)
+    user = models.ForeignKey("accounts.TelegramUser", models.CASCADE, related_name="+")
+    keyboard_on = models.PositiveBigIntegerField(null=True, blank=True)
+    due_at = models.DateTimeField(null=True, blank=True)
+    delivery_attempts = models.PositiveSmallIntegerField(default=0)
+    next_delivery_at = models.DateTimeField(null=True, blank=True)
+    parts_sent = models.PositiveSmallIntegerField(default=0)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [
+            # The retry pass: the few closings due and not sent yet.
+            models.Index(
+                fields=["next_delivery_at"],
+                name="order_delivery_undelivered",
+                condition=Q(due_at__isnull=False, sent_at__isnull=True),
+            ),
+            # The watchdog's sweep of recent orders whose closing was never found due.
+            models.Index(fields=["created_at"], name="order_delivery_open", condition=Q(due_at__isnull=True)),
+        ]
+
+    def __str__(self):
+        return f"order {self.order_id}"

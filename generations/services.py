@@ -2,6 +2,7 @@
 
 import functools
 import logging
+import math
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -10,14 +11,16 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
+from django_q.tasks import async_task
 
 from billing import ledger
 from generations import formats, pipeline
-from generations.models import Generation, QueueGate, unit_cost
+from generations.models import Generation, OrderDelivery, QueueGate, unit_cost
 
 log = logging.getLogger(__name__)
 
-COUNTS = (1, 3, 5)
+COUNTS = (1, 3, 5)  # at most 5: an order's originals go as one album (Telegram's hold 2 to 10)
+HOUR = timedelta(hours=1)
 Status = Generation.Status
 
 
@@ -92,11 +95,11 @@ def create_order(
     if user.is_blocked:
         raise OrderRefused("blocked")
     _lock_queue_gate()
-    hour_ago = timezone.now() - timedelta(hours=1)
+    now = timezone.now()
     stats = Generation.objects.filter(Q(status=Status.QUEUED) | Q(user=user)).aggregate(
         queued=Count("pk", filter=Q(status=Status.QUEUED)),
         active_orders=Count("order_id", distinct=True, filter=Q(user=user, status__in=Generation.ACTIVE)),
-        last_hour=Count("pk", filter=Q(user=user, created_at__gte=hour_ago)),
+        last_hour=Count("pk", filter=Q(user=user) & _counted_this_hour(now)),
         this_order=Count("pk", filter=Q(user=user, order_id=order_id)),
     )
     if stats["this_order"]:
@@ -105,7 +108,7 @@ def create_order(
     if stats["active_orders"] >= settings.MAX_ACTIVE_ORDERS:
         raise OrderRefused("active_orders", limit=settings.MAX_ACTIVE_ORDERS)
     if stats["last_hour"] + count > settings.RATE_LIMIT_GENERATIONS_PER_HOUR:
-        raise OrderRefused("hourly", limit=settings.RATE_LIMIT_GENERATIONS_PER_HOUR, used=stats["last_hour"])
+        raise _hourly_refusal(user, count=count, used=stats["last_hour"], now=now)
     if stats["queued"] + count > settings.MAX_QUEUE_SIZE:
         raise OrderRefused("queue_full", queued=stats["queued"], limit=settings.MAX_QUEUE_SIZE)
     cost = unit_cost(kind, seconds)
@@ -136,10 +139,34 @@ def create_order(
             for index in range(count)
         )
         ledger.charge_generations(generations=generations)
+        OrderDelivery.objects.create(order_id=order_id, user=user)
         ids = [generation.pk for generation in generations]
         transaction.on_commit(lambda: pipeline.enqueue(ids))
     log.info("order %s created: user %s, %s x %s", order_id, user.pk, count, kind)
     return Order(order_id, generations, created=True, queue_position=stats["queued"] + 1)
+
+
+def _counted_this_hour(now):
+    """The generations the hourly limit counts: made in the last hour and not refunded.
+
+    A failed or cancelled generation is refunded in the transaction that sets its status (pipeline.fail,
+    cancel_generation, support_refund), so the status says it: what the seller did not get does not count.
+    """
+    return Q(created_at__gte=now - HOUR) & ~Q(status__in=[Status.FAILED, Status.CANCELLED])
+
+
+def _hourly_refusal(user, *, count, used, now):
+    """The refusal, with how many are left this hour and, when the order can fit at all, the minutes until it
+    does: until the generation whose hour ends last among those that must age out is an hour old."""
+    limit = settings.RATE_LIMIT_GENERATIONS_PER_HOUR
+    minutes = None
+    if count <= limit:
+        must_age_out = used + count - limit
+        counted = Generation.objects.filter(_counted_this_hour(now), user=user).order_by("created_at")
+        ages = list(counted.values_list("created_at", flat=True)[:must_age_out])
+        if ages:
+            minutes = max(1, math.ceil((ages[-1] + HOUR - now).total_seconds() / 60))
+    return OrderRefused("hourly", limit=limit, used=used, left=max(limit - used, 0), minutes=minutes)
 
 
 def _lock_queue_gate():
@@ -176,6 +203,7 @@ def cancel_generation(*, generation, reason, actor=None):
         if not claimed:
             return False
         ledger.refund_generation(generation=generation, reason=reason, actor=actor)
+        _close_order_at_commit(generation.order_id)
     log.info("generation %s cancelled: %s", generation.pk, reason)
     return True
 
@@ -188,6 +216,14 @@ def cancel_active(*, user, reason):
             cancelled += 1
             refunded += generation.cost
     return cancelled, refunded
+
+
+def _close_order_at_commit(order_id):
+    # A cancel may be what finishes an order: its closing (the originals of the cards made) is a worker's
+    # job, not the caller's (a webhook, the admin). A task lost here is found by the watchdog's sweep.
+    transaction.on_commit(
+        lambda: async_task("generations.tasks.close_order", str(order_id), task_name=f"close-{order_id}")
+    )
 
 
 def _queue_position(generation):
@@ -223,5 +259,6 @@ def support_refund(*, generation, actor, reason):
         posting = ledger.refund_generation(generation=generation, reason=reason, actor=actor)
         if not posting.created:
             raise RefundRefused(f"Generation #{generation.pk} was already refunded.")
+        _close_order_at_commit(generation.order_id)
     log.info("generation %s: refunded by staff %s", generation.pk, getattr(actor, "pk", None))
     return posting

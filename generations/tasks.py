@@ -1,6 +1,6 @@
 """django-q2 adapters: fetch by id, call a service. Every one is safe to run twice."""
 
-from generations import notify, pipeline, poller, watchdog
+from generations import closing, notify, pipeline, poller, watchdog
 
 
 def submit(generation_id):
@@ -13,6 +13,14 @@ def finish(generation_id, attempt=None):
 
 def deliver(generation_id, lease):
     return notify.deliver_result(generation_id, lease=lease)
+
+
+def close_order(order_id):
+    return closing.close_order(order_id)
+
+
+def deliver_closing(order_id, lease):
+    return closing.deliver(order_id, lease=lease)
 
 
 def poll(wait=0.0):

@@ -1,5 +1,5 @@
-"""The watchdog (every minute): deadlines, rows a dead worker left behind, results Telegram did not take,
-long waits explained."""
+"""The watchdog (every minute): deadlines, rows a dead worker left behind, results and orders' closings
+Telegram did not take, long waits explained."""
 
 import logging
 from datetime import timedelta
@@ -9,7 +9,7 @@ from django.db.models import Min, Q
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from generations import notify, pipeline
+from generations import closing, notify, pipeline
 from generations.models import Generation
 from generations.providers.base import TEMPORARY, ProviderError
 from messaging import alerts
@@ -32,6 +32,7 @@ def run():
         "stale_submits": _recover_stale_submits(now),
         "finishes_resent": _resend_lost_finishes(now),
         "deliveries_retried": _retry_deliveries(now),
+        "closings_retried": _retry_closings(now),
         "slow_told": _explain_slow_videos(now),
         "dispatched": pipeline.dispatch_due(),
     }
@@ -92,6 +93,13 @@ def _retry_deliveries(now):
     claimed = notify.claim_due_results(now)
     for pk, lease in claimed:
         async_task("generations.tasks.deliver", pk, lease, task_name=f"deliver-{pk}")
+    return len(claimed)
+
+
+def _retry_closings(now):
+    claimed = closing.claim_due(now)
+    for order_id, lease in claimed:
+        async_task("generations.tasks.deliver_closing", str(order_id), lease, task_name=f"closing-{order_id}")
     return len(claimed)
 
 

@@ -120,6 +120,22 @@ def send_file(method, chat_id, *, field, content, filename, caption="", markup=N
     return call(method, chat_id=chat_id, params=params, files={field: (filename, content)})
 
 
+def send_media_group(chat_id, *, files, caption="", media_type="document"):
+    """sendMediaGroup by upload: 2–10 files [(filename, content)] as one album, `caption` under the last one.
+
+    The files are parts of one multipart request, each named by an `attach://` reference in `media`.
+    Telegram answers with the album's Messages (a list). An album takes no reply_markup, and documents
+    group only with documents (photos and videos only with each other). Limits, retries and a blocked
+    user are handled as for any message: the album takes one slot, as it is one request."""
+    if not 2 <= len(files) <= 10:
+        raise ValueError(f"an album holds 2 to 10 files, not {len(files)}")
+    media = [{"type": media_type, "media": f"attach://file{index}"} for index in range(len(files))]
+    if caption:
+        media[-1].update(caption=caption, parse_mode="HTML")
+    uploads = {f"file{index}": (filename, content) for index, (filename, content) in enumerate(files)}
+    return call("sendMediaGroup", chat_id=chat_id, params={"media": media}, files=uploads)
+
+
 def fetch_file(file_id, *, max_bytes=MAX_FILE_BYTES):
     """Download a user's file ourselves: its link carries the bot token and is never handed on.
 

@@ -2,7 +2,8 @@
 bot's own texts share: gettext (Russian by default, English for `en*` users), HTML (parse_mode HTML).
 
 Anything a user typed is escaped with `e()` before it goes in. The functions take plain values or any
-object with the fields they read (a generation's pk, kind, template, cost, error_class; a payment's credits):
+object with the fields they read (a generation's pk, kind, template, title, description, cost, error_class;
+a payment's credits):
 messaging imports no domain app.
 """
 
@@ -74,60 +75,109 @@ def support_handle():
 
 # --- Generation events (sent by workers) ----------------------------------------------------
 
+PRODUCT_IN_TEXT = 60  # characters of the product's name a caption quotes
 
-def result_ready(generation):
-    return _("#%(id)s is ready: %(kind)s, template “%(template)s”.") % {
-        "id": generation.pk,
-        "kind": kind_name(generation.kind),
-        "template": template_name(generation.template),
+
+def product(generation):
+    """The product as the seller named it, as typed: the short title, or else the description's first line."""
+    lines = [line.strip() for line in (generation.description or "").splitlines() if line.strip()]
+    return (generation.title or "").strip() or (lines[0] if lines else "")
+
+
+def product_in_text(generation):
+    """The product's name for a message: shortened to fit a caption's line, escaped; the kind if it has none."""
+    name = product(generation)
+    if len(name) > PRODUCT_IN_TEXT:
+        name = name[: PRODUCT_IN_TEXT - 1].rstrip() + "…"
+    return e(name) if name else kind_name(generation.kind).capitalize()
+
+
+def result_ready(generation, *, number=1, total=1):
+    """ "Термокружка 350 мл — карточка №2 из 5 готова · #123": the generation's id is for support."""
+    values = {"product": product_in_text(generation), "number": number, "total": total, "id": generation.pk}
+    if generation.kind == "video":
+        if total > 1:
+            return _("%(product)s — video %(number)s of %(total)s is ready · #%(id)s") % values
+        return _("%(product)s — the video is ready · #%(id)s") % values
+    if total > 1:
+        return _("%(product)s — card %(number)s of %(total)s is ready · #%(id)s") % values
+    return _("%(product)s — the card is ready · #%(id)s") % values
+
+
+def result_link(generation, url, *, number=1, total=1):
+    return "\n".join(
+        [
+            result_ready(generation, number=number, total=total),
+            _("The video is too large to send in Telegram, so here is a link to download it: %(url)s")
+            % {"url": e(url)},
+        ]
+    )
+
+
+def original_file():
+    return _("The file in its original quality, without Telegram's compression: upload it to the marketplace.")
+
+
+def original_files():
+    return _("The files in their original quality, without Telegram's compression: upload them to the marketplace.")
+
+
+def order_done(generation, *, done, total):
+    """The closing message of an order whose last result could not know it was the last."""
+    return _("The order is complete: %(product)s, %(done)s of %(total)s ready.") % {
+        "product": product_in_text(generation),
+        "done": done,
+        "total": total,
     }
-
-
-def result_link(generation, url):
-    return _("#%(id)s is ready, but the video is too large to send here. Download it: %(url)s") % {
-        "id": generation.pk,
-        "url": e(url),
-    }
-
-
-def card_original():
-    return _("The original file, for uploading to the marketplace.")
 
 
 def retrying(generation):
-    return _(
-        "#%(id)s is taking longer than usual: the provider had a hiccup, and I am trying again. "
-        "Nothing to do on your side."
-    ) % {"id": generation.pk}
+    values = {"id": generation.pk, "product": product_in_text(generation)}
+    if generation.kind == "video":
+        return (
+            _(
+                "Video #%(id)s (%(product)s) is taking longer than usual: the generation service had a hiccup, and I "
+                "am trying again. Nothing to do on your side."
+            )
+            % values
+        )
+    return (
+        _(
+            "Card #%(id)s (%(product)s) is taking longer than usual: the generation service had a hiccup, and I "
+            "am trying again. Nothing to do on your side."
+        )
+        % values
+    )
 
 
 def still_working(generation, minutes):
     return ngettext(
-        "#%(id)s is still in the works: a video usually takes about %(minutes)s minute. I will send it as soon "
-        "as it is ready.",
-        "#%(id)s is still in the works: a video usually takes about %(minutes)s minutes. I will send it as soon "
-        "as it is ready.",
+        "Video #%(id)s (%(product)s) is still in the works: a video usually takes about %(minutes)s minute. "
+        "I will send it as soon as it is ready.",
+        "Video #%(id)s (%(product)s) is still in the works: a video usually takes about %(minutes)s minutes. "
+        "I will send it as soon as it is ready.",
         minutes,
-    ) % {"id": generation.pk, "minutes": minutes}
+    ) % {"id": generation.pk, "product": product_in_text(generation), "minutes": minutes}
 
 
 def failed(generation):
     if generation.error_class == "user":
         reason = _(
-            "the provider refused the request: its rules forbid some content in the photo, description "
-            "or prompt (real people, brands, adult or violent scenes). Try another photo or wording."
+            "The generation service refused the request because its rules forbid such content in the photo or "
+            "the text (real people, brands, adult or violent scenes). Try another photo or other wording."
         )
     elif generation.error_class in ("billing", "configuration"):
-        reason = _("the service is busy right now. We are already on it; please try again a little later.")
+        reason = _("The service is overloaded right now. We are already on it; please try again a little later.")
     elif generation.error_class == "timeout":
-        reason = _("the provider took too long.")
+        reason = _("The generation service took too long.")
     else:
-        reason = _("the provider kept failing.")
-    return _("Sorry, #%(id)s did not work out: %(reason)s %(credits)s returned to your balance.") % {
-        "id": generation.pk,
-        "reason": reason,
-        "credits": credits(generation.cost),
-    }
+        reason = _("The generation service failed several times in a row.")
+    values = {"id": generation.pk, "product": product_in_text(generation), "reason": reason}
+    if generation.kind == "video":
+        text = _("Sorry, video #%(id)s (%(product)s) could not be made. %(reason)s") % values
+    else:
+        text = _("Sorry, card #%(id)s (%(product)s) could not be made. %(reason)s") % values
+    return f"{text} " + _("We returned %(credits)s to your balance.") % {"credits": credits(generation.cost)}
 
 
 def button(name):

@@ -274,7 +274,7 @@ VIDEO_COSTS = {
 } or {seconds: -(-VIDEO_COST * seconds // KIE_VIDEO_SECONDS) for seconds in (10, 15)}
 # A new user's first card is free: one card's price, once (0: no welcome credits).
 WELCOME_CREDITS = env.int("WELCOME_CREDITS", default=IMAGE_COST)
-MAX_ACTIVE_ORDERS = env.int("MAX_ACTIVE_ORDERS", default=1)
+MAX_ACTIVE_ORDERS = env.int("MAX_ACTIVE_ORDERS", default=2)
 RATE_LIMIT_GENERATIONS_PER_HOUR = env.int("RATE_LIMIT_GENERATIONS_PER_HOUR", default=10)
 RATE_LIMIT_TOPUP_PER_HOUR = env.int("RATE_LIMIT_TOPUP_PER_HOUR", default=5)
 MAX_QUEUE_SIZE = env.int("MAX_QUEUE_SIZE", default=100)

@@ -27,12 +27,23 @@ def seller(chat):
     return chat
 
 
-def test_it_refuses_a_second_order_while_one_is_in_progress(seller):
+def test_it_refuses_a_third_order_while_two_are_in_progress(seller):
+    order(seller)
     order(seller)
 
     reply = order(seller)
 
-    assert "/cancel" in reply and "уже 1 заказ в работе" in reply
+    assert "/cancel" in reply and "У вас уже 2 заказа в работе — больше одновременно нельзя" in reply
+    assert Generation.objects.count() == 2
+
+
+@override_settings(MAX_ACTIVE_ORDERS=1)
+def test_it_says_so_plainly_when_one_order_at_a_time_is_allowed(seller):
+    order(seller)
+
+    reply = order(seller)
+
+    assert reply.startswith("У вас уже есть заказ в работе, а одновременно можно вести только один.")
     assert Generation.objects.count() == 1
 
 
@@ -42,7 +53,7 @@ def test_it_refuses_more_generations_an_hour_than_allowed(seller):
 
     reply = order(seller, 3)
 
-    assert "до 4 генераций в час" in reply and "3" in reply
+    assert reply == "В час можно заказать до 4 генераций; сейчас доступно ещё 1. Попробуйте через 60 минут."
     assert Generation.objects.count() == 3
 
 

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from generations import notify, pipeline, watchdog
-from generations.models import Generation
+from generations.models import Generation, OrderDelivery
 from messaging import sender
 from tests.concurrency import race
 from tests.factories import make_user, place_order
@@ -70,16 +70,18 @@ def test_it_delivers_once_when_telegram_comes_back_after_40_failed_sends(workers
     assert generation.delivery_attempts == 7
 
 
-def test_it_sends_only_the_document_when_the_photo_went_before_telegram_failed(workers):
+def test_it_sends_only_the_original_when_the_photo_went_before_telegram_failed(workers):
     bad_gateway(workers, "sendDocument", times=sender.MAX_TRIES)
 
     generation = completed(workers, "image")
     assert len(delivered(workers, "sendPhoto")) == 1 and delivered(workers, "sendDocument") == []
-    make_due(generation)
+    # The original goes with the order's closing, which has its own tries: the photo is not sent again.
+    OrderDelivery.objects.filter(pk=generation.order_id).update(next_delivery_at=timezone.now())
     watchdog.run()
 
     assert len(delivered(workers, "sendPhoto")) == 1 and len(delivered(workers, "sendDocument")) == 1
-    assert Generation.objects.get(pk=generation.pk).result_parts_sent == 2
+    assert Generation.objects.get(pk=generation.pk).result_parts_sent == 1
+    assert OrderDelivery.objects.get(pk=generation.order_id).parts_sent == 1
 
 
 def test_it_backs_off_between_tries_and_delivers_on_the_sixth(workers):

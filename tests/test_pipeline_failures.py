@@ -49,7 +49,7 @@ def test_it_fails_refunds_and_explains_a_request_the_rules_forbid(workers, commi
     assert (generation.status, generation.error_class) == ("failed", "user")
     assert_money_right(generation, refunded=True)
     (message,) = texts_to_seller(workers)
-    assert "правила" in message and "На баланс возвращено: 10 кредитов" in message
+    assert "правила" in message and "Мы вернули на баланс 10 кредитов." in message
 
 
 def test_it_retries_a_temporary_failure_with_backoff_then_fails_and_refunds(workers, commit):
@@ -68,7 +68,7 @@ def test_it_retries_a_temporary_failure_with_backoff_then_fails_and_refunds(work
     assert (generation.status, generation.attempts, generation.error_class) == ("failed", 3, "temporary")
     assert_money_right(generation, refunded=True)
     messages = texts_to_seller(workers)
-    assert len(messages) == 2 and "пробую ещё раз" in messages[0] and "возвращено" in messages[1]
+    assert len(messages) == 2 and "пробую ещё раз" in messages[0] and "Мы вернули на баланс" in messages[1]
 
 
 def test_it_backs_off_a_rate_limit_without_burning_attempts(workers, commit):
@@ -93,7 +93,7 @@ def test_it_fails_refunds_and_alerts_operators_once_when_kie_runs_out_of_credits
     for generation in generations:
         assert_money_right(generation, refunded=True)
     assert len(alerts(workers)) == 1 and "billing" in alerts(workers)[0]
-    assert all("сервис сейчас перегружен" in text for text in texts_to_seller(workers))
+    assert all("Сервис сейчас перегружен" in text for text in texts_to_seller(workers))
 
 
 def test_it_rotates_to_the_next_key_when_one_is_rejected(workers, commit):

@@ -54,7 +54,7 @@ def test_it_makes_a_marketplace_ready_card_and_sends_it_as_photo_and_document(wo
     photo = workers.telegram.requests("sendPhoto")[-1]
     document = workers.telegram.requests("sendDocument")[-1]
     assert photo.files["photo"][1] == document.files["document"][1]
-    assert document.files["document"][0] == f"card_{generation.pk}.jpg"
+    assert document.files["document"][0] == "keramicheskaya-kruzhka-350-ml.jpg"
 
 
 def test_it_runs_the_videos_of_one_order_each_on_its_own(workers):

@@ -64,6 +64,7 @@ class FakeTelegram(BotApiMethods, FakeHttpServer):
             "sendPhoto": self._send_photo,
             "sendVideo": self._send_video,
             "sendDocument": self._send_document,
+            "sendMediaGroup": self._send_media_group,
             "sendChatAction": self._send_chat_action,
             "getFile": self._get_file,
             "sendInvoice": self._send_invoice,
@@ -120,9 +121,14 @@ class FakeTelegram(BotApiMethods, FakeHttpServer):
         ]
 
     def texts(self, chat_id=None):
-        """Text, caption or (for invoices) title of every sent() message; "" when it has none."""
+        """Text, caption or (for invoices) title of every sent() message; an album's captions, joined; "" when
+        it has none."""
         return [
-            call.params.get("text") or call.params.get("caption") or call.params.get("title") or ""
+            call.params.get("text")
+            or call.params.get("caption")
+            or call.params.get("title")
+            or " ".join(item.get("caption", "") for item in call.params.get("media") or [] if isinstance(item, dict))
+            or ""
             for call in self.sent(chat_id)
         ]
 
@@ -135,6 +141,15 @@ class FakeTelegram(BotApiMethods, FakeHttpServer):
         """The default-scope command list for a language, as getMyCommands answers."""
         with self._lock:
             return self._commands.get(self._commands_key({"language_code": language_code}), [])
+
+    def markups(self, chat_id=None):
+        """The inline keyboards of sent() messages, as [(method, text, keyboard)] for those that had one."""
+        texts = self.texts(chat_id)
+        return [
+            (call.method, text, call.params["reply_markup"]["inline_keyboard"])
+            for call, text in zip(self.sent(chat_id), texts, strict=True)
+            if isinstance(call.params.get("reply_markup"), dict) and "inline_keyboard" in call.params["reply_markup"]
+        ]
 
     # -- what tests arrange ----------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from tests.fakes.http_base import NotMultipart, parse_multipart
 MAX_TEXT_LENGTH = 4096
 MAX_CAPTION_LENGTH = 1024
 MAX_CALLBACK_ANSWER_LENGTH = 200
+MAX_ALBUM = 10  # sendMediaGroup: 2 to 10 items
 MAX_INVOICE_PAYLOAD_BYTES = 128
 MAX_DESCRIPTION_LENGTH = 512
 MAX_SHORT_DESCRIPTION_LENGTH = 120
@@ -28,7 +29,15 @@ TEXT_PARAMS = frozenset(
     {"text", "caption", "title", "description", "short_description", "payload", "error_message", "start_parameter"}
 )
 
-USER_VISIBLE_METHODS = ("sendMessage", "sendPhoto", "sendVideo", "sendDocument", "sendInvoice", "editMessageText")
+USER_VISIBLE_METHODS = (
+    "sendMessage",
+    "sendPhoto",
+    "sendVideo",
+    "sendDocument",
+    "sendMediaGroup",
+    "sendInvoice",
+    "editMessageText",
+)
 CHAT_ACTIONS = frozenset(
     {
         "typing",
