@@ -121,7 +121,8 @@ def _parts(order):
     generations = list(Generation.objects.filter(order_id=order.pk).order_by("pk"))
     chat_id, parts = order.user.telegram_id, []
     done = [g for g in generations if g.status == Status.COMPLETED]
-    if order.keyboard_on == OrderDelivery.CLOSING and done:
+    if order.keyboard_on == OrderDelivery.CLOSING:
+        # Also when everything failed at once: each failure message went without the keyboard.
         text = texts.order_done(generations[0], done=len(done), total=len(generations))
         markup = keyboards.after_result(generations[0])
         parts.append(lambda: sender.send_message(chat_id, text, markup=markup))

@@ -124,6 +124,10 @@ def original_files():
 
 def order_done(generation, *, done, total):
     """The closing message of an order whose last result could not know it was the last."""
+    if not done:
+        return _("Nothing of this order worked out: %(product)s. Its credits are back on your balance.") % {
+            "product": product_in_text(generation)
+        }
     return _("The order is complete: %(product)s, %(done)s of %(total)s ready.") % {
         "product": product_in_text(generation),
         "done": done,

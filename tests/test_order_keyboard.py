@@ -86,6 +86,27 @@ def test_it_sends_a_short_closing_message_when_no_result_could_know_it_was_last(
     assert buttons(closing_message) == [f"gen:again:{generations[0].pk}", "menu:main"]
 
 
+def test_it_closes_with_the_keyboard_an_order_that_all_failed_at_once(
+    workers, monkeypatch, django_capture_on_commit_callbacks
+):
+    monkeypatch.setattr(closing, "carries_keyboard", lambda generation: False)
+    generations = order(workers, kind="video", count=3)
+    workers.kie.program(outcome="fail", fail_code="500", fail_msg="Your content was flagged by moderation", times=3)
+    submit_all(generations)
+
+    for generation in generations:
+        with django_capture_on_commit_callbacks(execute=True):
+            finish(generation)
+
+    assert keyboards(workers) == ["sendMessage"]
+    *failures, closing_message = workers.telegram.requests("sendMessage", chat_id=SELLER)
+    assert len(failures) == 3
+    assert closing_message.params["text"] == (
+        "Из этого заказа ничего не получилось: Термокружка 350 мл. Кредиты за него вернулись на баланс."
+    )
+    assert buttons(closing_message)[-1] == "menu:main"
+
+
 def test_it_sends_nothing_more_when_an_order_is_closed_again(workers):
     generations = order(workers, kind="video", count=3)
     run(workers, generations)
