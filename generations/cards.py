@@ -260,6 +260,8 @@ def _good_break(word, cut):
         return False
     if rest[0] in _NEVER_STARTS_A_LINE or not (_VOWELS & set(head)) or not (_VOWELS & set(rest)):
         return False
+    if rest[1] in "ьъ":  # a soft or hard sign stays with the syllable it closes: "сталь-ной", not "ста-льной"
+        return False
     # Not between a consonant and the vowel it opens a syllable with ("корп-ус").
     return not (head[-1] not in _VOWELS and rest[0] in _VOWELS)
 

@@ -93,6 +93,14 @@ def test_it_hyphenates_a_long_russian_word_and_wraps_a_long_point(card):
     assert len(point.lines) >= 2 and " ".join(point.lines) == LONG_POINT  # wrapped, nothing cut
 
 
+@pytest.mark.parametrize("card", CARD_FORMATS.values(), ids=CARD_FORMATS.keys())
+def test_it_keeps_a_soft_sign_with_the_syllable_it_closes(card):
+    (_, point) = cards.layout(card, "Термокружка", [LONG_WORD]).blocks
+
+    assert len(point.lines) >= 2
+    assert not any(line[1] in "ьъ" for line in point.lines[1:])  # "сталь-ной", not "ста-льной"
+
+
 def test_it_never_makes_a_line_wider_than_asked():
     face = cards.font(80)
 
