@@ -165,12 +165,12 @@ def wishes_hint(length=None):
 
 def ask_prompt(kind):
     if kind == "video":
-        return _("Write your prompt: what should happen in the video (3 to 2000 characters).")
-    return _("Write your prompt: what the card should show (3 to 2000 characters).")
+        return _("Describe in your own words what should happen in the video (3 to 2000 characters).")
+    return _("Describe in your own words what the card should show (3 to 2000 characters).")
 
 
 def prompt_hint(length=None):
-    return _("Please send the prompt as text, 3 to 2000 characters.") + _length_note(length)
+    return _("Please write it as text, 3 to 2000 characters.") + _length_note(length)
 
 
 def ask_count(kind, seconds=None):

@@ -18,7 +18,7 @@ def test_it_makes_an_image_card_order_with_the_sellers_own_prompt(chat):
         "Своё описание картинки",
     ]
     chat.tap("flow:tpl:own")
-    assert "промпт" in chat.last_reply().lower()
+    assert "своими словами" in chat.last_reply()
     chat.send("Кружка на деревянном столе, утренний свет, пар над кофе")
     assert "Выберите формат" in chat.last_reply()
     chat.tap("flow:fmt:wb_ozon")
