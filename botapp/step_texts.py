@@ -157,13 +157,13 @@ def template_choice(kind):
     else:
         intro = _("Choose a template for the image card:")
         about = {
-            "studio": _("the product on a clean background, no text: fits the main photo"),
+            "studio": _("the product on a clean background, without any text"),
             "lifestyle": _("the product in a fitting setting"),
             "infographic": _("the product with your title and up to %(max)s selling points, typeset by us")
             % {"max": formats.MAX_POINTS},
             "own": _("you describe what the picture shows"),
         }
-    return "\n".join([intro, *(f"• <b>{template_name(name, kind)}</b>: {line}" for name, line in about.items())])
+    return "\n".join([intro, *(f"• <b>{template_name(name, kind)}</b> — {line}" for name, line in about.items())])
 
 
 # --- Buttons ----------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 
 TITLE_MAX = 40
 POINT_MAX = 60
+SHORT_PHRASE = 12
 SKIP = "-"
 # What a bullet or a number in front of a line may be: symbols, dashes, emoji and their joiners.
 _BULLET_CATEGORIES = {"So", "Sk", "Sm", "Pd", "Cf", "Mn", "Me", "Zs"}
@@ -80,7 +81,11 @@ def fallback(description):
     phrases = [phrase for phrase in phrases if len(phrase) >= 2]
     if not phrases:
         return "", []
-    return _tidy(phrases[0], phrases[1:])
+    title, rest = phrases[0], phrases[1:]
+    # A bare figure ("450 мл") says more beside the name than as a selling point of its own.
+    while rest and len(rest[0]) <= SHORT_PHRASE and len(f"{title}, {rest[0]}") <= TITLE_MAX:
+        title = f"{title}, {rest.pop(0)}"
+    return _tidy(title, rest)
 
 
 def _read_answer(answer):

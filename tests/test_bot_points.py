@@ -129,15 +129,15 @@ def test_it_suggests_the_text_without_openai_at_once(chat, settings):
     chat.send("-")
 
     reply = chat.last_reply()
-    assert "Предлагаю такой текст:\n<b>Термокружка из стали 304</b>\n• 450 мл" in reply
+    assert "Предлагаю такой текст:\n<b>Термокружка из стали 304, 450 мл</b>\n• Держит тепло 8 часов" in reply
     assert "пожелания" in reply.lower()
     draft = flow_of(chat).draft
     assert (draft["title"], draft["points"]) == (
-        "Термокружка из стали 304",
-        ["450 мл", "Держит тепло 8 часов", "Не протекает"],
+        "Термокружка из стали 304, 450 мл",
+        ["Держит тепло 8 часов", "Не протекает"],
     )
     to_confirm(chat)
-    assert "Заголовок: Термокружка из стали 304" in chat.last_reply()
+    assert "Заголовок: Термокружка из стали 304, 450 мл" in chat.last_reply()
 
 
 def test_it_suggests_the_text_with_openai_in_a_task_that_sends_the_next_step_once(chat, held):
@@ -179,7 +179,7 @@ def test_it_falls_back_to_the_description_when_openai_fails_in_the_task(chat, he
     run_held(held, times=1)
 
     (reply,) = chat.replies()
-    assert "<b>Термокружка из стали 304</b>" in reply
+    assert "<b>Термокружка из стали 304, 450 мл</b>" in reply
 
 
 def test_it_edits_the_text_from_the_confirmation_screen_showing_the_current_one(chat):

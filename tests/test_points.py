@@ -108,10 +108,25 @@ def test_it_reads_an_answer_one_per_line_when_it_is_not_json(openai):
 def test_it_falls_back_to_the_description_when_openai_fails(openai):
     openai.fail_next(status=500, type="server_error", times=3)
 
-    assert points.suggest("Кружка керамическая, 350 мл", kind="image") == ("Кружка керамическая", ["350 мл"])
+    assert points.suggest("Кружка керамическая, 350 мл. Ручная работа", kind="image") == (
+        "Кружка керамическая, 350 мл",
+        ["Ручная работа"],
+    )
 
 
 def test_it_falls_back_when_openai_is_out_of_quota(openai):
     openai.fail_next(status=429, type="insufficient_quota", code="insufficient_quota")
 
-    assert points.suggest("Кружка керамическая, 350 мл", kind="image") == ("Кружка керамическая", ["350 мл"])
+    assert points.suggest("Кружка керамическая, 350 мл. Ручная работа", kind="image") == (
+        "Кружка керамическая, 350 мл",
+        ["Ручная работа"],
+    )
+
+
+def test_its_fallback_keeps_a_bare_figure_with_the_name(settings):
+    settings.OPENAI_API_KEY = ""
+
+    assert points.suggest("Термокружка из стали 304, 450 мл. Не протекает", kind="image") == (
+        "Термокружка из стали 304, 450 мл",
+        ["Не протекает"],
+    )
