@@ -60,6 +60,8 @@ def on_message(turn):
         card_steps.take_points(turn, _text(turn))
     elif step == "wishes":
         _take_wishes(turn)
+    elif step == "kind" and _photo_of(message) is not None:
+        _offer_photo(turn)  # another photo before the choice: this one is asked about instead
     elif step in STEPS:
         steps.repeat(turn)
     elif _photo_of(message) is not None:

@@ -18,7 +18,7 @@ def has_points(draft):
     return draft.get("template") in keyboards.POINTS_TEMPLATES
 
 
-def choose_seconds():
+def asks_seconds():
     return len(formats.video_durations()) > 1
 
 
@@ -45,7 +45,7 @@ def _next(turn):
         return "wishes"
     if step == "wishes":
         if draft["kind"] == "video":
-            return "seconds" if choose_seconds() else "count"
+            return "seconds" if asks_seconds() else "count"
         if turn.user.card_format in formats.CARD_FORMATS:
             # Asked once: the seller's remembered choice, changeable on the confirmation screen.
             draft["card_format"] = turn.user.card_format
@@ -66,7 +66,7 @@ def previous(turn):
     if step == "count":
         if draft.get("kind") == "image":
             return "format"
-        return "seconds" if choose_seconds() else "wishes"
+        return "seconds" if asks_seconds() else "wishes"
     if step in ("format", "seconds"):
         return "wishes"
     return {"kind": None, "photo": None, "description": "photo", "template": "description", "points": "template"}.get(

@@ -126,3 +126,14 @@ def test_it_asks_in_english(new_chat):
 
     assert chat.replies() == ["You sent an album: I take its first photo.\n\nWhat shall I make with this photo?"]
     assert chat.buttons() == ["🎬 Video", "🖼 Image card", "✖️ Cancel"]
+
+
+def test_it_asks_about_the_newer_photo_when_another_comes_before_the_choice(chat):
+    at_menu(chat)
+    chat.send_photo(file_id="AgACfirst")
+    chat.send_photo(file_id="AgACsecond")
+
+    chat.tap("flow:kind:image")
+
+    assert "опишите товар" in chat.replies()[-1].lower()
+    assert flow_of(chat).draft["photo"] == "AgACsecond"

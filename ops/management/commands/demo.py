@@ -11,8 +11,9 @@ from ops.demo import SELLER, Demo
 class Command(BaseCommand):
     help = (
         "The whole product offline: web and workers start, a scripted seller buys credits, orders 3 videos, "
-        "an image card and an infographic card (choosing its format and its text), gets them, tries a bad input, cancels an order and asks for support; the chat and the "
-        "ledger are printed and everything stops. Exits 0 when every step happened."
+        "an image card and an infographic card (choosing its format and its text), gets them, tries a bad "
+        "input, cancels an order and asks for support; the chat and the ledger are printed and everything "
+        "stops. Exits 0 when every step happened."
     )
 
     def handle(self, *args, **options):
