@@ -104,7 +104,7 @@ def rules_broken(fragments):
     return _(
         "Marketplaces don't accept cards with prices, discounts, calls to buy, contacts or links. Please remove "
         "or reword: %(fragments)s. Then send the text again."
-    ) % {"fragments": ", ".join(f"«{e(fragment)}»" for fragment in fragments)}
+    ) % {"fragments": ", ".join(_("“%(fragment)s”") % {"fragment": e(fragment)} for fragment in fragments)}
 
 
 def suggesting():

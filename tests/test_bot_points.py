@@ -262,3 +262,12 @@ def test_it_enqueues_one_suggestion_for_a_redelivered_dash(chat, held):
     assert len(held.tasks) == 1 and len(chat.replies()) == 1
     run_held(held)
     assert len(chat.replies()) == 1
+
+
+def test_it_names_the_words_to_change_in_english(new_chat):
+    chat = new_chat(user_id=246810, language_code="en")
+    to_points(chat)
+
+    chat.send("Thermo mug\nBig sale today\nwww.mugs.com")
+
+    assert "Please remove or reword: “sale”, “www.mugs.com”." in chat.last_reply()
