@@ -1,4 +1,5 @@
-"""The create flow: photo → description → template → wishes or prompt → count → confirm.
+"""The create flow: photo → description → template → (points) → wishes or prompt → (format or length) → count →
+confirm (the order of the steps: botapp/steps.py; the card's text, format and length: botapp/card_steps.py).
 
 Each step is a function of a locked Turn; the flow's step and draft live in the database, so any web
 process can take the next update. Unexpected input repeats the current step's hint.
@@ -11,11 +12,10 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import translation
 
-from botapp import keyboards, photo_check, purchase, texts
+from botapp import card_steps, keyboards, photo_check, purchase, step_texts, steps, texts
 from botapp.models import FlowState
 from botapp.turns import Outcome, Turn, new_token
 from generations import services
-from generations.models import unit_cost
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +24,9 @@ IMAGE_MIME_TYPES = ("image/jpeg", "image/png", "image/webp")
 DESCRIPTION_LENGTH = (3, 1000)
 WISHES_MAX = 1000
 PROMPT_LENGTH = (3, 2000)
-STEPS = ("photo", "description", "template", "wishes", "count", "confirm")
+STEPS = steps.STEPS
+# What a seller types to go without wishes (compared case-insensitively, without a final full stop).
+SKIP_WISHES = {"-", "—", "–", "пропустить", "нет", "skip", "no"}
 
 
 def start(turn, kind):
@@ -40,21 +42,30 @@ def again(turn, generation):
         return
     turn.reset()
     turn.go("template", kind=generation.kind, photo=generation.reference_file_id, description=generation.description)
-    turn.say(texts.ask_template(generation.kind), keyboards.templates(generation.kind))
+    steps.ask(turn)
 
 
 def on_message(turn):
-    step = turn.flow.step
+    step, message = turn.flow.step, turn.message
+    album = getattr(message, "media_group_id", None)
+    if album and album == turn.flow.draft.get("album"):
+        return  # a later photo of an album whose first photo is taken: quietly ignored
     if step == "email":
         purchase.take_email(turn)
     elif step == "photo":
         _take_photo(turn)
     elif step == "description":
         _take_description(turn)
+    elif step == "points":
+        card_steps.take_points(turn, _text(turn))
     elif step == "wishes":
         _take_wishes(turn)
-    elif step in ("template", "count", "confirm"):
-        _repeat(turn)
+    elif step == "kind" and _photo_of(message) is not None:
+        _offer_photo(turn)  # another photo before the choice: this one is asked about instead
+    elif step in STEPS:
+        steps.repeat(turn)
+    elif _photo_of(message) is not None:
+        _offer_photo(turn)
     else:
         turn.say(texts.main_menu(), keyboards.main_menu())
 
@@ -62,7 +73,7 @@ def on_message(turn):
 def on_button(turn):
     parts = turn.data.split(":")
     action, argument = parts[1] if len(parts) > 1 else "", parts[2] if len(parts) > 2 else ""
-    step, draft = turn.flow.step, turn.flow.draft
+    step = turn.flow.step
     if step == "email" and action in ("back", "cancel"):
         turn.reset()
         turn.say(texts.main_menu(), keyboards.main_menu())
@@ -73,35 +84,96 @@ def on_button(turn):
         turn.say(texts.flow_cancelled(), keyboards.main_menu())
     elif action == "back":
         _back(turn)
+    elif not _step_button(turn, step, action, argument):
+        turn.toast(texts.stale_button())
+
+
+def _step_button(turn, step, action, argument):
+    """Handle a button of the current step; False when it belongs to another step (a stale button)."""
+    draft = turn.flow.draft
+    if action == "kind" and step == "kind" and argument in ("video", "image"):
+        _photo_kind_chosen(turn, argument)
     elif action == "tpl" and step == "template" and argument in keyboards.templates_for(draft["kind"]):
-        turn.go("wishes", template=argument)
-        _ask(turn)
+        turn.go("template", template=argument)
+        draft.pop("pending_points", None)
+        if not steps.has_points(draft):
+            # Text typed for an infographic stays off a template that puts none on the result.
+            draft.pop("title", None)
+            draft.pop("points", None)
+        steps.advance(turn)
+    elif action == "skip" and step == "wishes" and draft.get("template") != "own":
+        turn.go("wishes", wishes="")
+        steps.advance(turn)
+    elif action == "fmt" and step == "format":
+        return card_steps.choose_format(turn, argument)
+    elif action == "sec" and step == "seconds" and draft.get("kind") == "video":
+        return card_steps.choose_seconds(turn, argument)
     elif action == "n" and step == "count" and argument in ("1", "3", "5"):
-        turn.go("confirm", count=int(argument), token=new_token())
-        _ask(turn)
+        turn.go("count", count=int(argument))
+        steps.advance(turn)
+    elif action == "edit" and step == "confirm":
+        return card_steps.revise(turn, argument)
     elif action == "ok" and step == "confirm" and argument == draft.get("token"):
         _confirm(turn)
     else:
-        turn.toast(texts.stale_button())
+        return False
+    return True
+
+
+def _photo_of(message):
+    """(file_id, size) of the photo or image file in `message`, or None."""
+    if message is None:
+        return None
+    if message.photo:
+        largest = message.photo[-1]
+        return largest.file_id, largest.file_size or 0
+    if message.document and (message.document.mime_type or "").lower() in IMAGE_MIME_TYPES:
+        return message.document.file_id, message.document.file_size or 0
+    return None
+
+
+def _offer_photo(turn):
+    """A photo sent at the menu starts an order: a video or a card? The photo is checked once it is chosen."""
+    message = turn.message
+    file_id, size = _photo_of(message)
+    if size > MAX_PHOTO_BYTES:
+        turn.say(texts.photo_too_big(round(size / 1024 / 1024, 1)), keyboards.main_menu())
+        return
+    turn.reset()
+    offered = {"file_id": file_id, "caption": (message.caption or "").strip()}
+    turn.go("kind", offered=offered, album=message.media_group_id or "")
+    steps.ask(turn, intro=step_texts.album_first() if message.media_group_id else "")
+
+
+def _photo_kind_chosen(turn, kind):
+    offered = turn.flow.draft.pop("offered", None)
+    if not isinstance(offered, dict):
+        start(turn, kind)
+        return
+    turn.go("photo", kind=kind)
+    _check_later(turn, offered["file_id"], offered["caption"])
 
 
 def _take_photo(turn):
     message = turn.message
-    file_id, size = None, 0
-    if message.photo:
-        largest = message.photo[-1]
-        file_id, size = largest.file_id, largest.file_size or 0
-    elif message.document and (message.document.mime_type or "").lower() in IMAGE_MIME_TYPES:
-        file_id, size = message.document.file_id, message.document.file_size or 0
-    if file_id is None:
+    photo = _photo_of(message)
+    if photo is None:
         turn.say(texts.photo_hint(), keyboards.step_nav())
         return
+    file_id, size = photo
     if size > MAX_PHOTO_BYTES:
         turn.say(texts.photo_too_big(round(size / 1024 / 1024, 1)), keyboards.step_nav())
         return
+    if message.media_group_id:
+        turn.go("photo", album=message.media_group_id)
+        turn.say(step_texts.album_first())
+    _check_later(turn, file_id, (message.caption or "").strip())
+
+
+def _check_later(turn, file_id, caption):
     # Only the bytes tell what the file is: it is checked after commit, with no lock held meanwhile.
     token = new_token()
-    turn.go("photo", pending_photo={"token": token, "file_id": file_id, "caption": (message.caption or "").strip()})
+    turn.go("photo", pending_photo={"token": token, "file_id": file_id, "caption": caption})
     turn.after(check_photo, turn.user.pk, token)
 
 
@@ -149,7 +221,7 @@ def _photo_checked(turn, file_id, image, caption):
     if DESCRIPTION_LENGTH[0] <= len(caption) <= DESCRIPTION_LENGTH[1]:
         # A caption is the description the user would type next: take it and move on.
         turn.go("template", description=caption)
-    _ask(turn)
+    steps.ask(turn)
 
 
 def _take_description(turn):
@@ -160,7 +232,7 @@ def _take_description(turn):
         turn.say(texts.description_hint(len(text)), keyboards.step_nav())
     else:
         turn.go("template", description=text)
-        _ask(turn)
+        steps.ask(turn)
 
 
 def _take_wishes(turn):
@@ -171,14 +243,17 @@ def _take_wishes(turn):
             turn.say(texts.prompt_hint(None if text is None else len(text)), keyboards.step_nav())
             return
     elif text is None or len(text) > WISHES_MAX:
-        turn.say(texts.wishes_hint(None if text is None else len(text)), keyboards.step_nav())
+        turn.say(texts.wishes_hint(None if text is None else len(text)), keyboards.wishes())
         return
-    turn.go("count", wishes="" if text == "-" and not own else text)
-    _ask(turn)
+    skipped = not own and text.rstrip(".!").casefold() in SKIP_WISHES
+    turn.go("wishes", wishes="" if skipped else text)
+    steps.advance(turn)
 
 
 def _confirm(turn):
     draft, user = turn.flow.draft, turn.user
+    if not card_steps.check_before_order(turn):
+        return
     try:
         order = services.create_order(
             user=user,
@@ -190,6 +265,10 @@ def _confirm(turn):
             reference_image=draft.get("image", ""),
             count=draft["count"],
             order_id=uuid.UUID(draft["token"]),
+            card_format=draft.get("card_format", ""),
+            seconds=draft.get("seconds"),
+            title=draft.get("title", ""),
+            points=draft.get("points") or (),
         )
     except services.OrderRefused as refusal:
         markup = keyboards.short_of_credits() if refusal.reason == "balance" else keyboards.step_nav()
@@ -200,60 +279,18 @@ def _confirm(turn):
 
 
 def _back(turn):
-    step, draft = turn.flow.step, turn.flow.draft
-    previous = {
-        "photo": None,
-        "description": "photo",
-        "template": "description",
-        "wishes": "template",
-        "count": "wishes",
-        "confirm": "count",
-    }[step]
+    draft = turn.flow.draft
+    previous = steps.previous(turn)
     if previous is None:
         turn.reset()
         turn.say(texts.main_menu(), keyboards.main_menu())
         return
-    draft.pop("token", None)
+    for key in ("token", "pending_points", "revising"):
+        draft.pop(key, None)
     turn.go(previous)
-    _ask(turn)
-
-
-def _ask(turn):
-    """Say what the current step needs."""
-    step, draft = turn.flow.step, turn.flow.draft
-    kind = draft.get("kind", "video")
-    if step == "photo":
-        turn.say(texts.ask_photo(kind), keyboards.step_nav())
-    elif step == "description":
-        turn.say(texts.ask_description(), keyboards.step_nav())
-    elif step == "template":
-        turn.say(texts.ask_template(kind), keyboards.templates(kind))
-    elif step == "wishes":
-        own = draft.get("template") == "own"
-        turn.say(texts.ask_prompt(kind) if own else texts.ask_wishes(draft["template"]), keyboards.step_nav())
-    elif step == "count":
-        turn.say(texts.ask_count(kind), keyboards.counts(kind))
-    elif step == "confirm":
-        needed = draft["count"] * unit_cost(kind)
-        if turn.user.balance < needed:
-            text = (
-                texts.confirm(turn.user, draft)
-                + "\n\n"
-                + texts.refused("balance", {"needed": needed, "balance": turn.user.balance})
-            )
-            turn.say(text, keyboards.short_of_credits())
-        else:
-            turn.say(texts.confirm(turn.user, draft), keyboards.confirm(draft["token"]))
-
-
-def _repeat(turn):
-    step, kind = turn.flow.step, turn.flow.draft.get("kind", "video")
-    if step == "template":
-        turn.say(texts.template_hint(), keyboards.templates(kind))
-    elif step == "count":
-        turn.say(texts.count_hint(), keyboards.counts(kind))
-    else:
-        _ask(turn)
+    if previous == "confirm":
+        draft["token"] = new_token()
+    steps.ask(turn)
 
 
 def _text(turn):

@@ -3,10 +3,14 @@
 from django.conf import settings
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from botapp import texts
+from botapp import step_texts, texts
+from generations import formats
+from messaging.texts import format_name
 
-VIDEO_TEMPLATES = ("ugc", "ad", "own")
-IMAGE_TEMPLATES = ("studio", "lifestyle", "own")
+VIDEO_TEMPLATES = ("ugc", "ad", "ozon_cover", "own")
+IMAGE_TEMPLATES = ("studio", "lifestyle", "infographic", "own")
+# The templates that put the seller's title and selling points on the result.
+POINTS_TEMPLATES = ("infographic", "ozon_cover")
 
 
 def templates_for(kind):
@@ -39,17 +43,58 @@ def step_nav():
 
 
 def templates(kind):
-    rows = [[InlineKeyboardButton(texts.template_name(t), callback_data=f"flow:tpl:{t}")] for t in templates_for(kind)]
+    rows = [
+        [InlineKeyboardButton(texts.template_name(t, kind), callback_data=f"flow:tpl:{t}")] for t in templates_for(kind)
+    ]
     return InlineKeyboardMarkup([*rows, _nav()])
 
 
-def counts(kind):
-    row = [InlineKeyboardButton(texts.count_button(n, kind), callback_data=f"flow:n:{n}") for n in (1, 3, 5)]
+def _step_button(name, data):
+    return InlineKeyboardButton(step_texts.button(name), callback_data=data)
+
+
+def card_formats():
+    rows = [
+        [InlineKeyboardButton(format_name(name), callback_data=f"flow:fmt:{name}")] for name in formats.CARD_FORMATS
+    ]
+    return InlineKeyboardMarkup([*rows, _nav()])
+
+
+def durations():
+    rows = [
+        [InlineKeyboardButton(step_texts.seconds_button(s), callback_data=f"flow:sec:{s}")]
+        for s in formats.video_durations()
+    ]
+    return InlineKeyboardMarkup([*rows, _nav()])
+
+
+def wishes():
+    return InlineKeyboardMarkup([[_step_button("skip", "flow:skip")], _nav()])
+
+
+def photo_kinds():
+    return InlineKeyboardMarkup(
+        [
+            [_step_button("video", "flow:kind:video"), _step_button("image", "flow:kind:image")],
+            [_button("cancel", "flow:cancel")],
+        ]
+    )
+
+
+def counts(kind, seconds=None):
+    row = [InlineKeyboardButton(texts.count_button(n, kind, seconds), callback_data=f"flow:n:{n}") for n in (1, 3, 5)]
     return InlineKeyboardMarkup([row, _nav()])
 
 
-def confirm(token):
-    return InlineKeyboardMarkup([[_button("confirm", f"flow:ok:{token}")], _nav()])
+def confirm(token, draft=None):
+    """Confirm, and the buttons that change the card's format or text without going through every step again."""
+    draft = draft or {}
+    changes = []
+    if draft.get("kind") == "image":
+        changes.append(_step_button("change_format", "flow:edit:fmt"))
+    if draft.get("template") in POINTS_TEMPLATES:
+        changes.append(_step_button("change_text", "flow:edit:pts"))
+    return InlineKeyboardMarkup([[_button("confirm", f"flow:ok:{token}")], *([changes] if changes else []), _nav()])
 
 
 def short_of_credits():

@@ -10,6 +10,7 @@ from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from botapp import step_texts
 from generations.formats import CARD_FORMATS, MAX_POINTS, video_durations
 from generations.models import unit_cost
 from messaging import texts as sent
@@ -276,40 +277,35 @@ def description_hint(length=None):
     return _("Please send the description as text, 3 to 1000 characters.") + _length_note(length)
 
 
-def ask_template(kind):
-    if kind == "video":
-        return _("Choose a template for the video:")
-    return _("Choose a template for the image card:")
-
-
 def template_hint():
     return _("Please choose a template with the buttons below.")
 
 
 def ask_wishes(template):
     return _(
-        "Any wishes for the “%(template)s” template: setting, mood, what to stress? Send them as text, or “-” to skip."
+        "Any wishes for the “%(template)s” template: setting, mood, what to stress? Send them as text, or tap “Skip”."
     ) % {"template": template_name(template)}
 
 
 def wishes_hint(length=None):
-    return _("Please send your wishes as text up to 1000 characters, or “-” to skip.") + _length_note(length)
+    return _("Please send your wishes as text up to 1000 characters, or tap “Skip”.") + _length_note(length)
 
 
 def ask_prompt(kind):
     if kind == "video":
-        return _("Write your prompt: what should happen in the video (3 to 2000 characters).")
-    return _("Write your prompt: what the card should show (3 to 2000 characters).")
+        return _("Describe in your own words what should happen in the video (3 to 2000 characters).")
+    return _("Describe in your own words what the card should show (3 to 2000 characters).")
 
 
 def prompt_hint(length=None):
-    return _("Please send the prompt as text, 3 to 2000 characters.") + _length_note(length)
+    return _("Please write it as text, 3 to 2000 characters.") + _length_note(length)
 
 
-def ask_count(kind):
+def ask_count(kind, seconds=None):
+    cost = credits(unit_cost(kind, seconds))
     if kind == "video":
-        return _("How many videos shall I make? One video costs %(cost)s.") % {"cost": credits(unit_cost(kind))}
-    return _("How many image cards shall I make? One card costs %(cost)s.") % {"cost": credits(unit_cost(kind))}
+        return _("How many videos shall I make? One video costs %(cost)s.") % {"cost": cost}
+    return _("How many image cards shall I make? One card costs %(cost)s.") % {"cost": cost}
 
 
 def count_hint():
@@ -318,14 +314,15 @@ def count_hint():
 
 def confirm(user, draft):
     count, kind = draft["count"], draft["kind"]
-    total = count * unit_cost(kind)
+    total = count * unit_cost(kind, draft.get("seconds"))
     description = draft["description"]
     short = description if len(description) <= 120 else description[:119] + "…"
     lines = [
         _("Please check your order:"),
         "• "
         + _("%(what)s, template “%(template)s”")
-        % {"what": how_many(kind, count), "template": template_name(draft["template"])},
+        % {"what": how_many(kind, count), "template": template_name(draft["template"], kind)},
+        *step_texts.confirm_details(draft),
         "• " + _("Product: %(description)s") % {"description": e(short)},
         "• " + _("Cost: <b>%(total)s</b>") % {"total": credits(total)},
         "• "
@@ -466,7 +463,9 @@ def history(generations):
     lines = [_("Your last generations:")]
     for g in generations:
         when = date_format(localtime(g.created_at), "SHORT_DATETIME_FORMAT")
-        lines.append(f"#{g.pk} {kind_name(g.kind)}, {template_name(g.template)}: {status_name(g.status)}, {when}")
+        lines.append(
+            f"#{g.pk} {kind_name(g.kind)}, {template_name(g.template, g.kind)}: {status_name(g.status)}, {when}"
+        )
     return "\n".join(lines)
 
 
@@ -504,5 +503,5 @@ def resend_button(generation):
     return _("Send #%(id)s again") % {"id": generation.pk}
 
 
-def count_button(count, kind):
-    return f"{count} · {credits(count * unit_cost(kind))}"
+def count_button(count, kind, seconds=None):
+    return f"{count} · {credits(count * unit_cost(kind, seconds))}"

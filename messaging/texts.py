@@ -34,13 +34,21 @@ def how_many(kind, count):
     return ngettext("%(n)s image card", "%(n)s image cards", count) % {"n": count}
 
 
-def template_name(template):
+def template_name(template, kind=""):
+    """A template as the seller knows it: what it makes, in plain words (buttons, confirmation, captions, history).
+
+    "own" is the seller's own prompt: a script for a video, a description of the picture for a card.
+    """
+    if template == "own" and kind:
+        return _("My own script") if kind == "video" else _("My own picture description")
     return {
-        "ugc": _("UGC"),
-        "ad": _("Advertisement"),
-        "studio": _("Clean studio card"),
-        "lifestyle": _("Lifestyle scene"),
-        "own": _("My own prompt"),
+        "ugc": _("Buyer's video review"),
+        "ad": _("Promo video"),
+        "ozon_cover": _("Ozon video cover"),
+        "studio": _("Studio shot (for the main photo)"),
+        "lifestyle": _("Product in a setting"),
+        "infographic": _("Infographic with selling points"),
+        "own": _("My own description"),
     }.get(template, template)
 
 

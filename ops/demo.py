@@ -52,6 +52,8 @@ class Demo:
             "SUPPORT_USERNAME": "neurocards_support",
             # The scripted seller taps faster than any person: the flood limit would stop the script.
             "FLOOD_UPDATES_PER_MINUTE": "200",
+            # Its database outlives a run: a second run within the hour must not meet the first one's orders.
+            "RATE_LIMIT_GENERATIONS_PER_HOUR": "100",
         }
         base = settings.BASE_DIR
         self.processes.append(

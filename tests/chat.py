@@ -71,8 +71,11 @@ class Chat:
     def send(self, text):
         return self._expect_ok(self.message_update(text=text))
 
-    def send_photo(self, *, file_id="AgACAgIAAxkBAAIBPhoto", file_size=250_000, caption=None, content=None):
-        """A photo in Telegram's sizes; the fake Bot API serves `content` (a JPEG by default) as the largest."""
+    def send_photo(
+        self, *, file_id="AgACAgIAAxkBAAIBPhoto", file_size=250_000, caption=None, content=None, media_group_id=None
+    ):
+        """A photo in Telegram's sizes; the fake Bot API serves `content` (a JPEG by default) as the largest.
+        With `media_group_id` it is one photo of an album (Telegram sends each as an update of its own)."""
         self.telegram.add_file(image("JPEG") if content is None else content, file_id=file_id)
         sizes = [
             {
@@ -90,6 +93,8 @@ class Chat:
         fields = {"photo": [*sizes, largest]}
         if caption is not None:
             fields["caption"] = caption
+        if media_group_id is not None:
+            fields["media_group_id"] = media_group_id
         return self._expect_ok(self.message_update(**fields))
 
     def send_document(

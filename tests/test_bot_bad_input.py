@@ -97,6 +97,7 @@ def test_it_ignores_a_stale_confirmation_button(at_description):
     at_description.send("Кружка")
     at_description.tap("flow:tpl:ugc")
     at_description.send("-")
+    at_description.tap("flow:sec:10")
     at_description.tap("flow:n:1")
     old_token = FlowState.objects.get(user__telegram_id=at_description.id).draft["token"]
     at_description.tap("flow:back")

@@ -140,6 +140,7 @@ def test_it_offers_the_same_product_again(chat):
     assert "Выберите шаблон для видео" in chat.last_reply()
     chat.tap("flow:tpl:ugc")
     chat.send("-")
+    chat.tap("flow:sec:10")
     chat.tap("flow:n:1")
     assert "A ceramic mug" in chat.last_reply()
 
@@ -198,9 +199,10 @@ def test_it_speaks_english_through_a_whole_order(new_chat):
     chat.send("Handmade ceramic mug, 350 ml")
     chat.tap("flow:tpl:ugc")
     chat.send("-")
+    chat.tap("flow:sec:10")
     chat.tap("flow:n:1")
     chat.tap_button("Confirm")
 
     replies = chat.replies()
     assert replies[-1].startswith("Accepted: 1 video.")
-    assert "1 video, template “UGC”" in replies[-2]
+    assert "1 video, template “Buyer's video review”" in replies[-2]

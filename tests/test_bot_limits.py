@@ -13,6 +13,7 @@ def order(chat, count=1, *, credits=100):
     chat.send("Кружка ручной работы")
     chat.tap("flow:tpl:ugc")
     chat.send("-")
+    chat.tap("flow:sec:10")
     chat.tap(f"flow:n:{count}")
     chat.replies()
     token = chat.last_keyboard()[0][0]["callback_data"]
@@ -76,6 +77,7 @@ def test_it_offers_to_buy_when_the_balance_is_short(chat):
     chat.send("Кружка ручной работы")
     chat.tap("flow:tpl:ugc")
     chat.send("-")
+    chat.tap("flow:sec:10")
     chat.tap("flow:n:1")
 
     assert "Не хватает кредитов: нужно 10 кредитов, у вас 5 кредитов" in chat.last_reply()

@@ -31,6 +31,7 @@ def confirm(chat):
     chat.send("Керамическая кружка, 350 мл")
     chat.tap("flow:tpl:ugc")
     chat.send("-")
+    chat.tap("flow:sec:10")
     chat.tap("flow:n:1")
     chat.tap_button("Подтвердить")
 

@@ -21,17 +21,20 @@ def test_it_takes_a_seller_from_photo_to_a_confirmed_order_of_three_videos(chat)
 
     chat.send("Керамическая кружка ручной работы, 350 мл")
     assert "шаблон" in chat.last_reply().lower()
-    assert chat.buttons()[:3] == ["UGC", "Реклама", "Свой промпт"]
+    assert chat.buttons()[:4] == ["Видео-отзыв покупателя", "Рекламный ролик", "Видеообложка Ozon", "Свой сценарий"]
 
     chat.tap("flow:tpl:ugc")
-    assert "«-»" in chat.last_reply()
+    assert "Пропустить" in chat.last_reply()
 
     chat.send("-")
-    assert "Сколько" in chat.last_reply()
+    assert "Какой длины" in chat.last_reply()
 
+    chat.tap("flow:sec:10")
+    assert "Сколько" in chat.last_reply()
     chat.tap("flow:n:3")
     confirm = chat.last_reply()
-    assert "3 видео, шаблон «UGC»" in confirm and "30 кредитов" in confirm and "100 → 70" in confirm
+    assert "3 видео, шаблон «Видео-отзыв покупателя»" in confirm and "30 кредитов" in confirm
+    assert "100 → 70" in confirm and "Длительность: 10 секунд" in confirm
     assert chat.buttons() == ["✅ Подтвердить", "⬅️ Назад", "✖️ Отмена"]
 
     chat.tap_button("Подтвердить")
@@ -57,6 +60,7 @@ def test_it_keeps_the_wishes_for_the_prompt_writer(chat):
     chat.send("Рюкзак городской, водонепроницаемый")
     chat.tap("flow:tpl:ad")
     chat.send("Осенний парк, динамичный монтаж")
+    chat.tap("flow:sec:10")
     chat.tap("flow:n:1")
     chat.tap_button("Подтвердить")
 
@@ -93,6 +97,7 @@ def test_it_cancels_the_flow_at_any_step_without_charging(chat):
     chat.send("Кружка")
     chat.tap("flow:tpl:ugc")
     chat.send("-")
+    chat.tap("flow:sec:10")
     chat.tap("flow:n:5")
 
     chat.tap("flow:cancel")

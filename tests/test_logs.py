@@ -74,6 +74,7 @@ def test_it_logs_no_secret_and_nothing_a_seller_wrote_through_a_whole_flow(chat,
     chat.send(DESCRIPTION)
     chat.tap("flow:tpl:ugc")
     chat.send(WISHES)
+    chat.tap("flow:sec:10")
     chat.tap("flow:n:1")
     chat.tap_button("Подтвердить")
     (generation_id,) = enqueued  # the bot stops at the queue; here the worker's part

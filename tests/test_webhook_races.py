@@ -50,6 +50,7 @@ def test_it_makes_one_order_when_confirm_is_pressed_twice_at_once(chat):
     chat.send("Кружка ручной работы")
     chat.tap("flow:tpl:ugc")
     chat.send("-")
+    chat.tap("flow:sec:10")
     chat.tap("flow:n:3")
     chat.replies()
     confirm = chat.last_keyboard()[0][0]["callback_data"]

@@ -1,0 +1,150 @@
+"""The steps that shape the result: the text on the card (title and selling points), the format, the length.
+
+The text is checked against the marketplaces' rules (generations.card_rules) before anything is charged.
+"-" has the text suggested from the description: by OpenAI in a task (a webhook never waits on it), which
+moves the flow on only if the flow still waits for that very suggestion; without OpenAI the deterministic
+fallback is computed at once, in the turn.
+"""
+
+import logging
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import translation
+from django_q.tasks import async_task
+
+from botapp import keyboards, step_texts, steps
+from botapp.models import FlowState
+from botapp.turns import Outcome, Turn, new_token
+from generations import card_rules, formats, points
+from messaging import sender
+
+log = logging.getLogger(__name__)
+
+SUGGEST = ("-", "—", "–")
+
+
+def take_points(turn, text):
+    if text is None:
+        turn.say(step_texts.points_refused("empty", {}), keyboards.step_nav())
+        return
+    if text in SUGGEST:
+        _suggest(turn)
+        return
+    try:
+        title, lines = points.parse(text)
+    except points.PointsRefused as refused:
+        turn.say(step_texts.points_refused(refused.reason, refused.numbers), keyboards.step_nav())
+        return
+    if _refuse_broken_rules(turn, title, lines):
+        return
+    turn.flow.draft.pop("pending_points", None)
+    turn.go("points", title=title, points=lines)
+    steps.advance(turn)
+
+
+def _refuse_broken_rules(turn, title, lines):
+    """True (and the seller told which words) when the text breaks the marketplaces' rules."""
+    fragments = card_rules.problems([title, *lines])
+    if fragments:
+        turn.say(step_texts.rules_broken(fragments), keyboards.step_nav())
+    return bool(fragments)
+
+
+def _suggest(turn):
+    draft = turn.flow.draft
+    if not settings.OPENAI_API_KEY:
+        _apply(turn, *points.fallback(draft["description"]))
+        return
+    token = new_token()
+    draft["pending_points"] = token
+    user_id = turn.user.pk
+    transaction.on_commit(
+        lambda: async_task("botapp.tasks.suggest_points", user_id, token, task_name=f"points-{user_id}-{token[:8]}")
+    )
+    turn.say(step_texts.suggesting())
+
+
+def _apply(turn, title, lines):
+    if not title:
+        turn.say(step_texts.nothing_suggested(), keyboards.step_nav())
+        return
+    turn.go("points", title=title, points=lines)
+    steps.advance(turn, intro=step_texts.suggested(title, lines))
+
+
+def suggest_points(user_id, token):
+    """A worker's task: suggest the text from the description and move the flow on, once.
+
+    OpenAI is asked with no lock held; the flow moves only if it still waits for this suggestion (typed text,
+    Back or Cancel meanwhile, or a second delivery of the task, find the token gone and change nothing).
+    """
+    state = FlowState.objects.filter(pk=user_id).first()
+    if not _waiting_for(state, token):
+        return
+    title, lines = points.suggest(state.draft.get("description", ""), kind=state.draft.get("kind", "image"))
+    with transaction.atomic():
+        state = FlowState.objects.select_related("user").select_for_update().filter(pk=user_id).first()
+        if not _waiting_for(state, token):
+            return
+        turn = Turn(user=state.user, flow=state, update=None, outcome=Outcome())
+        del state.draft["pending_points"]
+        with translation.override(state.user.language):
+            _apply(turn, title, lines)
+        state.save()
+        chat_id = state.user.telegram_id
+    for reply in turn.outcome.replies:
+        sender.send_message(chat_id, reply.text, markup=reply.markup)
+    log.info("user %s: points suggested", user_id)
+
+
+def _waiting_for(state, token):
+    return state is not None and state.step == "points" and state.draft.get("pending_points") == token
+
+
+def choose_format(turn, name):
+    if name not in formats.CARD_FORMATS:
+        return False
+    user = turn.user
+    if user.card_format != name:
+        type(user).objects.filter(pk=user.pk).update(card_format=name)
+        user.card_format = name
+    turn.go("format", card_format=name)
+    steps.advance(turn)
+    return True
+
+
+def choose_seconds(turn, argument):
+    seconds = int(argument) if argument.isdigit() else None
+    if seconds not in formats.video_durations():
+        return False
+    turn.go("seconds", seconds=seconds)
+    steps.advance(turn)
+    return True
+
+
+def revise(turn, what):
+    """From the confirmation screen: change the format or the text, then come back to it."""
+    draft = turn.flow.draft
+    if what == "fmt" and draft.get("kind") == "image":
+        step = "format"
+    elif what == "pts" and steps.has_points(draft):
+        step = "points"
+    else:
+        return False
+    draft.pop("token", None)
+    turn.go(step, revising=True)
+    steps.ask(turn)
+    return True
+
+
+def check_before_order(turn):
+    """At confirm: the text still within the rules (True), or the seller told what to change (False)."""
+    draft = turn.flow.draft
+    if not steps.has_points(draft):
+        return True
+    if not draft.get("title"):
+        turn.go("points")
+        steps.ask(turn)
+        return False
+    return not _refuse_broken_rules(turn, draft["title"], draft.get("points") or [])
