@@ -39,8 +39,10 @@ def carries_keyboard(generation):
     order = _row(generation.order_id, generation.user_id)
     if order.keyboard_on is not None:
         return order.keyboard_on == generation.pk
-    others = Generation.objects.filter(order_id=generation.order_id, status__in=Generation.ACTIVE)
-    if others.exclude(pk=generation.pk).exists():
+    # Another still at work, or finished but its result not yet with the seller (a worker is sending it, or it
+    # waits for a retry), would arrive after this message: it is not the last.
+    others = Generation.objects.filter(order_id=generation.order_id).exclude(pk=generation.pk)
+    if others.filter(Q(status__in=Generation.ACTIVE) | _still_sending()).exists():
         return False
     return bool(
         OrderDelivery.objects.filter(pk=generation.order_id, keyboard_on__isnull=True).update(keyboard_on=generation.pk)
@@ -158,10 +160,7 @@ def _send_album(chat_id, files):
 def _mark_due(order_id, now):
     """The closing is due once nothing of the order is at work or waiting for its result's delivery."""
     rows = Generation.objects.filter(order_id=order_id)
-    still_sending = Q(status=Status.COMPLETED, result_sent_at__isnull=True) & (
-        Q(next_delivery_at__isnull=False) | Q(delivery_attempts=0)
-    )
-    if rows.filter(Q(status__in=Generation.ACTIVE) | still_sending).exists():
+    if rows.filter(Q(status__in=Generation.ACTIVE) | _still_sending()).exists():
         return False
     last = rows.order_by(F("finished_at").desc(nulls_last=True), "-pk").first()
     changes = {"due_at": now}
@@ -172,6 +171,13 @@ def _mark_due(order_id, now):
             "keyboard_on", Value(OrderDelivery.CLOSING), output_field=PositiveBigIntegerField()
         )
     return bool(OrderDelivery.objects.filter(pk=order_id, due_at__isnull=True).update(**changes))
+
+
+def _still_sending():
+    """A completed generation whose result is not with the seller yet and is still being tried (not given up)."""
+    return Q(status=Status.COMPLETED, result_sent_at__isnull=True) & (
+        Q(next_delivery_at__isnull=False) | Q(delivery_attempts=0)
+    )
 
 
 def _forgotten(now, limit):

@@ -137,6 +137,24 @@ def test_it_keeps_the_keyboard_of_a_result_retried_after_telegram_failed(workers
     assert OrderDelivery.objects.get(pk=generations[0].order_id).keyboard_on == generations[2].pk
 
 
+def test_it_waits_for_a_result_still_being_sent_before_it_puts_the_keyboard(workers):
+    generations = order(workers, kind="video", count=3)
+    submit_all(generations)
+    workers.telegram.fail_next("sendVideo", status=502, description="Bad Gateway", times=sender.MAX_TRIES)
+    finish(generations[0])  # completed, its video not with the seller yet: it will arrive after the others
+    finish(generations[1])
+    finish(generations[2])
+    assert keyboards(workers) == []
+
+    Generation.objects.filter(pk=generations[0].pk).update(next_delivery_at=timezone.now())
+    watchdog.run()
+
+    videos = [video for video in workers.telegram.requests("sendVideo", chat_id=SELLER) if video.status == 200]
+    assert [bool(video.params.get("reply_markup")) for video in videos] == [False, False, True]
+    assert keyboards(workers) == ["sendVideo"]
+    assert OrderDelivery.objects.get(pk=generations[0].order_id).keyboard_on == generations[0].pk
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_it_gives_exactly_one_keyboard_when_two_finish_at_once(workers):
