@@ -70,18 +70,7 @@ def claim_due(now, *, limit=200):
     last message died before it looked), then the closings due or never tried."""
     for order_id in _forgotten(now, limit):
         _mark_due(order_id, now)
-    never_tried = Q(
-        next_delivery_at__isnull=True,
-        delivery_attempts=0,
-        due_at__range=(now - delivery.DELIVERY_DEADLINE, now - delivery.FIRST_TRY_GRACE),
-    )
-    due = _undelivered().filter(Q(next_delivery_at__lte=now) | never_tried).order_by("due_at")
-    claimed = []
-    for pk in due.values_list("pk", flat=True)[:limit]:
-        lease = delivery.claim(_undelivered().filter(pk=pk), now)
-        if lease:
-            claimed.append((pk, lease))
-    return claimed
+    return delivery.claim_due(_undelivered(), now, started="due_at", limit=limit)
 
 
 def deliver(order_id, *, lease):

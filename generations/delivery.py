@@ -40,6 +40,23 @@ def claim(rows, now):
     return lease if claimed else None
 
 
+def claim_due(undelivered, now, *, started, limit):
+    """Claim the rows of `undelivered` due for a try, or never tried once the first try's grace is over
+    (`started`: the field of when the row became deliverable): [(pk, lease)], oldest first."""
+    never_tried = Q(
+        next_delivery_at__isnull=True,
+        delivery_attempts=0,
+        **{f"{started}__range": (now - DELIVERY_DEADLINE, now - FIRST_TRY_GRACE)},
+    )
+    due = undelivered.filter(Q(next_delivery_at__lte=now) | never_tried).order_by(started)
+    claimed = []
+    for pk in due.values_list("pk", flat=True)[:limit]:
+        lease = claim(undelivered.filter(pk=pk), now)
+        if lease:
+            claimed.append((pk, lease))
+    return claimed
+
+
 def take(rows, lease):
     """Make the claim `lease` this sender's for as long as a try can take; the row while it is, or None.
 

@@ -16,7 +16,6 @@ each result or failure asks it whether it carries the keyboard, and tells it whe
 import logging
 
 from django.core.files.storage import default_storage
-from django.db.models import Q
 from django.utils import timezone, translation
 
 from accounts.models import TelegramUser
@@ -64,18 +63,7 @@ def result(generation_id):
 
 def claim_due_results(now, *, limit=200):
     """Claim the results due for a try (the watchdog hands each to a task): [(generation id, lease)]."""
-    never_tried = Q(
-        next_delivery_at__isnull=True,
-        delivery_attempts=0,
-        finished_at__range=(now - delivery.DELIVERY_DEADLINE, now - delivery.FIRST_TRY_GRACE),
-    )
-    due = _undelivered().filter(Q(next_delivery_at__lte=now) | never_tried).order_by("finished_at")
-    claimed = []
-    for pk in due.values_list("pk", flat=True)[:limit]:
-        lease = _claim_result(pk, now)
-        if lease:
-            claimed.append((pk, lease))
-    return claimed
+    return delivery.claim_due(_undelivered(), now, started="finished_at", limit=limit)
 
 
 def deliver_result(generation_id, *, lease):
