@@ -91,11 +91,35 @@ def suggest_points(user_id, token):
         del state.draft["pending_points"]
         with translation.override(state.user.language):
             _apply(turn, title, lines)
+        if state.draft.get("title"):
+            # Until Telegram has taken the message, the flow knows the seller has not seen it (see shown_again).
+            state.draft["unseen"] = {"token": token, "step": state.step}
         state.save()
         chat_id = state.user.telegram_id
-    for reply in turn.outcome.replies:
-        sender.send_message(chat_id, reply.text, markup=reply.markup)
+    try:
+        for reply in turn.outcome.replies:
+            sender.send_message(chat_id, reply.text, markup=reply.markup)
+    except sender.SendFailed as error:
+        log.warning("user %s: suggested points not delivered (%s); asked again at the next message", user_id, error)
+        return
+    with transaction.atomic():
+        state = FlowState.objects.select_for_update().filter(pk=user_id).first()
+        if state is not None and (state.draft.get("unseen") or {}).get("token") == token:
+            del state.draft["unseen"]
+            state.save(update_fields=["draft", "updated_at"])
     log.info("user %s: points suggested", user_id)
+
+
+def shown_again(turn):
+    """The seller writes or taps while the suggestion's message never reached them (Telegram refused it):
+    they get it now, with the question of the step they are at, and what they sent is not taken as its answer.
+    True when that happened."""
+    draft = turn.flow.draft
+    unseen = draft.pop("unseen", None)
+    if not isinstance(unseen, dict) or unseen.get("step") != turn.flow.step:
+        return False  # none, or the seller has moved on since (a button): the question they see is current
+    steps.ask(turn, intro=step_texts.suggested(draft.get("title", ""), draft.get("points", [])))
+    return True
 
 
 def _waiting_for(state, token):

@@ -50,6 +50,8 @@ def on_message(turn):
     album = getattr(message, "media_group_id", None)
     if album and album == turn.flow.draft.get("album"):
         return  # a later photo of an album whose first photo is taken: quietly ignored
+    if card_steps.shown_again(turn):
+        return
     if step == "email":
         purchase.take_email(turn)
     elif step == "photo":

@@ -158,6 +158,39 @@ def test_it_suggests_the_text_with_openai_in_a_task_that_sends_the_next_step_onc
     assert flow_of(chat).step == "wishes"
 
 
+def test_it_shows_a_suggestion_telegram_refused_at_the_next_message_without_taking_it(chat, held, monkeypatch):
+    from messaging import sender
+
+    monkeypatch.setattr(sender.time, "sleep", lambda seconds: None)
+    to_points(chat)
+    chat.send("-")
+    chat.replies()
+    held.openai.reply_with('{"title": "Термокружка 450 мл", "points": ["Держит тепло 8 часов"]}')
+    chat.telegram.fail_next("sendMessage", status=502, description="Bad Gateway", times=sender.MAX_TRIES)
+    run_held(held, times=1)
+    assert flow_of(chat).step == "wishes" and chat.replies() == []  # the seller saw nothing
+
+    chat.send("ну что там?")
+
+    (reply,) = chat.replies()
+    assert "<b>Термокружка 450 мл</b>\n• Держит тепло 8 часов" in reply and "пожелания" in reply
+    assert flow_of(chat).step == "wishes" and "wishes" not in flow_of(chat).draft  # not taken as the wishes
+    chat.send("на светлом фоне")
+    assert flow_of(chat).draft["wishes"] == "на светлом фоне"
+
+
+def test_it_forgets_that_a_suggestion_was_shown_once_telegram_took_it(chat, held):
+    to_points(chat)
+    chat.send("-")
+    held.openai.reply_with('{"title": "Термокружка 450 мл", "points": ["Держит тепло 8 часов"]}')
+    run_held(held)
+    chat.replies()
+
+    chat.send("на светлом фоне")
+
+    assert "unseen" not in flow_of(chat).draft and flow_of(chat).draft["wishes"] == "на светлом фоне"
+
+
 def test_it_drops_a_suggestion_the_seller_no_longer_waits_for(chat, held):
     to_points(chat)
     chat.send("-")
