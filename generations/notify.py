@@ -173,26 +173,15 @@ def _result_parts(generation):
     text = texts.result_ready(generation, number=number, total=total)
     name = generation.result_file.name
     filename = names.file_name(generation, number, total)
-    if generation.kind == Generation.Kind.VIDEO:
-        if default_storage.size(name) > MAX_VIDEO_UPLOAD:
-            link = texts.result_link(generation, _public_url(generation), number=number, total=total)
-            return [lambda: sender.send_message(chat_id, link, markup=markup)]
-        return [
-            lambda: sender.send_file(
-                "sendVideo",
-                chat_id,
-                field="video",
-                content=delivery.read(name),
-                filename=filename,
-                caption=text,
-                markup=markup,
-            )
-        ]
+    if generation.kind == Generation.Kind.VIDEO and default_storage.size(name) > MAX_VIDEO_UPLOAD:
+        link = texts.result_link(generation, _public_url(generation), number=number, total=total)
+        return [lambda: sender.send_message(chat_id, link, markup=markup)]
+    method, field = ("sendVideo", "video") if generation.kind == Generation.Kind.VIDEO else ("sendPhoto", "photo")
     return [
         lambda: sender.send_file(
-            "sendPhoto",
+            method,
             chat_id,
-            field="photo",
+            field=field,
             content=delivery.read(name),
             filename=filename,
             caption=text,
