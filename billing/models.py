@@ -86,6 +86,12 @@ class CreditPack(models.Model):
         return f"{self.name}: {self.credits} credits"
 
 
+class PaymentQuerySet(models.QuerySet):
+    def flagged(self):
+        """Payments support must look at: flagged with a problem and not yet marked «Решено»."""
+        return self.exclude(problem="").filter(resolved_at=None)
+
+
 class Payment(models.Model):
     class Method(models.TextChoices):
         YOOKASSA = "yookassa", "YooKassa"
@@ -119,6 +125,10 @@ class Payment(models.Model):
     raw = models.JSONField("provider's last answer", default=dict, blank=True)
     cancellation_reason = models.CharField(max_length=64, blank=True)
     problem = models.TextField(blank=True, help_text="Why support must look at this payment (set when flagged).")
+    # A flagged payment support has dealt with: when, by whom and how («Решено»). The problem text stays.
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+")
+    resolution = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     paid_at = models.DateTimeField(null=True, blank=True)
@@ -132,6 +142,8 @@ class Payment(models.Model):
     link_sent_at = models.DateTimeField(null=True, blank=True, help_text="The Pay link (or why none) was sent.")
     credited_sent_at = models.DateTimeField(null=True, blank=True, help_text="“Payment received” was sent.")
     canceled_sent_at = models.DateTimeField(null=True, blank=True, help_text="“Payment did not go through” was sent.")
+
+    objects = PaymentQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]

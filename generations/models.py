@@ -155,6 +155,9 @@ class ProviderHealth(models.Model):
     consecutive_failures = models.PositiveIntegerField(default=0)
     open_until = models.DateTimeField(null=True, blank=True)
     alerted_at = models.DateTimeField(null=True, blank=True)
+    # Set when the provider's account answered "out of credits" (KIE 402): submissions wait, orders stay
+    # queued, until a credit check passes and clears it (or their deadlines refund them).
+    billing_paused_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self):

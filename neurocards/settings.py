@@ -34,6 +34,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "django_q",
     "neurocards",
     "neurocards.metrics",
@@ -47,11 +49,15 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Right after security, as whitenoise asks: /static/ is answered before sessions and locale are looked at.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): whether this session passed the second factor (django-otp).
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "neurocards.lib.middleware.AdminContentSecurityPolicy",
@@ -129,6 +135,9 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
+# whitenoise serves STATIC_ROOT after collectstatic (deploy), and the apps' own static folders without it
+# (make run, tests), so the admin is styled with or without nginx in front.
+WHITENOISE_USE_FINDERS = True
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=VAR_DIR / "media")
 
@@ -293,6 +302,19 @@ TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 # /metrics answers a Bearer METRICS_TOKEN or a caller in METRICS_ALLOWED_IPS; with neither it is off (404).
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=[])
+
+# --- Alerts (ops/watch.py, run by deploy/neurocards-watch.timer outside the workers) -----------------------
+# The workers' heartbeat older than this is an incident: with the timer every minute, operators hear within 3 min.
+WORKER_STALE_SECONDS = env.int("WORKER_STALE_SECONDS", default=120)
+ALERT_QUEUE_SIZE = env.int("ALERT_QUEUE_SIZE", default=80)  # queued generations
+ALERT_STUCK = env.int("ALERT_STUCK", default=5)  # generations past their deadline
+ALERT_YOOKASSA_FAILURES = env.int("ALERT_YOOKASSA_FAILURES", default=10)  # failed notifications an hour
+
+# --- Back office ----------------------------------------------------------------------------
+# Staff who may move credits must pass a second factor (TOTP, django-otp) before the admin lets them in.
+ADMIN_REQUIRE_OTP = env.bool("ADMIN_REQUIRE_OTP", default=not DEBUG)
+# A Stars invoice not paid within this many hours expires: it is refused at checkout and no longer "pending".
+STARS_INVOICE_HOURS = env.int("STARS_INVOICE_HOURS", default=24)
 
 # --- django-q2 ------------------------------------------------------------------------------
 Q_CLUSTER = {

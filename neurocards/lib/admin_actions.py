@@ -15,15 +15,29 @@ from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext_lazy as _
 
 APPLY = "apply"
 
 
 class ReasonForm(forms.Form):
     reason = forms.CharField(
+        label=_("Reason"),
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
         max_length=500,
-        help_text="Recorded with your name in the ledger and the admin log.",
+        help_text=_("Recorded with your name in the ledger and the admin log."),
+    )
+
+
+class TellsUser(forms.Form):
+    """Mixed into an action's form whose effect the user should hear about from the bot (a refund, a grant,
+    a cancel, a revoke): `data["tell_user"]`, on unless staff untick it."""
+
+    tell_user = forms.BooleanField(
+        label=_("Tell the user"),
+        required=False,
+        initial=True,
+        help_text=_("The bot tells the user what was done, in their language."),
     )
 
 
@@ -34,7 +48,7 @@ class OnceForm(ReasonForm):
     key = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4)
 
 
-def asks(form_class, *, title, submit, intro="", eligible=None, none_eligible="None of the selected rows applies."):
+def asks(form_class, *, title, submit, intro="", eligible=None, none_eligible=_("None of the selected rows applies.")):
     """Decorate an action so that it asks for `form_class` first. `eligible(queryset)` narrows the selection."""
 
     def decorate(action):
