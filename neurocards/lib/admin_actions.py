@@ -18,6 +18,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 
 APPLY = "apply"
+NONE_ELIGIBLE = _("None of the selected rows applies.")
 
 
 class ReasonForm(forms.Form):
@@ -48,7 +49,7 @@ class OnceForm(ReasonForm):
     key = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4)
 
 
-def asks(form_class, *, title, submit, intro="", eligible=None, none_eligible=_("None of the selected rows applies.")):
+def asks(form_class, *, title, submit, intro="", eligible=None, none_eligible=None):
     """Decorate an action so that it asks for `form_class` first. `eligible(queryset)` narrows the selection."""
 
     def decorate(action):
@@ -68,7 +69,7 @@ def asks(form_class, *, title, submit, intro="", eligible=None, none_eligible=_(
                     "title": title,
                     "intro": intro,
                     "submit": submit,
-                    "none_eligible": none_eligible,
+                    "none_eligible": none_eligible or NONE_ELIGIBLE,
                     "objects": objects,
                     "form": form,
                     "action": run.__name__,
