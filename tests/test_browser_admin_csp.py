@@ -3,9 +3,9 @@ our stylesheet applies, and an injected inline script is refused."""
 
 import pytest
 
+from tests.browser import browser  # noqa: F401  (the headless Chromium fixture)
 from tests.factories import make_user
 from tests.staff import make_support
-from tests.test_browser_refund import browser  # noqa: F401  (the headless Chromium fixture)
 
 pytestmark = pytest.mark.browser
 # Runs before any page script, outside the page's policy: collects what the browser refused.

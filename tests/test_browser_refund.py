@@ -1,7 +1,5 @@
 """Support refunds a failed generation in a real browser: log in, find the user, refund, see the balance."""
 
-import os
-import shutil
 import urllib.error
 import urllib.request
 
@@ -11,51 +9,11 @@ from accounts.models import TelegramUser
 from billing import ledger
 from billing.models import CreditTransaction
 from generations.models import Generation
+from tests.browser import browser  # noqa: F401  (the headless Chromium fixture)
 from tests.factories import make_generations, make_user
 from tests.staff import make_support
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMEDRIVER = shutil.which("chromedriver")
-try:
-    import selenium
-except ImportError:
-    selenium = None
-NEEDED = [("chromium", CHROMIUM), ("chromedriver (apt chromium-driver)", CHROMEDRIVER), ("selenium", selenium)]
-MISSING = ", ".join(name for name, found in NEEDED if not found)
-
 pytestmark = pytest.mark.browser
-CHROMIUM_FLAGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--window-size=1400,1000",
-]
-
-
-@pytest.fixture
-def browser(tmp_path):
-    # CI sets REQUIRE_BROWSER: there a missing browser is a failure, not a quiet skip.
-    if MISSING and os.environ.get("REQUIRE_BROWSER"):
-        pytest.fail(f"REQUIRE_BROWSER is set but this machine lacks {MISSING}")
-    if MISSING:
-        pytest.skip(f"needs {MISSING}")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in [*CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'chromium'}"]:
-        options.add_argument(flag)
-    # Naming the driver keeps Selenium Manager, which would download one, out of it.
-    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
-    driver.implicitly_wait(5)
-    yield driver
-    driver.quit()
 
 
 @pytest.fixture
@@ -70,7 +28,7 @@ def failed_generation(transactional_db):
     return Generation.objects.get(pk=generation.pk)
 
 
-def test_it_lets_support_refund_a_failed_generation_in_the_browser(browser, live_server, failed_generation):
+def test_it_lets_support_refund_a_failed_generation_in_the_browser(browser, live_server, failed_generation):  # noqa: F811
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.wait import WebDriverWait
