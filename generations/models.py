@@ -4,6 +4,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from generations import storage
 
@@ -13,6 +14,19 @@ def unit_cost(kind, seconds=None):
     if kind != "video":
         return settings.IMAGE_COST
     return settings.VIDEO_COSTS.get(seconds or settings.KIE_VIDEO_SECONDS, settings.VIDEO_COST)
+
+
+class ErrorClass(models.TextChoices):
+    """Why a generation failed, in the plain words support reads (the pipeline's classes, providers/base.py)."""
+
+    USER = "user", _("refused by the provider's rules")
+    TEMPORARY = "temporary", _("temporary failure")
+    RATE_LIMIT = "rate_limit", _("provider's rate limit")
+    BILLING = "billing", _("provider account out of credits")
+    CONFIGURATION = "configuration", _("configuration error")
+    TIMEOUT = "timeout", _("no result before the deadline")
+    LOST = "lost", _("lost at the provider")
+    CANCELLED = "cancelled", _("cancelled")
 
 
 def _callback_token():
@@ -68,7 +82,7 @@ class Generation(models.Model):
     finish_attempts = models.PositiveSmallIntegerField(default=0)
     next_finish_at = models.DateTimeField(null=True, blank=True)
     timeout_at = models.DateTimeField(null=True, blank=True)
-    error_class = models.CharField(max_length=32, blank=True)
+    error_class = models.CharField(max_length=32, blank=True, choices=ErrorClass.choices)
     error_message = models.TextField(blank=True)
     result_url = models.URLField(max_length=2000, blank=True, help_text="Where the provider put the result.")
     result_file = models.FileField(upload_to=storage.result_upload_to, blank=True)
