@@ -109,14 +109,25 @@ def permission(codename):
 
 
 class ObjectActions(admin.ModelAdmin):
-    """Buttons on the change page for the `object_actions` this user may run, each opening the action's form."""
+    """Buttons on the change page for the `object_actions` this user may run and that apply to this object,
+    each opening the action's form."""
 
     object_actions = []
     change_form_template = "admin/object_actions_change_form.html"
 
+    def action_applies(self, name, obj):
+        """Whether action `name` makes sense for `obj` (a completed generation can't be cancelled …);
+        its button is shown only then. The action itself still narrows its selection with `eligible`."""
+        return True
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
         allowed = dict(self.get_action_choices(request, default_choices=[]))
-        buttons = [(name, allowed[name]) for name in self.object_actions if name in allowed]
+        obj = self.get_object(request, object_id) if object_id else None
+        buttons = [
+            (name, allowed[name])
+            for name in self.object_actions
+            if name in allowed and (obj is None or self.action_applies(name, obj))
+        ]
         return super().change_view(request, object_id, form_url, {**(extra_context or {}), "object_actions": buttons})
 
 
