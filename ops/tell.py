@@ -10,6 +10,7 @@ import logging
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from accounts.models import TelegramUser
 from messaging import sender, texts
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,10 @@ def credits_moved(user, *, amount, balance):
         log.warning("user %s: credit change by support not told, Telegram unreachable", user.pk)
         return NOT_SENT
     if delivered is None:
+        # The sender marks a user who turned out to have blocked the bot; anything else Telegram refused.
+        if TelegramUser.objects.filter(pk=user.pk, bot_blocked_at__isnull=False).exists():
+            log.info("user %s: credit change by support not told, the user blocked the bot", user.pk)
+            return BLOCKED
         log.warning("user %s: credit change by support not told, Telegram refused", user.pk)
         return NOT_SENT
     log.info("user %s: told of a credit change by support", user.pk)

@@ -96,3 +96,13 @@ def test_it_says_the_user_was_not_told_when_they_blocked_the_bot(client, support
     assert TelegramUser.objects.get(pk=user.pk).balance == 5
     assert told(workers.telegram, user) == []
     assert any("не сообщено, он заблокировал бота" in text for text in said(done))
+
+
+def test_it_says_the_user_was_not_told_when_telegram_says_they_blocked_the_bot(client, support, workers):
+    user = make_user()
+    workers.telegram.block(user.telegram_id)
+
+    _, done = act(client, USERS, "grant_credits", [user], amount="5", reason="goodwill", tell_user="on")
+
+    assert TelegramUser.objects.get(pk=user.pk).balance == 5
+    assert any("не сообщено, он заблокировал бота" in text for text in said(done))
