@@ -192,7 +192,7 @@ class TelegramUserAdmin(ObjectActions):
     @admin.display(description=_("step updated"))
     def flow_updated_at(self, user):
         state = _flow(user)
-        return state.updated_at if state else None
+        return state.updated_at if state else self.get_empty_value_display()
 
     @admin.action(description=_("Grant credits"), permissions=["grant_credits"])
     @asks(

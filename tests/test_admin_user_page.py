@@ -65,7 +65,7 @@ def test_it_shows_a_user_who_never_started_as_at_the_menu(client, support):
 
     html = client.get(change_url(user)).content.decode()
 
-    assert "в главном меню" in html
+    assert "в главном меню" in html and "None" not in html
 
 
 def test_it_names_every_step_of_the_flow_in_russian():
