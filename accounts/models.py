@@ -1,5 +1,6 @@
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 
 def language_for(language_code):
@@ -11,25 +12,35 @@ class TelegramUser(models.Model):
     """A customer, known by their Telegram account. The balance moves only through billing.ledger."""
 
     telegram_id = models.BigIntegerField("Telegram ID", unique=True)
-    username = models.CharField(max_length=64, blank=True)
-    first_name = models.CharField(max_length=128, blank=True)
-    last_name = models.CharField(max_length=128, blank=True)
-    language_code = models.CharField(max_length=16, blank=True)
+    username = models.CharField(_("username"), max_length=64, blank=True)
+    first_name = models.CharField(_("first name"), max_length=128, blank=True)
+    last_name = models.CharField(_("last name"), max_length=128, blank=True)
+    language_code = models.CharField(
+        _("language"),
+        max_length=16,
+        blank=True,
+        help_text=_("As Telegram reports it; the bot speaks English for en*, Russian otherwise."),
+    )
     email = models.EmailField(
-        blank=True, help_text="For 54-FZ receipts; asked once by the bot, changeable with /email."
+        _("receipt email"),
+        blank=True,
+        help_text=_("For 54-FZ receipts; asked once by the bot, changeable with /email."),
     )
     # 64 bits: no sane sum of grants and purchases comes near its end (billing.ledger refuses one that would).
-    balance = models.BigIntegerField(default=0, editable=False, help_text="Credits. Changed only through the ledger.")
+    balance = models.BigIntegerField(
+        _("balance"), default=0, editable=False, help_text=_("Credits. Changed only through the ledger.")
+    )
     # Where their cards go (generations.formats): asked once, remembered, changeable.
-    card_format = models.CharField(max_length=16, blank=True)
-    is_blocked = models.BooleanField("blocked by staff", default=False)
-    bot_blocked_at = models.DateTimeField("blocked the bot at", null=True, blank=True)
-    last_activity_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    card_format = models.CharField(_("card format"), max_length=16, blank=True)
+    is_blocked = models.BooleanField(_("blocked by staff"), default=False)
+    bot_blocked_at = models.DateTimeField(_("blocked the bot at"), null=True, blank=True)
+    last_activity_at = models.DateTimeField(_("last activity"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
-        verbose_name = "Telegram user"
+        verbose_name = _("Telegram user")
+        verbose_name_plural = _("Telegram users")
         constraints = [
             models.CheckConstraint(condition=Q(balance__gte=0), name="telegramuser_balance_not_negative"),
         ]

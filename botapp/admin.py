@@ -2,6 +2,7 @@ from django import forms
 from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from botapp.models import Broadcast, Example, FlowState, ProcessedUpdate
 from generations import media
@@ -25,10 +26,14 @@ class ProcessedUpdateAdmin(admin.ModelAdmin):
 
 @admin.register(FlowState)
 class FlowStateAdmin(admin.ModelAdmin):
-    list_display = ["user", "step", "updated_at"]
+    list_display = ["user", "step_name", "updated_at"]
     search_fields = ["=user__telegram_id"]
     list_select_related = ["user"]
     raw_id_fields = ["user"]
+
+    @admin.display(description=_("step"), ordering="step")
+    def step_name(self, state):
+        return state.step_name
 
 
 @admin.register(Broadcast)
@@ -61,7 +66,9 @@ class ExampleForm(forms.ModelForm):
 
     def _check(self, kind, file):
         if file.size > EXAMPLE_LIMITS[kind]:
-            raise forms.ValidationError({"file": f"Telegram takes at most {EXAMPLE_LIMITS[kind] // MB} MB here."})
+            raise forms.ValidationError(
+                {"file": _("Telegram takes at most %(mb)s MB here.") % {"mb": EXAMPLE_LIMITS[kind] // MB}}
+            )
         file.seek(0)
         content = file.read()
         file.seek(0)
@@ -69,10 +76,13 @@ class ExampleForm(forms.ModelForm):
             if kind == Example.Kind.VIDEO:
                 media.probe_video(content)
             elif media.probe_image(content)[0] not in ("JPEG", "PNG"):
-                raise forms.ValidationError({"file": "An image card must be a JPEG or PNG."})
+                raise forms.ValidationError({"file": _("An image card must be a JPEG or PNG.")})
         except media.MediaError:
-            needed = "an MP4" if kind == Example.Kind.VIDEO else "a JPEG or PNG"
-            raise forms.ValidationError({"file": f"This is not a readable {kind}: {needed} is needed."}) from None
+            if kind == Example.Kind.VIDEO:
+                refused = _("This is not a readable video: an MP4 is needed.")
+            else:
+                refused = _("This is not a readable image: a JPEG or PNG is needed.")
+            raise forms.ValidationError({"file": refused}) from None
 
 
 @admin.register(Example)
@@ -86,18 +96,18 @@ class ExampleAdmin(admin.ModelAdmin):
     fields = ["kind", "file", "preview", "caption", "caption_en", "position", "is_published", "created_at"]
     readonly_fields = ["preview", "created_at"]
 
-    @admin.display(description="file")
+    @admin.display(description=_("file"))
     def preview(self, example):
         if not example.pk or not example.file:
             return "—"
         url = reverse("example-file", args=[example.pk])
         if example.kind == Example.Kind.VIDEO:
             return format_html('<video src="{}" controls preload="metadata" style="max-height: 360px"></video>', url)
-        return format_html('<a href="{0}"><img src="{0}" alt="example" style="max-height: 360px"></a>', url)
+        return format_html('<a href="{0}"><img src="{0}" alt="{1}" style="max-height: 360px"></a>', url, _("example"))
 
-    @admin.display(description="preview")
+    @admin.display(description=_("preview"))
     def thumbnail(self, example):
         if example.kind == Example.Kind.VIDEO or not example.file:
             return "—"
         url = reverse("example-file", args=[example.pk])
-        return format_html('<img src="{}" alt="example" loading="lazy" style="max-height: 80px">', url)
+        return format_html('<img src="{0}" alt="{1}" loading="lazy" style="max-height: 80px">', url, _("example"))

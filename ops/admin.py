@@ -5,49 +5,64 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import TelegramUser
 from billing import ledger
 from billing.models import CreditTransaction, Payment
+from botapp.models import FlowState
 from generations.models import Generation
 from messaging import sender, texts
-from neurocards.lib.admin_actions import ObjectActions, OnceForm, ReasonForm, RecentInline, asks, permission
-from ops import dashboard
+from neurocards.lib.admin_actions import (
+    ObjectActions,
+    OnceForm,
+    ReasonForm,
+    RecentInline,
+    TellsUser,
+    asks,
+    permission,
+)
+from ops import dashboard, tell
 
 
-class AmountForm(OnceForm):
+class AmountForm(TellsUser, OnceForm):
     amount = forms.IntegerField(
+        label=_("Amount"),
         min_value=1,
         max_value=ledger.MAX_MANUAL_AMOUNT,
-        help_text=f"Credits, at most {ledger.MAX_MANUAL_AMOUNT:,} at once.",
+        help_text=format_lazy(
+            _("Credits, at most {max} at once."), max=f"{ledger.MAX_MANUAL_AMOUNT:,}".replace(",", " ")
+        ),
     )
-    field_order = ["amount", "reason"]
+    field_order = ["amount", "reason", "tell_user"]
 
 
 class MessageForm(ReasonForm):
     text = forms.CharField(
+        label=_("Text"),
         widget=forms.Textarea(attrs={"rows": 6, "cols": 60}),
         max_length=4000,
-        help_text="Plain text, sent as it is written.",
+        help_text=_("Plain text, sent as it is written."),
     )
     field_order = ["text", "reason"]
 
 
 class GenerationInline(RecentInline):
     model = Generation
-    verbose_name_plural = "recent generations"
+    verbose_name_plural = _("recent generations")
     fields = readonly_fields = ["kind", "template", "status", "cost", "error_class", "created_at", "finished_at"]
 
 
 class PaymentInline(RecentInline):
     model = Payment
-    verbose_name_plural = "recent payments"
+    verbose_name_plural = _("recent payments")
     fields = readonly_fields = ["method", "status", "amount", "currency", "credits", "created_at", "paid_at"]
 
 
 class LedgerInline(RecentInline):
     model = CreditTransaction
-    verbose_name_plural = "recent ledger entries"
+    verbose_name_plural = _("recent ledger entries")
     fields = readonly_fields = [
         "created_at",
         "amount",
@@ -61,6 +76,22 @@ class LedgerInline(RecentInline):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("generation", "payment", "actor")
+
+
+def _flow(user):
+    """The user's flow state, or None for one who never started a request."""
+    try:
+        return user.flow
+    except FlowState.DoesNotExist:
+        return None
+
+
+def _not_blocked(users):
+    return users.filter(is_blocked=False)
+
+
+def _blocked(users):
+    return users.filter(is_blocked=True)
 
 
 @admin.register(TelegramUser)
@@ -78,18 +109,32 @@ class TelegramUserAdmin(ObjectActions):
     list_filter = ["is_blocked", "language_code"]
     # get_search_results looks a Telegram ID up exactly (by its index); these are for words.
     search_fields = ["username", "first_name", "last_name"]
-    search_help_text = "Telegram ID, @username or name."
-    # The balance moves only through the ledger; staff change it with the grant/revoke actions.
-    readonly_fields = ["balance", "is_blocked", "bot_blocked_at", "last_activity_at", "created_at", "updated_at"]
+    search_help_text = _("Telegram ID, @username or name.")
+    # The balance moves only through the ledger; staff change it with the grant/revoke actions. The
+    # Telegram ID is who the user is: the bot makes the row, nobody retypes it.
+    readonly_fields = [
+        "telegram_id",
+        "balance",
+        "is_blocked",
+        "bot_blocked_at",
+        "flow_step",
+        "flow_updated_at",
+        "last_activity_at",
+        "created_at",
+        "updated_at",
+    ]
     fields = [
         "telegram_id",
         "username",
         "first_name",
         "last_name",
         "language_code",
+        "email",
         "balance",
         "is_blocked",
         "bot_blocked_at",
+        "flow_step",
+        "flow_updated_at",
         "last_activity_at",
         "created_at",
         "updated_at",
@@ -103,6 +148,17 @@ class TelegramUserAdmin(ObjectActions):
     has_block_user_permission = permission("accounts.block_user")
     has_message_user_permission = permission("accounts.message_user")
 
+    def has_add_permission(self, request):
+        # A Telegram user exists because they wrote to the bot; a hand-made row would be nobody's.
+        return False
+
+    def action_applies(self, name, user):
+        if name == "block_users":
+            return not user.is_blocked
+        if name == "unblock_users":
+            return user.is_blocked
+        return True
+
     def get_queryset(self, request):
         active = (
             Generation.objects.filter(user=OuterRef("pk"), status__in=Generation.ACTIVE)
@@ -111,7 +167,8 @@ class TelegramUserAdmin(ObjectActions):
             .annotate(n=Count("pk"))
             .values("n")
         )
-        return super().get_queryset(request).annotate(active_generations=Coalesce(Subquery(active), 0))
+        users = super().get_queryset(request).annotate(active_generations=Coalesce(Subquery(active), 0))
+        return users.select_related("flow")
 
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip().removeprefix("@")
@@ -119,26 +176,45 @@ class TelegramUserAdmin(ObjectActions):
             return queryset.filter(telegram_id=int(term)), False
         return super().get_search_results(request, queryset, term)
 
-    @admin.display(description="active generations", ordering="active_generations")
+    @admin.display(description=_("active generations"), ordering="active_generations")
     def active_generations(self, user):
         return user.active_generations
 
-    @admin.action(description="Grant credits", permissions=["grant_credits"])
-    @asks(AmountForm, title="Grant credits", submit="Grant", intro="Credits are added through the ledger to:")
-    def grant_credits(self, request, users, data):
-        self._move_credits(request, users, data, ledger.grant_credits, "granted")
+    @admin.display(description=_("full name"))
+    def full_name(self, user):
+        return user.full_name
 
-    @admin.action(description="Revoke credits", permissions=["revoke_credits"])
+    @admin.display(description=_("step in the bot"))
+    def flow_step(self, user):
+        state = _flow(user)
+        return state.step_name if state else FlowState.STEP_NAMES["idle"]
+
+    @admin.display(description=_("step updated"))
+    def flow_updated_at(self, user):
+        state = _flow(user)
+        return state.updated_at if state else self.get_empty_value_display()
+
+    @admin.action(description=_("Grant credits"), permissions=["grant_credits"])
     @asks(
         AmountForm,
-        title="Revoke credits",
-        submit="Revoke",
-        intro="Credits are taken back through the ledger, never below zero, from:",
+        title=_("Grant credits"),
+        submit=_("Grant"),
+        intro=_("Credits are added through the ledger to:"),
+    )
+    def grant_credits(self, request, users, data):
+        self._move_credits(request, users, data, ledger.grant_credits, granted=True)
+
+    @admin.action(description=_("Revoke credits"), permissions=["revoke_credits"])
+    @asks(
+        AmountForm,
+        title=_("Revoke credits"),
+        submit=_("Revoke"),
+        intro=_("Credits are taken back through the ledger, never below zero, from:"),
     )
     def revoke_credits(self, request, users, data):
-        self._move_credits(request, users, data, ledger.revoke_credits, "revoked")
+        self._move_credits(request, users, data, ledger.revoke_credits, granted=False)
 
-    def _move_credits(self, request, users, data, post, done):
+    def _move_credits(self, request, users, data, post, *, granted):
         amount, reason = data["amount"], data["reason"]
         for user in users:
             try:
@@ -146,57 +222,119 @@ class TelegramUserAdmin(ObjectActions):
                 posting = post(
                     user=user, amount=amount, actor=request.user, reason=reason, key=f"{data['key']}:{user.pk}"
                 )
-            except (ledger.InsufficientCredits, ledger.BalanceTooLarge) as error:
-                self.message_user(request, f"{user}: nothing {done}. {error}", messages.ERROR)
-                continue
-            if not posting.created:
+            except ledger.InsufficientCredits as error:
+                refused = _("%(user)s: nothing revoked, not enough credits: %(needed)s needed, %(balance)s available.")
                 self.message_user(
-                    request, f"{user}: this form was already applied, nothing {done} again.", messages.WARNING
+                    request, refused % {"user": user, "needed": error.needed, "balance": error.balance}, messages.ERROR
                 )
                 continue
-            self.message_user(request, f"{user}: {amount} credits {done}, balance {posting.balance}.")
-            self.log_change(request, user, f"{done.capitalize()} {amount} credits. Reason: {reason}")
+            except ledger.BalanceTooLarge as error:
+                refused = _("%(user)s: nothing granted, the balance can't hold %(adding)s more credits.")
+                self.message_user(request, refused % {"user": user, "adding": error.adding}, messages.ERROR)
+                continue
+            if not posting.created:
+                # The request that made the posting told the user; this one tells nobody.
+                again = _("%(user)s: this form was already applied, nothing granted again.")
+                if not granted:
+                    again = _("%(user)s: this form was already applied, nothing revoked again.")
+                self.message_user(request, again % {"user": user}, messages.WARNING)
+                continue
+            done = _("%(user)s: %(amount)s credits granted, balance %(balance)s.")
+            logged = _("Granted %(amount)s credits. Reason: %(reason)s")
+            if not granted:
+                done = _("%(user)s: %(amount)s credits revoked, balance %(balance)s.")
+                logged = _("Revoked %(amount)s credits. Reason: %(reason)s")
+            self.message_user(request, done % {"user": user, "amount": amount, "balance": posting.balance})
+            self.log_change(request, user, logged % {"amount": amount, "reason": reason})
+            if data.get("tell_user"):
+                self._tell(
+                    request, user, tell.credits_moved(user, amount=posting.entries[0].amount, balance=posting.balance)
+                )
 
-    @admin.action(description="Block", permissions=["block_user"])
-    @asks(ReasonForm, title="Block users", submit="Block", intro="The bot will refuse new orders from:")
+    def _tell(self, request, user, told):
+        if told == tell.SENT:
+            self.message_user(request, _("%(user)s: the user was told.") % {"user": user})
+        elif told == tell.BLOCKED:
+            self.message_user(
+                request, _("%(user)s: not told, the user has blocked the bot.") % {"user": user}, messages.WARNING
+            )
+        else:
+            self.message_user(
+                request,
+                _("%(user)s: not told, Telegram did not take the message.") % {"user": user},
+                messages.WARNING,
+            )
+
+    @admin.action(description=_("Block"), permissions=["block_user"])
+    @asks(
+        ReasonForm,
+        title=_("Block users"),
+        submit=_("Block"),
+        intro=_("The bot will refuse new orders from:"),
+        eligible=_not_blocked,
+        none_eligible=_("All the selected users are blocked already."),
+    )
     def block_users(self, request, users, data):
         self._set_blocked(request, users, True, data["reason"])
 
-    @admin.action(description="Unblock", permissions=["block_user"])
-    @asks(ReasonForm, title="Unblock users", submit="Unblock", intro="The bot will take orders again from:")
+    @admin.action(description=_("Unblock"), permissions=["block_user"])
+    @asks(
+        ReasonForm,
+        title=_("Unblock users"),
+        submit=_("Unblock"),
+        intro=_("The bot will take orders again from:"),
+        eligible=_blocked,
+        none_eligible=_("None of the selected users is blocked."),
+    )
     def unblock_users(self, request, users, data):
         self._set_blocked(request, users, False, data["reason"])
 
     def _set_blocked(self, request, users, blocked, reason):
-        verb = "Blocked" if blocked else "Unblocked"
+        done, logged, already = (
+            (_("%(user)s: blocked."), _("Blocked. Reason: %(reason)s"), _("%(user)s: already blocked."))
+            if blocked
+            else (_("%(user)s: unblocked."), _("Unblocked. Reason: %(reason)s"), _("%(user)s: already unblocked."))
+        )
         for user in users:
             # Conditional, so two staff pressing at once log one change.
             if TelegramUser.objects.filter(pk=user.pk, is_blocked=not blocked).update(is_blocked=blocked):
-                self.message_user(request, f"{user}: {verb.lower()}.")
-                self.log_change(request, user, f"{verb}. Reason: {reason}")
+                self.message_user(request, done % {"user": user})
+                self.log_change(request, user, logged % {"reason": reason})
             else:
-                self.message_user(request, f"{user}: already {verb.lower()}.", messages.WARNING)
+                self.message_user(request, already % {"user": user}, messages.WARNING)
 
-    @admin.action(description="Send a message", permissions=["message_user"])
-    @asks(MessageForm, title="Send a message", submit="Send", intro="The bot will send your text to:")
+    @admin.action(description=_("Send a message"), permissions=["message_user"])
+    @asks(
+        MessageForm,
+        title=_("Send a message"),
+        submit=_("Send"),
+        intro=_("The bot will send your text to:"),
+    )
     def send_message(self, request, users, data):
         for user in users:
             try:
                 delivered = sender.send_message(user.telegram_id, texts.e(data["text"]))
             except sender.SendFailed:
                 self.message_user(
-                    request, f"{user}: Telegram is not reachable, the message was not sent.", messages.ERROR
+                    request,
+                    _("%(user)s: Telegram is not reachable, the message was not sent.") % {"user": user},
+                    messages.ERROR,
                 )
                 continue
             if delivered is None:
                 self.message_user(
                     request,
-                    f"{user}: Telegram refused the message (the user may have blocked the bot).",
+                    _("%(user)s: Telegram refused the message (the user may have blocked the bot).") % {"user": user},
                     messages.ERROR,
                 )
                 continue
-            self.message_user(request, f"{user}: message sent.")
-            self.log_change(request, user, f"Sent a message: {data['text'][:500]}. Reason: {data['reason']}")
+            self.message_user(request, _("%(user)s: message sent.") % {"user": user})
+            self.log_change(
+                request,
+                user,
+                _("Sent a message: %(text)s. Reason: %(reason)s")
+                % {"text": data["text"][:500], "reason": data["reason"]},
+            )
 
 
 _index = admin.site.index

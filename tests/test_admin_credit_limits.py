@@ -38,7 +38,7 @@ def test_it_grants_billions_in_total(client, support):
     _, done = act(client, USERS, "grant_credits", [user], amount="1500000000", reason="and its second half")
 
     assert balance(user) == 3_000_000_000
-    assert any("balance 3000000000" in text for text in said(done))
+    assert any("баланс 3000000000" in text for text in said(done))
     assert CreditTransaction.objects.filter(user=user).latest("pk").balance_after == 3_000_000_000
     assert ledger.find_mismatches() == []
 
@@ -49,7 +49,7 @@ def test_it_refuses_a_grant_the_balance_can_not_hold_with_a_message(client, supp
     _, done = act(client, USERS, "grant_credits", [user], amount="10", reason="goodwill")
 
     assert done.status_code == 200
-    assert any("nothing granted" in text and "can't hold 10 more" in text for text in said(done))
+    assert any("ничего не начислено" in text and "не вместит ещё 10" in text for text in said(done))
     assert balance(user) == ledger.MAX_BALANCE - 5 and CreditTransaction.objects.filter(user=user).count() == 1
     assert ledger.find_mismatches() == []
 

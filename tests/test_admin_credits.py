@@ -47,9 +47,12 @@ def test_it_grants_through_the_ledger_with_who_and_why(client, support):
         "the video was blurry",
     )
     assert TelegramUser.objects.get(pk=user.pk).balance == 50
-    assert any("50 credits granted, balance 50" in text for text in said(done))
+    assert any("начислено кредитов: 50, баланс 50" in text for text in said(done))
     log = LogEntry.objects.get(object_id=str(user.pk))
-    assert (log.user, log.get_change_message()) == (support, "Granted 50 credits. Reason: the video was blurry")
+    assert (log.user, log.get_change_message()) == (
+        support,
+        "Начислено кредитов: 50. Причина: the video was blurry",
+    )
 
 
 def test_it_grants_once_when_the_same_form_is_submitted_twice(client, support):
@@ -60,7 +63,7 @@ def test_it_grants_once_when_the_same_form_is_submitted_twice(client, support):
 
     assert TelegramUser.objects.get(pk=user.pk).balance == 50
     assert CreditTransaction.objects.filter(user=user).count() == 1
-    assert any("already applied" in text for text in said(again))
+    assert any("уже применена" in text for text in said(again))
     assert ledger.find_mismatches() == []
 
 
@@ -96,7 +99,7 @@ def test_it_refuses_to_revoke_more_than_the_balance_with_a_clear_message(client,
 
     _, done = act(client, USERS, "revoke_credits", [user], amount="11", reason="mistake")
 
-    assert any("nothing revoked" in text and "11 needed, 10 available" in text for text in said(done))
+    assert any("ничего не списано" in text and "нужно 11, есть 10" in text for text in said(done))
     assert TelegramUser.objects.get(pk=user.pk).balance == 10
     assert not CreditTransaction.objects.filter(kind=Kind.MANUAL_REVOKE).exists()
     assert not LogEntry.objects.exists()

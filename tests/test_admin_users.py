@@ -43,7 +43,7 @@ def test_it_lists_balance_active_generations_and_blocked(client, support):
     assert (rows[5550002].balance, rows[5550002].active_generations) == (40, 2)
     assert (rows[5550003].active_generations, rows[5550003].is_blocked) == (0, True)
     header = page.content.decode().lower()
-    for column in ("telegram id", "balance", "active generations", "last activity", "blocked"):
+    for column in ("telegram id", "баланс", "активные генерации", "последняя активность", "заблокирован"):
         assert column in header
 
 
@@ -134,14 +134,14 @@ def test_it_blocks_and_unblocks_with_a_reason(client, support):
 
     act(client, USERS, "block_users", [user], reason="chargebacks")
     blocked = TelegramUser.objects.get(pk=user.pk).is_blocked
-    _, again = act(client, USERS, "block_users", [user], reason="pressed twice")
+    again, _ = act(client, USERS, "block_users", [user], reason="pressed twice")
     act(client, USERS, "unblock_users", [user], reason="sorted out")
 
     assert blocked and not TelegramUser.objects.get(pk=user.pk).is_blocked
-    assert any("already blocked" in text for text in said(again))
+    assert "Все выбранные пользователи уже заблокированы." in again.content.decode()
     assert [entry.get_change_message() for entry in LogEntry.objects.order_by("pk")] == [
-        "Blocked. Reason: chargebacks",
-        "Unblocked. Reason: sorted out",
+        "Заблокирован. Причина: chargebacks",
+        "Разблокирован. Причина: sorted out",
     ]
 
 
@@ -155,8 +155,8 @@ def test_it_sends_a_message_through_the_bot_escaped(client, support, workers):
     (call,) = workers.telegram.requests("sendMessage")
     assert call.params["chat_id"] == 5550005
     assert call.params["text"] == "Your &lt;refund&gt; is done &amp; dusted"
-    assert any("message sent" in text for text in said(done))
-    assert LogEntry.objects.get().get_change_message().startswith("Sent a message: Your <refund>")
+    assert any("сообщение отправлено" in text for text in said(done))
+    assert LogEntry.objects.get().get_change_message().startswith("Отправлено сообщение: Your <refund>")
 
 
 def test_it_says_when_telegram_refuses_a_message(client, support, workers):
@@ -165,5 +165,5 @@ def test_it_says_when_telegram_refuses_a_message(client, support, workers):
 
     _, done = act(client, USERS, "send_message", [user], text="Hello", reason="ticket")
 
-    assert any("Telegram refused the message" in text for text in said(done))
+    assert any("Telegram не принял сообщение" in text for text in said(done))
     assert not LogEntry.objects.exists()

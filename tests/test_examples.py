@@ -125,7 +125,7 @@ def test_it_refuses_a_file_that_is_not_its_kind(client, media_root):
     )
 
     assert refused.status_code == 200
-    assert "This is not a readable video: an MP4 is needed." in refused.content.decode()
+    assert "Это видео не читается: нужен MP4." in refused.content.decode()
     assert not Example.objects.exists()
 
 
