@@ -3,6 +3,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -101,7 +102,7 @@ class CreditPack(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.name}: {self.credits} credits"
+        return gettext("%(name)s: %(credits)s credits") % {"name": self.name, "credits": self.credits}
 
 
 ABANDONED = Q(status="expired", paid_at=None)
@@ -229,7 +230,10 @@ class Refund(models.Model):
         ordering = ["-created_at"]
 
     def __str__(self):
-        return f"refund {self.provider_refund_id} of {self.payment_id}"
+        return gettext("refund %(refund)s of %(payment)s") % {
+            "refund": self.provider_refund_id,
+            "payment": self.payment_id,
+        }
 
 
 class WebhookEvent(models.Model):

@@ -8,7 +8,7 @@ from django.test import Client
 from billing import ledger, settlement
 from billing.models import CreditTransaction, Payment
 from tests.concurrency import race
-from tests.staff import act, make_support, said
+from tests.staff import act, make_support, resubmit, said
 from tests.test_bot_stars import buy_with_stars, pack, successful  # noqa: F401  (pack: a fixture)
 from tests.test_yookassa_payments import balance, buy, notify
 
@@ -97,10 +97,12 @@ def test_it_credits_a_stars_invoice_once_and_a_late_successful_payment_adds_noth
     payment = buy_with_stars(chat, pack)
     chat.replies()
 
-    _, done = credit(client, payment, reason="Telegram shows the charge; our update was lost")
+    form, done = credit(client, payment, reason="Telegram shows the charge; our update was lost")
+    resubmitted = resubmit(client, LIST, "credit_payments", [payment], form, reason="double click")
     chat.post(successful(chat, payment, charge="stxLATE"))
 
     assert said(done) == [f"Платёж {payment.pk}: зачислен, добавлено кредитов: 100."]
+    assert "нельзя зачислить" in resubmitted.content.decode()
     (entry,) = purchases(payment)
     assert (entry.actor, entry.reason) == (staff, "Telegram shows the charge; our update was lost")
     payment.refresh_from_db()
