@@ -119,10 +119,13 @@ def refund_generation(*, generation, reason="", actor=None):
     return _post(user_id=charge.user_id, lines=[line])
 
 
-def credit_payment(*, payment):
-    """Add a paid payment's credits, at most once per payment."""
+def credit_payment(*, payment, actor=None, reason=""):
+    """Add a paid payment's credits, at most once per payment: the webhook, reconciliation, a Stars
+    `successful_payment` and support's «Зачислить» all post this one key (`actor` and `reason` for support)."""
     _require_positive(payment.credits)
-    line = _Line(payment.credits, Kind.PURCHASE, f"payment:{payment.pk}", payment_id=payment.pk)
+    line = _Line(
+        payment.credits, Kind.PURCHASE, f"payment:{payment.pk}", payment_id=payment.pk, actor=actor, reason=reason
+    )
     return _post(user_id=payment.user_id, lines=[line])
 
 

@@ -3,42 +3,59 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 
 class CreditTransaction(models.Model):
     """The ledger: one row per balance change, append-only. Written only by billing.ledger."""
 
     class Kind(models.TextChoices):
-        PURCHASE = "purchase", "Purchase"
-        GENERATION_CHARGE = "generation_charge", "Generation charge"
-        GENERATION_REFUND = "generation_refund", "Generation refund"
-        MANUAL_GRANT = "manual_grant", "Manual grant"
-        MANUAL_REVOKE = "manual_revoke", "Manual revoke"
-        PAYMENT_REFUND = "payment_refund", "Payment refund"
+        PURCHASE = "purchase", _("Purchase")
+        GENERATION_CHARGE = "generation_charge", _("Generation charge")
+        GENERATION_REFUND = "generation_refund", _("Generation refund")
+        MANUAL_GRANT = "manual_grant", _("Manual grant")
+        MANUAL_REVOKE = "manual_revoke", _("Manual revoke")
+        PAYMENT_REFUND = "payment_refund", _("Payment refund")
 
-    user = models.ForeignKey("accounts.TelegramUser", models.PROTECT, related_name="transactions")
-    amount = models.BigIntegerField(help_text="Signed: positive adds credits, negative takes them.")
-    kind = models.CharField(max_length=32, choices=Kind.choices)
-    balance_after = models.BigIntegerField()  # as wide as TelegramUser.balance
-    generation = models.ForeignKey(
-        "generations.Generation", models.PROTECT, null=True, blank=True, related_name="transactions"
+    user = models.ForeignKey(
+        "accounts.TelegramUser", models.PROTECT, related_name="transactions", verbose_name=_("user")
     )
-    payment = models.ForeignKey("billing.Payment", models.PROTECT, null=True, blank=True, related_name="transactions")
+    amount = models.BigIntegerField(_("amount"), help_text=_("Signed: positive adds credits, negative takes them."))
+    kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
+    balance_after = models.BigIntegerField(_("balance after"))  # as wide as TelegramUser.balance
+    generation = models.ForeignKey(
+        "generations.Generation",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="transactions",
+        verbose_name=_("generation"),
+    )
+    payment = models.ForeignKey(
+        "billing.Payment",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="transactions",
+        verbose_name=_("payment"),
+    )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         models.PROTECT,
         null=True,
         blank=True,
         related_name="+",
-        help_text="The staff member who acted, for manual kinds.",
+        verbose_name=_("staff member"),
+        help_text=_("The staff member who acted, for manual kinds."),
     )
-    reason = models.TextField(blank=True)
-    idempotency_key = models.CharField(max_length=200, unique=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    reason = models.TextField(_("reason"), blank=True)
+    idempotency_key = models.CharField(_("idempotency key"), max_length=200, unique=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
 
     class Meta:
-        verbose_name = "ledger entry"
-        verbose_name_plural = "ledger"
+        verbose_name = _("ledger entry")
+        verbose_name_plural = _("ledger")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(
@@ -67,14 +84,16 @@ class CreditTransaction(models.Model):
 
 
 class CreditPack(models.Model):
-    name = models.CharField(max_length=64)
-    credits = models.PositiveIntegerField()
-    price_rub = models.DecimalField("price, ₽", max_digits=10, decimal_places=2)
-    price_stars = models.PositiveIntegerField("price, Stars")
-    is_active = models.BooleanField(default=True)
-    position = models.PositiveSmallIntegerField(default=0, help_text="Order in the bot's list.")
+    name = models.CharField(_("name"), max_length=64)
+    credits = models.PositiveIntegerField(_("credits"))
+    price_rub = models.DecimalField(_("price, ₽"), max_digits=10, decimal_places=2)
+    price_stars = models.PositiveIntegerField(_("price, Stars"))
+    is_active = models.BooleanField(_("on sale"), default=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=0, help_text=_("Order in the bot's list."))
 
     class Meta:
+        verbose_name = _("credit pack")
+        verbose_name_plural = _("credit packs")
         ordering = ["position", "id"]
         constraints = [
             models.CheckConstraint(condition=Q(credits__gt=0), name="creditpack_credits_positive"),
@@ -83,69 +102,96 @@ class CreditPack(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.name}: {self.credits} credits"
+        return gettext("%(name)s: %(credits)s credits") % {"name": self.name, "credits": self.credits}
+
+
+ABANDONED = Q(status="expired", paid_at=None)
 
 
 class PaymentQuerySet(models.QuerySet):
     def flagged(self):
-        """Payments support must look at: flagged with a problem and not yet marked «Решено»."""
-        return self.exclude(problem="").filter(resolved_at=None)
+        """Payments support must look at: flagged with a problem and not yet marked «Решено». An abandoned
+        invoice is no problem, whatever was noted on it."""
+        return self.exclude(problem="").filter(resolved_at=None).exclude(ABANDONED)
+
+    def abandoned(self):
+        """Invoices nobody paid before they expired (a Stars invoice past STARS_INVOICE_HOURS, a YooKassa
+        payment that was never created there)."""
+        return self.filter(ABANDONED)
 
 
 class Payment(models.Model):
     class Method(models.TextChoices):
-        YOOKASSA = "yookassa", "YooKassa"
-        STARS = "stars", "Telegram Stars"
+        YOOKASSA = "yookassa", _("YooKassa")
+        STARS = "stars", _("Telegram Stars")
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        WAITING_FOR_CAPTURE = "waiting_for_capture", "Waiting for capture"
-        SUCCEEDED = "succeeded", "Succeeded"
-        CANCELED = "canceled", "Canceled"
-        EXPIRED = "expired", "Expired"
-        REFUNDED = "refunded", "Refunded"
+        PENDING = "pending", _("Pending")
+        WAITING_FOR_CAPTURE = "waiting_for_capture", _("Waiting for capture")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        CANCELED = "canceled", _("Canceled")
+        EXPIRED = "expired", _("Expired")
+        REFUNDED = "refunded", _("Refunded")
 
     # Our id is the Idempotence-Key at YooKassa and the payload of a Stars invoice.
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    user = models.ForeignKey("accounts.TelegramUser", models.PROTECT, related_name="payments")
-    pack = models.ForeignKey(CreditPack, models.PROTECT, null=True, blank=True, related_name="payments")
-    method = models.CharField(max_length=16, choices=Method.choices)
+    id = models.UUIDField("ID", primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey("accounts.TelegramUser", models.PROTECT, related_name="payments", verbose_name=_("user"))
+    pack = models.ForeignKey(
+        CreditPack, models.PROTECT, null=True, blank=True, related_name="payments", verbose_name=_("pack")
+    )
+    method = models.CharField(_("method"), max_length=16, choices=Method.choices)
     provider_payment_id = models.CharField(
+        _("provider's payment id"),
         max_length=128,
         unique=True,
         null=True,
         blank=True,
-        help_text="YooKassa payment id, or telegram_payment_charge_id for Stars.",
+        help_text=_("YooKassa payment id, or telegram_payment_charge_id for Stars."),
     )
-    status = models.CharField(max_length=32, choices=Status.choices, default=Status.PENDING)
-    amount = models.DecimalField(max_digits=12, decimal_places=2)
-    currency = models.CharField(max_length=3, help_text="RUB for YooKassa, XTR for Stars.")
-    credits = models.PositiveIntegerField()
-    confirmation_url = models.URLField(max_length=1000, blank=True)
-    raw = models.JSONField("provider's last answer", default=dict, blank=True)
-    cancellation_reason = models.CharField(max_length=64, blank=True)
-    problem = models.TextField(blank=True, help_text="Why support must look at this payment (set when flagged).")
+    status = models.CharField(_("status"), max_length=32, choices=Status.choices, default=Status.PENDING)
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3, help_text=_("RUB for YooKassa, XTR for Stars."))
+    credits = models.PositiveIntegerField(_("credits"))
+    confirmation_url = models.URLField(_("payment page"), max_length=1000, blank=True)
+    raw = models.JSONField(_("provider's last answer"), default=dict, blank=True)
+    cancellation_reason = models.CharField(_("cancellation reason"), max_length=64, blank=True)
+    problem = models.TextField(
+        _("problem"), blank=True, help_text=_("Why support must look at this payment (set when flagged).")
+    )
     # A flagged payment support has dealt with: when, by whom and how («Решено»). The problem text stays.
-    resolved_at = models.DateTimeField(null=True, blank=True)
-    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+")
-    resolution = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-    paid_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("resolved by")
+    )
+    resolution = models.TextField(_("resolution"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
     checked_at = models.DateTimeField(
-        "last asked YooKassa at",
+        _("last asked YooKassa at"),
         null=True,
         blank=True,
-        help_text="By reconciliation; an old open payment is asked less often.",
+        help_text=_("By reconciliation; an old open payment is asked less often."),
     )
     # Claimed (NULL → now) by the task that sends the message, so a redelivered task sends nothing more.
-    link_sent_at = models.DateTimeField(null=True, blank=True, help_text="The Pay link (or why none) was sent.")
-    credited_sent_at = models.DateTimeField(null=True, blank=True, help_text="“Payment received” was sent.")
-    canceled_sent_at = models.DateTimeField(null=True, blank=True, help_text="“Payment did not go through” was sent.")
+    link_sent_at = models.DateTimeField(
+        _("link sent at"), null=True, blank=True, help_text=_("The Pay link (or why none) was sent.")
+    )
+    credited_sent_at = models.DateTimeField(
+        _("“payment received” sent at"), null=True, blank=True, help_text=_("“Payment received” was sent.")
+    )
+    canceled_sent_at = models.DateTimeField(
+        _("“did not go through” sent at"),
+        null=True,
+        blank=True,
+        help_text=_("“Payment did not go through” was sent."),
+    )
 
     objects = PaymentQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(condition=Q(credits__gt=0), name="payment_credits_positive"),
@@ -156,8 +202,10 @@ class Payment(models.Model):
             models.Index(fields=["user", "-created_at"], name="payment_user_recent"),
         ]
         permissions = [
-            ("recheck_payment", "Can re-check payments with YooKassa"),
-            ("refund_stars", "Can refund Stars payments"),
+            ("recheck_payment", _("Can re-check payments with YooKassa")),
+            ("refund_stars", _("Can refund Stars payments")),
+            ("credit_payment", _("Can credit a payment that did not credit itself")),
+            ("resolve_payment", _("Can mark a flagged payment resolved")),
         ]
 
     def __str__(self):
@@ -167,39 +215,50 @@ class Payment(models.Model):
 class Refund(models.Model):
     """A refund of a payment (YooKassa refund, or a Stars refund by support), recorded once."""
 
-    provider_refund_id = models.CharField(max_length=128, unique=True)
-    payment = models.ForeignKey(Payment, models.PROTECT, related_name="refunds")
-    amount = models.DecimalField(max_digits=12, decimal_places=2)
-    credits_debited = models.PositiveIntegerField(default=0)
-    shortfall = models.PositiveIntegerField(default=0, help_text="Credits already spent, so not taken back.")
-    created_at = models.DateTimeField(auto_now_add=True)
+    provider_refund_id = models.CharField(_("provider's refund id"), max_length=128, unique=True)
+    payment = models.ForeignKey(Payment, models.PROTECT, related_name="refunds", verbose_name=_("payment"))
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    credits_debited = models.PositiveIntegerField(_("credits taken back"), default=0)
+    shortfall = models.PositiveIntegerField(
+        _("shortfall"), default=0, help_text=_("Credits already spent, so not taken back.")
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("refund")
+        verbose_name_plural = _("refunds")
         ordering = ["-created_at"]
 
     def __str__(self):
-        return f"refund {self.provider_refund_id} of {self.payment_id}"
+        return gettext("refund %(refund)s of %(payment)s") % {
+            "refund": self.provider_refund_id,
+            "payment": self.payment_id,
+        }
 
 
 class WebhookEvent(models.Model):
     """Inbox: every notification is stored before it is acted on, so none is lost or acted on twice."""
 
     class Status(models.TextChoices):
-        RECEIVED = "received", "Received"
-        PROCESSED = "processed", "Processed"
-        IGNORED = "ignored", "Ignored"
-        FAILED = "failed", "Failed"
+        RECEIVED = "received", _("Received")
+        PROCESSED = "processed", _("Processed")
+        IGNORED = "ignored", _("Ignored")
+        FAILED = "failed", _("Failed")
 
-    provider = models.CharField(max_length=32)
-    event_id = models.CharField(max_length=200, blank=True, help_text="The provider's event or object id.")
-    event_type = models.CharField(max_length=64, blank=True)
-    payload = models.TextField(help_text="The body as received, before parsing.")
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RECEIVED)
-    error = models.TextField(blank=True)
-    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    processed_at = models.DateTimeField(null=True, blank=True)
+    provider = models.CharField(_("provider"), max_length=32)
+    event_id = models.CharField(
+        _("event id"), max_length=200, blank=True, help_text=_("The provider's event or object id.")
+    )
+    event_type = models.CharField(_("event type"), max_length=64, blank=True)
+    payload = models.TextField(_("payload"), help_text=_("The body as received, before parsing."))
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.RECEIVED)
+    error = models.TextField(_("error"), blank=True)
+    received_at = models.DateTimeField(_("received at"), auto_now_add=True, db_index=True)
+    processed_at = models.DateTimeField(_("processed at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("webhook event")
+        verbose_name_plural = _("webhook events")
         ordering = ["-received_at"]
         indexes = [models.Index(fields=["provider", "event_id"], name="webhookevent_provider_event")]
 

@@ -27,6 +27,9 @@ def run():
     now = timezone.now()
     open_payments = Payment.objects.filter(method=Payment.Method.YOOKASSA, status__in=services.OPEN)
     counts = Counter()
+    # Stars are not asked about (Telegram tells us when it takes them): an old unpaid invoice only expires.
+    if expired := services.expire_stars_invoices(now=now):
+        counts["stars expired"] = expired
     # No provider id: creating it at YooKassa never came back to us, so no buyer was ever sent a link to pay
     # by and there is nothing YooKassa could still settle. Closed here, past the window, without asking.
     for payment in open_payments.filter(provider_payment_id=None, created_at__lt=now - WINDOW):

@@ -73,8 +73,11 @@ def attach_provider_payment(*, payment, answer):
 
 
 @transaction.atomic
-def credit(*, payment, provider_payment_id=None, answer=None):
-    """Mark the payment succeeded and add its credits, once. Returns Credited."""
+def credit(*, payment, provider_payment_id=None, answer=None, actor=None, reason=""):
+    """Mark the payment succeeded and add its credits, once. Returns Credited.
+
+    `actor` and `reason`: support credited it by hand («Зачислить этот платёж»); the same claim and the same
+    ledger key as the webhook's, so whichever comes second credits nothing."""
     changes = {"status": Status.SUCCEEDED, "paid_at": timezone.now(), "updated_at": timezone.now()}
     if provider_payment_id:
         changes["provider_payment_id"] = provider_payment_id
@@ -90,10 +93,24 @@ def credit(*, payment, provider_payment_id=None, answer=None):
         return Credited(payment, False, None)
     if not claimed:
         return Credited(payment, False, None)
-    posting = ledger.credit_payment(payment=payment)
-    log.info("payment %s: succeeded, %s credits added", payment.pk, payment.credits)
+    posting = ledger.credit_payment(payment=payment, actor=actor, reason=reason)
+    log.info("payment %s: succeeded, %s credits added (by %s)", payment.pk, payment.credits, actor or "provider")
     payment.refresh_from_db()
     return Credited(payment, posting.created, posting.balance)
+
+
+def record_charge(*, payment, provider_payment_id):
+    """The provider's id of a payment credited without it (by support): stored once, so the charge can be
+    found and refunded. False when it is there already or belongs to another row (flagged then)."""
+    try:
+        with transaction.atomic():
+            stored = Payment.objects.filter(pk=payment.pk, provider_payment_id=None).update(
+                provider_payment_id=provider_payment_id, updated_at=timezone.now()
+            )
+    except IntegrityError:
+        flag(payment=payment, problem=f"provider payment id {provider_payment_id} is already on another payment")
+        return False
+    return bool(stored)
 
 
 def refuse_mismatch(*, payment, provider_payment_id, answer, problem):
@@ -137,6 +154,34 @@ def expire(*, payment):
     return bool(
         Payment.objects.filter(pk=payment.pk, status__in=OPEN).update(status=Status.EXPIRED, updated_at=timezone.now())
     )
+
+
+def expire_stars_invoices(*, now=None):
+    """Stars invoices still unpaid STARS_INVOICE_HOURS after they were sent: pending → expired, in one
+    UPDATE (safe to repeat). The pre-checkout then refuses them; a `successful_payment` that comes all
+    the same still credits (EXPIRED is creditable: Telegram took the Stars). Returns how many."""
+    cutoff = (now or timezone.now()) - timedelta(hours=settings.STARS_INVOICE_HOURS)
+    expired = Payment.objects.filter(method=Payment.Method.STARS, status=Status.PENDING, created_at__lt=cutoff).update(
+        status=Status.EXPIRED, updated_at=timezone.now()
+    )
+    if expired:
+        log.info("%s Stars invoices expired unpaid", expired)
+    return expired
+
+
+def resolve(*, payment, by, resolution):
+    """Support dealt with a flagged payment («Решено»): recorded once, by a conditional UPDATE. True when
+    this call did it."""
+    if not (resolution or "").strip():
+        raise ValueError("A resolution is required.")
+    claimed = (
+        Payment.objects.filter(pk=payment.pk, resolved_at=None)
+        .exclude(problem="")
+        .update(resolved_at=timezone.now(), resolved_by=by, resolution=resolution[:2000], updated_at=timezone.now())
+    )
+    if claimed:
+        log.info("payment %s: resolved by %s", payment.pk, by.pk)
+    return bool(claimed)
 
 
 def mark_checked(*, payment):

@@ -141,4 +141,5 @@ def checkout_refused(reason):
         "inactive": _("This pack is no longer on sale: open /buy again."),
         "amount": _("The price has changed: open /buy again."),
         "blocked": _("Your access to the bot is suspended."),
+        "expired": _("This invoice has expired, nothing was charged. Open /buy for a new one."),
     }.get(reason, _("This purchase can't be completed: open /buy again."))

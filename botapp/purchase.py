@@ -6,11 +6,13 @@ task enqueued at commit (the webhook never waits on YooKassa), the Stars invoice
 
 import logging
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.utils import timezone
 from django_q.tasks import async_task
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
@@ -109,7 +111,10 @@ def successful_payment(turn):
 def _second_charge(payment, charge):
     # A redelivery carries the charge we stored. Another charge for an invoice already settled (the
     # pre-checkout should have refused it) is money taken twice: never silent.
-    if payment.provider_payment_id not in (None, charge):
+    if payment.provider_payment_id is None:
+        # Support credited it before Telegram's word came: the charge is recorded, so it can be refunded.
+        services.record_charge(payment=payment, provider_payment_id=charge)
+    elif payment.provider_payment_id != charge:
         services.flag(
             payment=payment,
             problem=f"a second Stars charge {charge} for this invoice was not credited: refund it to the buyer",
@@ -123,7 +128,15 @@ def check_pre_checkout(query):
         .filter(pk=_uuid(query.invoice_payload), method=Payment.Method.STARS, user__telegram_id=query.from_user.id)
         .first()
     )
-    if payment is None or payment.status != Payment.Status.PENDING:
+    if payment is None:
+        return False, "unknown"
+    # Expired by the schedule, or due to be: an old invoice is refused before Telegram takes the Stars.
+    if payment.status == Payment.Status.EXPIRED or (
+        payment.status == Payment.Status.PENDING
+        and payment.created_at < timezone.now() - timedelta(hours=settings.STARS_INVOICE_HOURS)
+    ):
+        return False, "expired"
+    if payment.status != Payment.Status.PENDING:
         return False, "unknown"
     if payment.user.is_blocked:
         return False, "blocked"

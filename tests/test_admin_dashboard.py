@@ -51,10 +51,10 @@ def test_it_counts_the_queue_recent_failures_revenue_open_payments_and_schedules
     assert (shown["queued"], shown["in_flight"]) == (2, 2)
     assert shown["failed"] == [("temporary", 2), ("user", 1)]
     assert shown["revenue"] == [
-        ("Telegram Stars", "Stars", 0, Decimal("450")),
-        ("YooKassa", "₽", Decimal("890.00"), Decimal("1180.00")),
+        ("Звёзды Telegram", "Stars", 0, Decimal("450")),
+        ("ЮKassa", "₽", Decimal("890.00"), Decimal("1180.00")),
     ]
-    assert shown["awaiting"] == [("Pending", 2), ("Waiting for capture", 1)]
+    assert shown["awaiting"] == [("Ожидает оплаты", 2), ("Ожидает подтверждения", 1)]
     assert shown["heartbeats"] == [("watchdog", NOW - timedelta(seconds=30), False), ("poller", None, True)]
 
 

@@ -15,6 +15,8 @@ SUPPORT = {
         "view_credittransaction",
         "view_creditpack",
         "recheck_payment",
+        "credit_payment",
+        "resolve_payment",
     ],
 }
 
@@ -22,8 +24,9 @@ SUPPORT = {
 class Command(BaseCommand):
     help = (
         'Create or reset the "Support" group: it views users, generations, payments, refunds, webhook events and '
-        "the ledger, and runs the grant, revoke, refund, cancel, retry, block and message actions; it can't "
-        "add, change or delete anything. Run after migrate; permissions added to the group by hand are removed."
+        "the ledger, and runs the grant, revoke, refund, cancel, retry, block and message actions and re-checks, "
+        "credits or resolves payments; it can't add, change or delete anything. Run after migrate; permissions "
+        "added to the group by hand are removed."
     )
 
     def handle(self, *args, **options):
