@@ -178,9 +178,10 @@ def _pause_for_credits(generation, error):
     provider = generation.provider
     if breaker.pause_billing(provider):
         log.warning("%s: out of credits, submissions paused", provider)
-    _requeue(generation, Status.SUBMITTING, error, delay=timedelta(0), count_attempt=False)
+    requeued = _requeue(generation, Status.SUBMITTING, error, delay=timedelta(0), count_attempt=False)
     alerts.alert_operators(f"{provider}:billing", billing_alert(provider))
-    transaction.on_commit(lambda: _quietly(notify.still_working, generation.pk))
+    if requeued:  # not when cancelled meanwhile
+        transaction.on_commit(lambda: _quietly(notify.still_working, generation.pk))
     return "paused"
 
 
