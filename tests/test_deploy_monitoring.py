@@ -95,8 +95,10 @@ def unit(name):
 
 
 def test_it_runs_the_watcher_every_minute_outside_the_workers_as_the_workers_user():
-    service, timer, worker = unit("neurocards-watch.service"), unit("neurocards-watch.timer"), unit(
-        "neurocards-worker@.service"
+    service, timer, worker = (
+        unit("neurocards-watch.service"),
+        unit("neurocards-watch.timer"),
+        unit("neurocards-worker@.service"),
     )
 
     assert service["Service"]["Type"] == "oneshot"
