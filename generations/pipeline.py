@@ -181,7 +181,7 @@ def _pause_for_credits(generation, error):
     requeued = _requeue(generation, Status.SUBMITTING, error, delay=timedelta(0), count_attempt=False)
     alerts.alert_operators(f"{provider}:billing", billing_alert(provider))
     if requeued:  # not when cancelled meanwhile
-        transaction.on_commit(lambda: _quietly(notify.still_working, generation.pk))
+        transaction.on_commit(lambda: _quietly(notify.waiting, generation.pk))
     return "paused"
 
 

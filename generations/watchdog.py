@@ -133,10 +133,10 @@ def _explain_credit_pause():
     told = 0
     for pk in waiting.values_list("pk", flat=True):
         try:
-            notify.still_working(pk)
+            notify.waiting(pk)
             told += 1
         except Exception:  # noqa: BLE001
-            log.exception("generation %s: 'still working' not delivered", pk)
+            log.exception("generation %s: 'waiting' not delivered", pk)
     return told
 
 

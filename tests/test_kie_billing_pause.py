@@ -26,8 +26,11 @@ def three_orders(workers, settings):
     # Each process's keys rest after a 402; this one's must not outlast the pause (see watch.credit_check_after).
     settings.KIE_KEY_COOLDOWN_SECONDS = 0
     Heartbeat.beat("watchdog")
+    kinds = {7103: {"kind": "image", "template": "studio"}}
     return [
-        place_order(make_user(credits=50, telegram_id=seller), telegram=workers.telegram).generations[0]
+        place_order(
+            make_user(credits=50, telegram_id=seller), telegram=workers.telegram, **kinds.get(seller, {})
+        ).generations[0]
         for seller in SELLERS
     ]
 
@@ -67,7 +70,8 @@ def test_it_pauses_the_queue_tells_each_once_and_resumes_when_credits_are_back(w
     assert "KIE: на счёте нет кредитов, отправка приостановлена, в очереди 3" in alert
     for seller in SELLERS:
         (message,) = said_to(workers, seller)
-        assert "ещё в работе" in message
+        assert "заказ ждёт в очереди" in message
+        assert message.startswith("Карточка" if seller == 7103 else "Видео")
 
     pause_long_enough()
     call_command("watch_workers")  # still no credits: still paused, nothing new said
