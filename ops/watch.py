@@ -17,7 +17,7 @@ from django_q.models import Schedule
 from billing.models import WebhookEvent
 from generations import breaker, pipeline
 from generations.models import Generation
-from generations.providers import get_provider
+from generations.providers import PROVIDERS, get_provider
 from generations.providers.base import ProviderError
 from messaging import alerts
 from neurocards.models import Alert, Heartbeat
@@ -141,7 +141,11 @@ def credit_check_after():
 def _credit_pauses(now):
     """While a provider's account is out of credits: check them every minute, resume when they are back."""
     parts = []
-    for provider, paused_at in breaker.billing_paused().items():
+    paused = breaker.billing_paused()
+    # An incident left without a pause (opened before pauses existed) would hide the next one's alert; a
+    # pause that begins meanwhile re-opens it at the next run, as its alert is sent again while paused.
+    alerts.resolve(*(f"{provider}:billing" for provider in PROVIDERS if provider not in paused))
+    for provider, paused_at in paused.items():
         key = f"{provider}:billing"
         credits = None if now - paused_at < credit_check_after() else _credits(provider)
         if credits is None:

@@ -11,7 +11,7 @@ from billing.models import CreditTransaction
 from generations import pipeline, watchdog
 from generations.models import Generation, ProviderHealth
 from generations.providers import get_provider
-from neurocards.models import Heartbeat
+from neurocards.models import Alert, Heartbeat
 from ops import watch
 from tests.factories import make_user, place_order
 
@@ -137,3 +137,14 @@ def test_it_pauses_the_offline_provider_too_and_resumes_it_at_the_next_watch(off
     generation.refresh_from_db()
     assert (generation.status, generation.attempts) == ("processing", 1)
     assert len(said_to(offline, OPERATOR)) == 2
+
+
+def test_it_clears_a_billing_incident_left_without_a_pause_so_the_next_pause_is_told(workers, three_orders, commit):
+    Alert.objects.create(key="kie:billing", text="KIE billing failure (before pauses existed)")
+    call_command("watch_workers")
+
+    out_of_credits(workers)
+    commit(pipeline.submit, generation_id=three_orders[0].pk)
+
+    (alert,) = said_to(workers, OPERATOR)
+    assert "на счёте нет кредитов" in alert
