@@ -9,14 +9,14 @@ import logging
 from datetime import UTC, timedelta
 
 from django.conf import settings
-from django.db.models import Max, Min
+from django.db.models import Exists, Max, Min
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django_q.models import Schedule
 
 from billing.models import WebhookEvent
 from generations import breaker, pipeline
-from generations.models import Generation
+from generations.models import Generation, ProviderHealth
 from generations.providers import PROVIDERS, get_provider
 from generations.providers.base import ProviderError
 from messaging import alerts
@@ -142,9 +142,11 @@ def _credit_pauses(now):
     """While a provider's account is out of credits: check them every minute, resume when they are back."""
     parts = []
     paused = breaker.billing_paused()
-    # An incident left without a pause (opened before pauses existed) would hide the next one's alert; a
-    # pause that begins meanwhile re-opens it at the next run, as its alert is sent again while paused.
-    alerts.resolve(*(f"{provider}:billing" for provider in PROVIDERS if provider not in paused))
+    # An incident left without a pause (opened before pauses existed) would hide the next one's alert. One
+    # statement: a pause is committed before its alert, so an alert this DELETE sees has its pause seen too.
+    for provider in PROVIDERS:
+        pause = ProviderHealth.objects.filter(provider=provider, billing_paused_at__isnull=False)
+        Alert.objects.filter(key=f"{provider}:billing").exclude(Exists(pause)).delete()
     for provider, paused_at in paused.items():
         key = f"{provider}:billing"
         credits = None if now - paused_at < credit_check_after() else _credits(provider)
