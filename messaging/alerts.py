@@ -9,6 +9,8 @@ pass that sees the condition opens it again and sends it then. A "back" message 
 is kept as a row `<key>~back` and sent by `send_pending()` on a later pass.
 """
 
+import contextlib
+import contextvars
 import logging
 
 from django.conf import settings
@@ -19,6 +21,7 @@ from neurocards.models import Alert
 log = logging.getLogger(__name__)
 
 BACK = "~back"  # suffix of the row that holds a "back to normal" message still to be sent
+_down = contextvars.ContextVar("alerts_telegram_down", default=None)  # [bool] inside until_telegram_fails()
 
 
 def alert_operators(key, text):
@@ -73,8 +76,22 @@ def open_incidents():
     return Alert.objects.exclude(key__endswith=BACK)
 
 
+@contextlib.contextmanager
+def until_telegram_fails():
+    """Within it, once a message was not taken the rest are not tried (left for the next pass): a watcher
+    run while Telegram is down then costs one sender's retries, not one per alert and chat."""
+    token = _down.set([False])
+    try:
+        yield
+    finally:
+        _down.reset(token)
+
+
 def _deliver(key, html):
     """True when at least one chat took it (or there is no chat to tell): a refused chat is not retried."""
+    down = _down.get()
+    if down and down[0]:
+        return False
     delivered = not settings.ADMIN_CHAT_IDS
     for chat_id in settings.ADMIN_CHAT_IDS:
         try:
@@ -82,4 +99,7 @@ def _deliver(key, html):
             delivered = True
         except sender.SendFailed:
             log.error("alert %s: not delivered to %s", key, chat_id)
+            if down:
+                down[0] = True
+                return delivered
     return delivered

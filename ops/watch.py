@@ -35,7 +35,7 @@ YOOKASSA = "yookassa:failures"
 def run():
     now = timezone.now()
     parts = []
-    with translation.override(settings.LANGUAGE_CODE):
+    with translation.override(settings.LANGUAGE_CODE), alerts.until_telegram_fails():
         for check in (_workers, _queue_size, _past_deadline, _yookassa_failures, _credit_pauses):
             try:
                 parts.append(check(now))

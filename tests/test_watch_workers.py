@@ -159,8 +159,7 @@ def test_it_survives_telegram_down_and_delivers_the_alert_and_the_back_on_later_
     assert "Воркеры молчат" in alert
 
     beat(0)
-    # Twice: the "back" and its retry at the end of the same run.
-    workers.telegram.fail_next("sendMessage", status=502, description="Bad Gateway", times=2 * sender.MAX_TRIES)
+    workers.telegram.fail_next("sendMessage", status=502, description="Bad Gateway", times=sender.MAX_TRIES)
     call_command("watch_workers")
     assert len(alerts(workers)) == 1 and Alert.objects.filter(key="workers:down~back").exists()
 
@@ -168,6 +167,20 @@ def test_it_survives_telegram_down_and_delivers_the_alert_and_the_back_on_later_
     call_command("watch_workers")
     assert len(alerts(workers)) == 2 and "Воркеры снова работают" in alerts(workers)[1]
     assert not Alert.objects.exists()
+
+
+def test_it_tries_telegram_once_a_run_while_it_is_down(workers, settings, monkeypatch):
+    monkeypatch.setattr(sender.time, "sleep", lambda seconds: None)
+    settings.ALERT_QUEUE_SIZE = 0
+    beat(600)
+    queued(1)
+    workers.telegram.fail_next("sendMessage", status=502, description="Bad Gateway", times=sender.MAX_TRIES)
+
+    call_command("watch_workers")
+    assert len(workers.telegram.requests("sendMessage")) == sender.MAX_TRIES  # one message's tries, not two
+
+    call_command("watch_workers")
+    assert len(alerts(workers)) == 2
 
 
 def test_it_exits_cleanly_when_a_check_breaks(workers, monkeypatch):
