@@ -41,6 +41,11 @@ def still_working(generation_id):
     )
 
 
+def waiting(generation_id):
+    """The provider paused (out of credits): the queued order waits; one message, on the "slow" marker."""
+    _once(generation_id, "slow_sent_at", lambda g: sender.send_message(g.user.telegram_id, texts.waiting(g)))
+
+
 def failed(generation_id):
     """The failure message; the order's keyboard goes on it when it is the order's last message."""
     try:

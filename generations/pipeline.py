@@ -16,7 +16,8 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import F
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 from django_q.tasks import async_task
 
 from billing import ledger
@@ -57,7 +58,7 @@ def enqueue(generation_ids):
 
 def dispatch_due(limit=200):
     """Hand due queued generations (retries, tasks lost by a broker) to workers. Idempotent."""
-    if breaker.is_open(get_provider().name):
+    if breaker.holds(get_provider().name):
         return 0
     now = timezone.now()
     due = Generation.objects.filter(status=Status.QUEUED, next_attempt_at__lte=now)
@@ -70,7 +71,7 @@ def dispatch_due(limit=200):
 def submit(*, generation_id):
     """Write the prompt, upload the photo, create the provider task: queued → submitting → processing."""
     provider = get_provider()
-    if breaker.is_open(provider.name):
+    if breaker.holds(provider.name):
         return "provider paused"
     generation = Generation.objects.select_related("user").filter(pk=generation_id).first()
     if generation is None or generation.status != Status.QUEUED:
@@ -157,12 +158,39 @@ def _submit_failed(generation, error):
     if error.error_class == TEMPORARY:
         breaker.record_failure(generation.provider)
         return retry_or_fail(generation, Status.SUBMITTING, error)
-    if error.error_class in (BILLING, CONFIGURATION):
+    if error.error_class == BILLING:
+        return _pause_for_credits(generation, error)
+    if error.error_class == CONFIGURATION:
         alerts.alert_operators(
             f"{generation.provider}:{error.error_class}", f"{generation.provider} {error.error_class} failure: {error}"
         )
     fail(generation_id=generation.pk, error_class=error.error_class, message=str(error))
     return "failed"
+
+
+def _pause_for_credits(generation, error):
+    """The account is out of credits: every order would fail the same way, so the queue waits instead.
+
+    A 402 is KIE refusing the call, so no task exists there: the generation goes back to the queue
+    without burning an attempt, operators are told once, and its seller that it takes longer (once).
+    A credit check that passes ends the pause (ops/watch.py); the deadline still refunds a long wait.
+    """
+    provider = generation.provider
+    if breaker.pause_billing(provider):
+        log.warning("%s: out of credits, submissions paused", provider)
+    requeued = _requeue(generation, Status.SUBMITTING, error, delay=timedelta(0), count_attempt=False)
+    alerts.alert_operators(f"{provider}:billing", billing_alert(provider))
+    if requeued:  # not when cancelled meanwhile
+        transaction.on_commit(lambda: _quietly(notify.waiting, generation.pk))
+    return "paused"
+
+
+def billing_alert(provider):
+    with translation.override(settings.LANGUAGE_CODE):
+        return _("%(provider)s: the account has no credits, submissions are paused, %(count)s in the queue") % {
+            "provider": provider.upper(),
+            "count": Generation.objects.filter(status=Status.QUEUED).count(),
+        }
 
 
 def retry_or_fail(generation, current, error):

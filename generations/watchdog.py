@@ -9,7 +9,7 @@ from django.db.models import Min, Q
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from generations import closing, notify, pipeline
+from generations import breaker, closing, notify, pipeline
 from generations.models import Generation
 from generations.providers.base import TEMPORARY, ProviderError
 from messaging import alerts
@@ -34,6 +34,7 @@ def run():
         "deliveries_retried": _retry_deliveries(now),
         "closings_retried": _retry_closings(now),
         "slow_told": _explain_slow_videos(now),
+        "waits_told": _explain_credit_pause(),
         "dispatched": pipeline.dispatch_due(),
     }
     _alert_on_stuck_queue(now)
@@ -117,6 +118,25 @@ def _explain_slow_videos(now):
             told += 1
         except Exception:  # noqa: BLE001
             log.exception("generation %s: 'still working' not delivered", pk)
+    return told
+
+
+def _explain_credit_pause():
+    """While the provider's account is out of credits, each waiting seller hears once that it takes longer."""
+    paused = breaker.billing_paused()
+    if not paused:
+        return 0
+    # Queued rows of the paused provider, and those never submitted (their provider is not chosen yet).
+    waiting = Generation.objects.filter(
+        Q(provider__in=paused) | Q(provider=""), status=Status.QUEUED, slow_sent_at__isnull=True
+    )
+    told = 0
+    for pk in waiting.values_list("pk", flat=True):
+        try:
+            notify.waiting(pk)
+            told += 1
+        except Exception:  # noqa: BLE001
+            log.exception("generation %s: 'waiting' not delivered", pk)
     return told
 
 

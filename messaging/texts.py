@@ -162,6 +162,26 @@ def retrying(generation):
     )
 
 
+def waiting(generation):
+    """The order waits in the queue (the provider paused): sent once instead of failing it."""
+    values = {"id": generation.pk, "product": product_in_text(generation)}
+    if generation.kind == "video":
+        return (
+            _(
+                "Video #%(id)s (%(product)s) is taking longer than usual: the generation service is busy and your "
+                "order is waiting in the queue. Nothing to do on your side: I will send it as soon as it is ready."
+            )
+            % values
+        )
+    return (
+        _(
+            "Card #%(id)s (%(product)s) is taking longer than usual: the generation service is busy and your "
+            "order is waiting in the queue. Nothing to do on your side: I will send it as soon as it is ready."
+        )
+        % values
+    )
+
+
 def still_working(generation, minutes):
     return ngettext(
         "Video #%(id)s (%(product)s) is still in the works: a video usually takes about %(minutes)s minute. "

@@ -9,12 +9,14 @@ from django.conf import settings
 from django.db.models import Count
 from django.utils import timezone
 
-from billing.models import Payment
+from billing.models import Payment, WebhookEvent
 from botapp.models import ProcessedUpdate
-from generations.models import Generation
+from generations.models import Generation, ProviderHealth
+from generations.providers import PROVIDERS
+from messaging import alerts
 from neurocards.metrics import counters
 from neurocards.metrics.models import Sample
-from neurocards.models import Alert, Heartbeat
+from neurocards.models import Heartbeat
 from ops.health import broker_queue
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -92,7 +94,41 @@ def _from_database():
     yield heartbeats
 
     yield Family("neurocards_alerts_open", "gauge", "Incidents operators were alerted to and not resolved.").add(
-        Alert.objects.count()
+        alerts.open_incidents().count()
+    )
+
+    # Every provider appears (0 when healthy), so a rule on it never sees an absent series.
+    paused = Family(
+        "neurocards_provider_paused",
+        "gauge",
+        "1 while submissions to a provider wait: its circuit breaker is open, or its account is out of credits.",
+    )
+    health = {row.provider: row for row in ProviderHealth.objects.filter(provider__in=PROVIDERS)}
+    for provider in sorted(PROVIDERS):
+        row = health.get(provider)
+        paused.add(int(bool(row and row.open_until and row.open_until > now)), provider=provider, reason="breaker")
+        paused.add(int(bool(row and row.billing_paused_at)), provider=provider, reason="billing")
+    yield paused
+
+    yield Family(
+        "neurocards_generations_past_deadline",
+        "gauge",
+        "Submitting or processing generations whose deadline passed (the watchdog fails them every minute).",
+    ).add(
+        Generation.objects.filter(
+            status__in=[Generation.Status.SUBMITTING, Generation.Status.PROCESSING], timeout_at__lt=now
+        ).count()
+    )
+
+    yield Family(
+        "neurocards_yookassa_notifications_failed",
+        "gauge",
+        "YooKassa notifications whose handling failed in the last hour.",
+    ).add(
+        WebhookEvent.objects.filter(
+            provider="yookassa", status=WebhookEvent.Status.FAILED, received_at__gte=now - timedelta(hours=1)
+        ).count(),
+        window="1h",
     )
 
 

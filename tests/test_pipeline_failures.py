@@ -82,18 +82,19 @@ def test_it_backs_off_a_rate_limit_without_burning_attempts(workers, commit):
     assert texts_to_seller(workers) == []
 
 
-def test_it_fails_refunds_and_alerts_operators_once_when_kie_runs_out_of_credits(workers, commit):
+def test_it_pauses_instead_of_failing_and_alerts_operators_once_when_kie_runs_out_of_credits(workers, commit):
+    # Out of credits no longer fails the queue order by order: tests/test_kie_billing_pause.py has the rest.
     generations = order(workers, count=3)
     workers.kie.program(create_code=402, times=3)
 
     for generation in generations:
         commit(pipeline.submit, generation_id=generation.pk)
 
-    assert set(Generation.objects.values_list("status", "error_class")) == {("failed", "billing")}
+    assert set(Generation.objects.values_list("status", "error_class")) == {("queued", "billing"), ("queued", "")}
     for generation in generations:
-        assert_money_right(generation, refunded=True)
-    assert len(alerts(workers)) == 1 and "billing" in alerts(workers)[0]
-    assert all("Сервис сейчас перегружен" in text for text in texts_to_seller(workers))
+        assert_money_right(generation, refunded=False)
+    assert len(alerts(workers)) == 1 and "на счёте нет кредитов" in alerts(workers)[0]
+    assert not any("Мы вернули на баланс" in text for text in texts_to_seller(workers))
 
 
 def test_it_rotates_to_the_next_key_when_one_is_rejected(workers, commit):
