@@ -7,7 +7,13 @@ from django.db.models import Q
 # and the services: no add, change or delete permission, so no balance or ledger row is edited by hand.
 SUPPORT = {
     "accounts": ["view_telegramuser", "grant_credits", "revoke_credits", "block_user", "message_user"],
-    "generations": ["view_generation", "refund_generation", "cancel_generation", "retry_generation"],
+    "generations": [
+        "view_generation",
+        "refund_generation",
+        "cancel_generation",
+        "retry_generation",
+        "resend_result",
+    ],
     "billing": [
         "view_payment",
         "view_refund",
@@ -22,7 +28,7 @@ SUPPORT = {
 class Command(BaseCommand):
     help = (
         'Create or reset the "Support" group: it views users, generations, payments, refunds, webhook events and '
-        "the ledger, and runs the grant, revoke, refund, cancel, retry, block and message actions; it can't "
+        "the ledger, and runs the grant, revoke, refund, cancel, retry, resend, block and message actions; it can't "
         "add, change or delete anything. Run after migrate; permissions added to the group by hand are removed."
     )
 
