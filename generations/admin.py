@@ -15,7 +15,6 @@ from billing import ledger
 from billing.models import CreditTransaction
 from generations import services, support_notify
 from generations.models import Generation, GenerationEvent
-from messaging import sender
 from neurocards.lib.admin_actions import (
     ObjectActions,
     OnceForm,
@@ -399,17 +398,15 @@ class GenerationAdmin(ObjectActions):
                 self._tell(request, generation, cancelled=True)
 
     def _tell(self, request, generation, *, cancelled):
-        try:
-            told = support_notify.refunded(generation.pk, cancelled=cancelled)
-        except sender.SendFailed:
+        told = support_notify.refunded(generation.pk, cancelled=cancelled)
+        if told == support_notify.TOLD:
+            self.message_user(request, gettext("#%(id)s: the user was told.") % {"id": generation.pk})
+        elif told == support_notify.NOT_TOLD:
             self.message_user(
                 request,
                 gettext("#%(id)s: the user was not told, Telegram did not take the message.") % {"id": generation.pk},
                 messages.WARNING,
             )
-            return
-        if told:
-            self.message_user(request, gettext("#%(id)s: the user was told.") % {"id": generation.pk})
 
     @admin.action(description=_("Retry as a new order (charged)"), permissions=["retry_generation"])
     @asks(

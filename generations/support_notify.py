@@ -21,25 +21,32 @@ from messaging import keyboards, sender, texts
 log = logging.getLogger(__name__)
 
 
-def refunded(generation_id, *, cancelled):
-    """Tell the user support refunded (or cancelled and refunded) this generation; True when sent now.
+TOLD, ALREADY_TOLD, NOT_TOLD = "told", "already told", "not told"
 
-    Raises sender.SendFailed when Telegram did not take it (the marker is given back)."""
+
+def refunded(generation_id, *, cancelled):
+    """Tell the user support refunded (or cancelled and refunded) this generation, once: TOLD, ALREADY_TOLD, or
+    NOT_TOLD (the user blocked the bot, Telegram refused it or stayed unreachable; logged)."""
     now = timezone.now()
     if not Generation.objects.filter(pk=generation_id, refund_sent_at__isnull=True).update(refund_sent_at=now):
-        return False
+        return ALREADY_TOLD
     generation = Generation.objects.select_related("user").get(pk=generation_id)
     if generation.user.bot_blocked_at:
         log.info("generation %s: support refund not told, the user blocked the bot", generation_id)
-        return False
+        return NOT_TOLD
     try:
         with translation.override(generation.user.language):
-            sender.send_message(generation.user.telegram_id, refund_text(generation, cancelled=cancelled))
+            sent = sender.send_message(generation.user.telegram_id, refund_text(generation, cancelled=cancelled))
     except sender.SendFailed:
+        # Given back: support may tell them with a new form once Telegram is reachable.
         Generation.objects.filter(pk=generation_id, refund_sent_at=now).update(refund_sent_at=None)
-        raise
+        log.warning("generation %s: support refund not told, Telegram unreachable", generation_id)
+        return NOT_TOLD
+    if sent is None:
+        log.warning("generation %s: support refund not told, Telegram refused it", generation_id)
+        return NOT_TOLD
     log.info("generation %s: support refund told", generation_id)
-    return True
+    return TOLD
 
 
 def refund_text(generation, *, cancelled):
@@ -81,8 +88,11 @@ def resend_result(generation_id, *, key, actor):
         return False
     try:
         with translation.override(generation.user.language):
-            _send(generation, name)
-    except sender.SendFailed as error:
+            sent = _send(generation, name)
+        if sent is None:
+            # The sender logged Telegram's refusal (a 4xx) or marked the user as having blocked the bot.
+            raise sender.SendFailed("refused")
+    except (sender.SendFailed, OSError) as error:
         GenerationEvent.objects.filter(pk=event.pk).update(kind="resend failed", detail=f"{_by(actor)}: {error}"[:2000])
         raise NotResent(_("Telegram did not take it: %(error)s") % {"error": error}) from None
     # A delivery retry still due must not send it a second time.
