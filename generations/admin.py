@@ -398,15 +398,9 @@ class GenerationAdmin(ObjectActions):
                 self._tell(request, generation, cancelled=True)
 
     def _tell(self, request, generation, *, cancelled):
-        told = support_notify.refunded(generation.pk, cancelled=cancelled)
-        if told == support_notify.TOLD:
-            self.message_user(request, gettext("#%(id)s: the user was told.") % {"id": generation.pk})
-        elif told == support_notify.NOT_TOLD:
-            self.message_user(
-                request,
-                gettext("#%(id)s: the user was not told, Telegram did not take the message.") % {"id": generation.pk},
-                messages.WARNING,
-            )
+        # By a worker: a Telegram slow or down must not hold the admin's page (the sender retries for a minute).
+        support_notify.tell_refunded_later(generation.pk, cancelled=cancelled)
+        self.message_user(request, gettext("#%(id)s: the bot will tell the user.") % {"id": generation.pk})
 
     @admin.action(description=_("Retry as a new order (charged)"), permissions=["retry_generation"])
     @asks(

@@ -13,6 +13,7 @@ from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django_q.tasks import async_task
 
 from generations import delivery, names, notify, storage
 from generations.models import Generation, GenerationEvent
@@ -22,6 +23,15 @@ log = logging.getLogger(__name__)
 
 
 TOLD, ALREADY_TOLD, NOT_TOLD = "told", "already told", "not told"
+
+
+def tell_refunded_later(generation_id, *, cancelled):
+    """Hand the refund's message to a worker once the caller's transaction commits (the refund is in it)."""
+    transaction.on_commit(
+        lambda: async_task(
+            "generations.tasks.tell_support_refund", generation_id, cancelled, task_name=f"refund-told-{generation_id}"
+        )
+    )
 
 
 def refunded(generation_id, *, cancelled):

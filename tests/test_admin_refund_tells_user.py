@@ -4,19 +4,26 @@ import pytest
 from django.utils import timezone
 
 from billing import ledger
-from generations.models import Generation, GenerationEvent
+from generations.models import Generation, GenerationEvent, OrderDelivery
 from tests.factories import make_generations, make_user
 from tests.staff import act, resubmit, said
 
-pytestmark = pytest.mark.django_db
+# The message goes to a worker at commit (Q_SYNC runs it at once): the test needs real commits.
+pytestmark = pytest.mark.django_db(transaction=True)
 GENERATIONS = "/admin/generations/generation/"
 Status = Generation.Status
 
 
 def charged(user, *, status):
+    """Charged, then left in `status`; a failed one's message and its order's closing went when it failed."""
     (generation,) = make_generations(user, cost=10)
     ledger.charge_generations(generations=[generation])
     Generation.objects.filter(pk=generation.pk).update(status=status)
+    if status in (Status.FAILED, Status.COMPLETED):
+        now = timezone.now()
+        OrderDelivery.objects.create(
+            order_id=generation.order_id, user=user, keyboard_on=generation.pk, due_at=now, sent_at=now
+        )
     return Generation.objects.get(pk=generation.pk)
 
 
@@ -30,7 +37,7 @@ def test_it_tells_the_user_once_that_support_refunded(client, support, workers):
     assert workers.telegram.texts(chat_id=626261) == [
         f"Поддержка вернула на баланс 10 кредитов за заказ «A ceramic mug» (#{generation.pk}). Баланс: 10."
     ]
-    assert any("пользователю сообщено" in text for text in said(done))
+    assert any("бот сообщит пользователю" in text for text in said(done))
     (event,) = GenerationEvent.objects.filter(generation=generation, kind="refunded")
     assert event.detail == "возвращено кредитов: 10, сотрудник support: provider down"
 

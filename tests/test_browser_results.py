@@ -84,7 +84,7 @@ def test_it_lets_support_refund_and_tell_the_user(browser, live_server, transact
     browser.find_element(By.CSS_SELECTOR, "#action-form [type=submit]").click()
 
     messages = browser.find_element(By.CSS_SELECTOR, ".messagelist").text
-    assert "возвращено кредитов: 10, баланс 10" in messages and "пользователю сообщено" in messages
+    assert "возвращено кредитов: 10, баланс 10" in messages and "бот сообщит пользователю" in messages
     assert workers.telegram.texts(chat_id=747474) == [
         f"Поддержка вернула на баланс 10 кредитов за заказ «A ceramic mug» (#{generation.pk}). Баланс: 10."
     ]
