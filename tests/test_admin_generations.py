@@ -84,3 +84,18 @@ def test_it_puts_the_actions_that_apply_on_the_generations_page(client, support)
         assert f'name="action" value="{action}"' in html
     for action in ("retry_generations", "resend_results"):
         assert f'name="action" value="{action}"' not in html
+
+
+def test_it_offers_a_failed_generation_its_refund_and_retry_until_refunded(client, support):
+    (generation,) = make_generations(make_user(credits=10))
+    ledger.charge_generations(generations=[generation])
+    Generation.objects.filter(pk=generation.pk).update(status=Generation.Status.FAILED)
+    page = f"{GENERATIONS}{generation.pk}/change/"
+
+    before = client.get(page).content.decode()
+    ledger.refund_generation(generation=generation, reason="failed")
+    after = client.get(page).content.decode()
+
+    assert 'value="refund_generations"' in before and 'value="retry_generations"' in before
+    assert 'value="cancel_generations"' not in before and 'value="resend_results"' not in before
+    assert 'value="refund_generations"' not in after and 'value="retry_generations"' in after
