@@ -5,7 +5,6 @@ from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -13,12 +12,12 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import TelegramUser
 from billing import ledger
 from billing.models import CreditTransaction
+from generations import admin_columns as columns
 from generations import services, support_notify
-from generations.models import Generation, GenerationEvent
+from generations.models import Generation
 from neurocards.lib.admin_actions import (
     ObjectActions,
     OnceForm,
-    ReadOnlyInline,
     ReasonForm,
     TellsUser,
     asks,
@@ -35,19 +34,6 @@ REFUSALS = {
     "queue_full": _("the queue is full ({queued} of {limit})"),
     "balance": _("not enough credits: {needed} needed, {balance} available"),
 }
-# The attempt history's event kinds (pipeline, inputs, services, support_notify) in words.
-EVENTS = {
-    "prompt": _("prompt written"),
-    "submit": _("submitted"),
-    "task": _("provider task"),
-    "error": _("error"),
-    "failed": _("failed"),
-    "completed": _("result stored"),
-    "refunded": _("refunded by support"),
-    "cancelled": _("cancelled by support"),
-    "resent": _("result sent again"),
-    "resend failed": _("result not sent again"),
-}
 RESENDABLE = Q(status=Status.COMPLETED) & ~Q(result_file="")
 
 
@@ -59,55 +45,9 @@ class ResendForm(OnceForm):
     pass
 
 
-def local(value):
-    """A time as staff read it: in TIME_ZONE (the admin's readonly fields do this themselves)."""
-    return date_format(timezone.localtime(value), "DATETIME_FORMAT") if value else "—"
-
-
-def age_of(since, now):
-    """ "12 мин", "3 ч", "2 дн": how long ago, short, in the staff's language."""
-    minutes = max(int((now - since).total_seconds() // 60), 0)
-    if minutes < 60:
-        return gettext("%(n)s min") % {"n": minutes}
-    if minutes < 48 * 60:
-        return gettext("%(n)s h") % {"n": minutes // 60}
-    return gettext("%(n)s d") % {"n": minutes // (24 * 60)}
-
-
-class OverdueFilter(admin.SimpleListFilter):
-    """Active generations past their deadline: the watchdog should have failed them (the dashboard links here)."""
-
-    title = _("deadline")
-    parameter_name = "overdue"
-
-    def lookups(self, request, model_admin):
-        return [("1", _("active and past the deadline"))]
-
-    def queryset(self, request, queryset):
-        if self.value() == "1":
-            return queryset.filter(status__in=Generation.ACTIVE, timeout_at__lt=timezone.now())
-        return queryset
-
-
 def _media_url(generation, field):
     # Through the permission-checked view: the storage itself serves nobody.
     return reverse("generation-media", args=[generation.pk, field])
-
-
-class EventInline(ReadOnlyInline):
-    model = GenerationEvent
-    verbose_name = _("attempt")
-    verbose_name_plural = _("attempt history")
-    show_change_link = False
-    fields = readonly_fields = ["at", "event", "detail"]
-
-    def has_view_permission(self, request, obj=None):
-        # The attempts are part of the generation: whoever may see it sees them.
-        return request.user.has_perm("generations.view_generation")
-
-    @admin.display(description=_("event"))
-    def event(self, row):
-        return EVENTS.get(row.kind, row.kind)
 
 
 @admin.register(Generation)
@@ -127,7 +67,7 @@ class GenerationAdmin(ObjectActions):
         "deadline",
         "delivery",
     ]
-    list_filter = [OverdueFilter, "status", "kind", "provider", "error_class", "created_at"]
+    list_filter = [columns.OverdueFilter, "status", "kind", "provider", "error_class", "created_at"]
     # get_search_results matches these exactly, by their indexes.
     search_fields = ["provider_task_id"]
     search_help_text = _("Telegram ID or @username of the user, provider task id, or order id.")
@@ -198,7 +138,7 @@ class GenerationAdmin(ObjectActions):
         "refund",
         "delivery",
     ]
-    inlines = [EventInline]
+    inlines = [columns.EventInline]
     actions = ["refund_generations", "cancel_generations", "retry_generations", "resend_results"]
     object_actions = actions
 
@@ -212,11 +152,6 @@ class GenerationAdmin(ObjectActions):
 
     def has_change_permission(self, request, obj=None):
         return False
-
-    def changelist_view(self, request, extra_context=None):
-        # One "now" for every row's age and deadline.
-        self._now = timezone.now()
-        return super().changelist_view(request, extra_context)
 
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip()
@@ -256,36 +191,15 @@ class GenerationAdmin(ObjectActions):
 
     @admin.display(description=_("age"), ordering="created_at")
     def age(self, generation):
-        return age_of(generation.created_at, getattr(self, "_now", None) or timezone.now())
+        return columns.age(generation.created_at, timezone.now())
 
     @admin.display(description=_("deadline"), ordering="timeout_at")
     def deadline(self, generation):
-        if not generation.timeout_at:
-            return "—"
-        shown = local(generation.timeout_at)
-        if generation.is_active and generation.timeout_at < (getattr(self, "_now", None) or timezone.now()):
-            return format_html('<strong class="overdue" style="color: #ba2121">{} ⚠</strong>', shown)
-        return shown
+        return columns.deadline(generation, timezone.now())
 
     @admin.display(description=_("delivery"))
     def delivery(self, generation):
-        """Whether the seller has the result: when it went, or why not yet."""
-        if generation.result_sent_at:
-            return gettext("delivered %(at)s") % {"at": local(generation.result_sent_at)}
-        if generation.status != Status.COMPLETED:
-            return "—"
-        if generation.next_delivery_at is None and generation.delivery_attempts:
-            if generation.user.bot_blocked_at:
-                return format_html(
-                    '<strong style="color: #ba2121">{}</strong>', gettext("not delivered: the bot is blocked")
-                )
-            return format_html(
-                '<strong style="color: #ba2121">{}</strong>',
-                gettext("not delivered after %(n)s tries") % {"n": generation.delivery_attempts},
-            )
-        if generation.delivery_attempts:
-            return gettext("pending, next try %(at)s") % {"at": local(generation.next_delivery_at)}
-        return gettext("pending")
+        return columns.delivery(generation)
 
     @admin.display(description=_("refund"))
     def refund(self, generation):
@@ -294,17 +208,7 @@ class GenerationAdmin(ObjectActions):
             .select_related("actor")
             .first()
         )
-        if row is None:
-            return gettext("none")
-        who = gettext("by %(who)s") % {"who": row.actor.get_username()} if row.actor else gettext("automatically")
-        text = gettext("%(credits)s credits, %(at)s, %(who)s") % {
-            "credits": row.amount,
-            "at": local(row.created_at),
-            "who": who,
-        }
-        if row.reason:
-            text += gettext(". Reason: %(reason)s") % {"reason": row.reason}
-        return text
+        return columns.refund(row)
 
     @admin.display(description=_("product photo"))
     def reference_preview(self, generation):
