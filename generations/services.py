@@ -273,9 +273,6 @@ def _staff_event(generation, kind, actor, posting, reason):
     amount = posting.entries[0].amount if posting.created else 0
     # Written in the staff's language, as the rest of what support reads in the admin.
     with translation.override(settings.LANGUAGE_CODE):
-        detail = _("%(credits)s credits back, by %(who)s: %(reason)s") % {
-            "credits": amount,
-            "who": actor.get_username(),
-            "reason": reason,
-        }
+        who = _("by %(who)s") % {"who": actor.get_username()} if actor is not None else _("by an operator (manage.py)")
+        detail = _("%(credits)s credits back, %(who)s: %(reason)s") % {"credits": amount, "who": who, "reason": reason}
     GenerationEvent.objects.create(generation_id=generation.pk, kind=kind, detail=detail[:2000])

@@ -4,6 +4,7 @@ import pytest
 from django.utils import timezone
 
 from billing import ledger
+from generations import services
 from generations.models import Generation, GenerationEvent, OrderDelivery
 from tests.factories import make_generations, make_user
 from tests.staff import act, resubmit, said
@@ -90,3 +91,12 @@ def test_it_shows_the_refund_on_the_page(client, support, workers):
 
 def ledger_row(generation):
     return generation.transactions.get(kind="generation_refund")
+
+
+def test_it_records_an_operators_refund_in_the_attempt_history(workers):
+    generation = charged(make_user(credits=10), status=Status.FAILED)
+
+    services.support_refund(generation=generation, actor=None, reason="refund_generation command")
+
+    (event,) = GenerationEvent.objects.filter(generation=generation, kind="refunded")
+    assert event.detail == "возвращено кредитов: 10, оператор (manage.py): refund_generation command"
