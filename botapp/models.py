@@ -80,7 +80,7 @@ class Broadcast(models.Model):
         _("last user"), default=0, help_text=_("The last user done; a resumed run starts after it.")
     )
     sent = models.PositiveIntegerField(_("sent"), default=0)
-    failed = models.PositiveIntegerField(_("failed"), default=0)
+    failed = models.PositiveIntegerField(_("not delivered"), default=0)
     skipped = models.PositiveIntegerField(
         _("skipped"), default=0, help_text=_("Users found to have blocked the bot while sending.")
     )

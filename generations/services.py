@@ -10,12 +10,13 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Q
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 from django_q.tasks import async_task
 
 from billing import ledger
 from generations import formats, pipeline
-from generations.models import Generation, OrderDelivery, QueueGate, unit_cost
+from generations.models import Generation, GenerationEvent, OrderDelivery, QueueGate, unit_cost
 
 log = logging.getLogger(__name__)
 
@@ -202,7 +203,9 @@ def cancel_generation(*, generation, reason, actor=None):
         )
         if not claimed:
             return False
-        ledger.refund_generation(generation=generation, reason=reason, actor=actor)
+        posting = ledger.refund_generation(generation=generation, reason=reason, actor=actor)
+        if actor is not None:
+            _staff_event(generation, "cancelled", actor, posting, reason)
         _close_order_at_commit(generation.order_id)
     log.info("generation %s cancelled: %s", generation.pk, reason)
     return True
@@ -259,6 +262,17 @@ def support_refund(*, generation, actor, reason):
         posting = ledger.refund_generation(generation=generation, reason=reason, actor=actor)
         if not posting.created:
             raise RefundRefused(f"Generation #{generation.pk} was already refunded.")
+        _staff_event(generation, "refunded", actor, posting, reason)
         _close_order_at_commit(generation.order_id)
     log.info("generation %s: refunded by staff %s", generation.pk, getattr(actor, "pk", None))
     return posting
+
+
+def _staff_event(generation, kind, actor, posting, reason):
+    """A refund by staff in the attempt history, with who and why (the ledger row has them too)."""
+    amount = posting.entries[0].amount if posting.created else 0
+    # Written in the staff's language, as the rest of what support reads in the admin.
+    with translation.override(settings.LANGUAGE_CODE):
+        who = _("by %(who)s") % {"who": actor.get_username()} if actor is not None else _("by an operator (manage.py)")
+        detail = _("%(credits)s credits back, %(who)s: %(reason)s") % {"credits": amount, "who": who, "reason": reason}
+    GenerationEvent.objects.create(generation_id=generation.pk, kind=kind, detail=detail[:2000])

@@ -1,6 +1,6 @@
 """django-q2 adapters: fetch by id, call a service. Every one is safe to run twice."""
 
-from generations import closing, notify, pipeline, poller, watchdog
+from generations import closing, notify, pipeline, poller, support_notify, watchdog
 
 
 def submit(generation_id):
@@ -13,6 +13,10 @@ def finish(generation_id, attempt=None):
 
 def deliver(generation_id, lease):
     return notify.deliver_result(generation_id, lease=lease)
+
+
+def tell_support_refund(generation_id, cancelled):
+    return support_notify.refunded(generation_id, cancelled=cancelled)
 
 
 def close_order(order_id):

@@ -3,6 +3,7 @@ of this site may get there."""
 
 import pytest
 
+from billing import ledger
 from generations.models import Generation
 from tests.factories import make_generations, make_user
 from tests.staff import make_support
@@ -15,6 +16,8 @@ GENERATIONS = "/admin/generations/generation/"
 def failed(client):
     client.force_login(make_support())
     (generation,) = make_generations(make_user(credits=10), cost=10)
+    # Charged: a refund is offered only for what was paid for and not refunded yet.
+    ledger.charge_generations(generations=[generation])
     Generation.objects.filter(pk=generation.pk).update(status=Generation.Status.FAILED)
     return generation
 

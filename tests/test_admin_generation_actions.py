@@ -31,15 +31,16 @@ def test_it_refunds_a_failed_generation_once_with_who_and_why(client, support):
     generation = charged(user, status=Status.FAILED, error_class="provider")
 
     page, done = act(client, GENERATIONS, "refund_generations", [generation], reason="the provider failed")
-    again, _ = act(client, GENERATIONS, "refund_generations", [generation], reason="pressed twice")
-    refused = resubmit(client, GENERATIONS, "refund_generations", [generation], again, reason="pressed twice")
+    refused = resubmit(client, GENERATIONS, "refund_generations", [generation], page, reason="pressed twice")
 
     assert page.status_code == 200 and 'name="reason"' in page.content.decode()
     refund = CreditTransaction.objects.get(generation=generation, kind=Kind.GENERATION_REFUND)
     assert (refund.amount, refund.actor, refund.reason) == (10, support, "the provider failed")
     assert balance(user) == 10
-    assert any("10 credits refunded, balance 10" in text for text in said(done))
-    assert any("not refunded" in text and "already refunded" in text for text in said(refused))
+    assert any("возвращено кредитов: 10, баланс 10" in text for text in said(done))
+    # Refunded, it is no longer offered: the resubmitted form finds nothing to refund.
+    assert "за которую ещё не было возврата" in refused.content.decode()
+    assert CreditTransaction.objects.filter(generation=generation, kind=Kind.GENERATION_REFUND).count() == 1
     (log,) = LogEntry.objects.filter(object_id=str(generation.pk))
     assert (log.user, log.get_change_message()) == (support, "Refunded 10 credits. Reason: the provider failed")
 
@@ -58,9 +59,11 @@ def test_it_refuses_to_refund_a_completed_generation(client, support):
     user = make_user(credits=10)
     generation = charged(user, status=Status.COMPLETED)
 
-    _, done = act(client, GENERATIONS, "refund_generations", [generation], reason="did not like it")
+    page, done = act(client, GENERATIONS, "refund_generations", [generation], reason="did not like it")
 
-    assert any("not refunded" in text and "completed" in text for text in said(done))
+    for response in (page, done):
+        assert 'id="action-form"' not in response.content.decode()
+        assert "Вернуть можно только оплаченную, не завершившуюся успешно генерацию" in response.content.decode()
     assert balance(user) == 0
 
 
@@ -77,17 +80,18 @@ def test_it_cancels_a_generation_in_the_works_and_refunds_it(client, support):
     assert LogEntry.objects.get(object_id=str(generation.pk)).get_change_message() == (
         "Cancelled. Reason: the user asked in chat"
     )
-    assert any("cancelled and 10 credits refunded" in text for text in said(done))
+    assert any("отменена, возвращено кредитов: 10" in text for text in said(done))
 
 
 def test_it_does_not_cancel_a_finished_generation(client, support):
     user = make_user(credits=10)
     generation = charged(user, status=Status.COMPLETED)
 
-    _, done = act(client, GENERATIONS, "cancel_generations", [generation], reason="too late")
+    page, done = act(client, GENERATIONS, "cancel_generations", [generation], reason="too late")
 
     assert Generation.objects.get(pk=generation.pk).status == Status.COMPLETED
-    assert any("nothing cancelled" in text for text in said(done))
+    for response in (page, done):
+        assert "Отменить можно только генерацию, которая ещё в работе." in response.content.decode()
 
 
 def test_it_retries_a_failed_generation_as_a_new_charged_order_once(client, support, enqueued):
@@ -109,8 +113,8 @@ def test_it_retries_a_failed_generation_as_a_new_charged_order_once(client, supp
     assert retry.order_id != failed.order_id
     assert CreditTransaction.objects.filter(generation=retry, kind=Kind.GENERATION_CHARGE).exists()
     assert balance(user) == 30 - retry.cost
-    assert any(f"retried as #{retry.pk}" in text for text in said(done))
-    assert any("already applied" in text for text in said(again))
+    assert any(f"повторена как #{retry.pk}" in text for text in said(done))
+    assert any("эта форма уже применена" in text for text in said(again))
 
 
 def test_it_refuses_a_retry_the_balance_does_not_cover_with_the_reason(client, support, enqueued):
@@ -120,7 +124,7 @@ def test_it_refuses_a_retry_the_balance_does_not_cover_with_the_reason(client, s
     _, done = act(client, GENERATIONS, "retry_generations", [failed], reason="try again")
 
     assert Generation.objects.count() == 1
-    assert any("not retried, not enough credits" in text for text in said(done))
+    assert any("не повторена: не хватает кредитов" in text for text in said(done))
 
 
 def test_it_retries_only_failed_or_cancelled_generations(client, support):
@@ -129,6 +133,6 @@ def test_it_retries_only_failed_or_cancelled_generations(client, support):
 
     page = client.post(GENERATIONS, {"action": "retry_generations", "_selected_action": [completed.pk]})
 
-    assert "Only a failed or cancelled generation can be retried." in page.content.decode()
+    assert "Повторить можно только неудавшуюся или отменённую генерацию." in page.content.decode()
     assert 'id="action-form"' not in page.content.decode()
     assert Generation.objects.count() == 1

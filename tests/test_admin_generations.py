@@ -1,6 +1,7 @@
 import pytest
 from django.core.files.base import ContentFile
 
+from billing import ledger
 from generations.models import Generation, GenerationEvent
 from tests.factories import make_generations, make_user
 from tests.staff import make_support
@@ -39,7 +40,7 @@ def test_it_filters_by_status_kind_provider_error_class_and_date(client, support
     page = client.get(GENERATIONS)
 
     filters = {spec.title.lower() for spec in page.context["cl"].filter_specs}
-    assert {"status", "kind", "provider", "error class", "created at"} <= filters
+    assert {"статус", "вид", "провайдер", "вид ошибки", "создано", "срок"} <= filters
     assert client.get(GENERATIONS, {"status__exact": "failed", "error_class": "provider"}).status_code == 200
 
 
@@ -73,10 +74,28 @@ def test_it_shows_an_image_result_as_a_picture(client, support):
     assert f'<img src="/generations/{image.pk}/media/result/" alt="result"' in html
 
 
-def test_it_puts_the_actions_on_the_generations_page(client, support):
-    (generation,) = make_generations(make_user())
+def test_it_puts_the_actions_that_apply_on_the_generations_page(client, support):
+    (generation,) = make_generations(make_user(credits=10))
+    ledger.charge_generations(generations=[generation])
 
     html = client.get(f"{GENERATIONS}{generation.pk}/change/").content.decode()
 
-    for action in ("refund_generations", "cancel_generations", "retry_generations"):
+    for action in ("refund_generations", "cancel_generations"):
         assert f'name="action" value="{action}"' in html
+    for action in ("retry_generations", "resend_results"):
+        assert f'name="action" value="{action}"' not in html
+
+
+def test_it_offers_a_failed_generation_its_refund_and_retry_until_refunded(client, support):
+    (generation,) = make_generations(make_user(credits=10))
+    ledger.charge_generations(generations=[generation])
+    Generation.objects.filter(pk=generation.pk).update(status=Generation.Status.FAILED)
+    page = f"{GENERATIONS}{generation.pk}/change/"
+
+    before = client.get(page).content.decode()
+    ledger.refund_generation(generation=generation, reason="failed")
+    after = client.get(page).content.decode()
+
+    assert 'value="refund_generations"' in before and 'value="retry_generations"' in before
+    assert 'value="cancel_generations"' not in before and 'value="resend_results"' not in before
+    assert 'value="refund_generations"' not in after and 'value="retry_generations"' in after

@@ -47,9 +47,9 @@ def test_it_creates_the_support_group_once_and_resets_it_to_the_rule():
     call_command("setup_roles", stdout=out)
 
     first, second, third = out.getvalue().splitlines()
-    assert first == "Support: created, 17 permissions (17 added, 0 removed)"
-    assert second == "Support: exists, 17 permissions (0 added, 1 removed)"
-    assert third == "Support: exists, 17 permissions (0 added, 0 removed)"
+    assert first == "Support: created, 18 permissions (18 added, 0 removed)"
+    assert second == "Support: exists, 18 permissions (0 added, 1 removed)"
+    assert third == "Support: exists, 18 permissions (0 added, 0 removed)"
     assert Group.objects.filter(name="Support").count() == 1
     codenames = set(group.permissions.values_list("codename", flat=True))
     assert not {c for c in codenames if c.startswith(("add_", "change_", "delete_"))}
@@ -77,6 +77,7 @@ def test_it_offers_support_the_support_actions_only(client, rows):
         "refund_generations",
         "cancel_generations",
         "retry_generations",
+        "resend_results",
     }
     # Giving Stars back is money leaving the business: a superuser's call, not in the Support role.
     assert actions_offered(client, "/admin/billing/payment/") == {

@@ -28,7 +28,7 @@ def failed_generation(transactional_db):
     return Generation.objects.get(pk=generation.pk)
 
 
-def test_it_lets_support_refund_a_failed_generation_in_the_browser(browser, live_server, failed_generation):  # noqa: F811
+def test_it_lets_support_refund_a_failed_generation_in_the_browser(browser, live_server, failed_generation, workers):  # noqa: F811
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.wait import WebDriverWait
@@ -69,6 +69,8 @@ def test_it_lets_support_refund_a_failed_generation_in_the_browser(browser, live
     assert (refund.amount, refund.balance_after) == (10, 10)
     assert (refund.actor, refund.reason) == (support, "the provider refused the photo; refund was lost")
     assert ledger.find_mismatches() == []
+    # «Tell the user» is on by default: the bot told them, at the fake Bot API (never the real one).
+    assert any(text.startswith("Поддержка вернула на баланс 10 кредитов") for text in workers.telegram.texts(424242))
 
     delete = f"{live_server.url}/admin/accounts/telegramuser/{user.pk}/delete/"
     browser.get(delete)

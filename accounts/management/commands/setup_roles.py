@@ -7,7 +7,13 @@ from django.db.models import Q
 # and the services: no add, change or delete permission, so no balance or ledger row is edited by hand.
 SUPPORT = {
     "accounts": ["view_telegramuser", "grant_credits", "revoke_credits", "block_user", "message_user"],
-    "generations": ["view_generation", "refund_generation", "cancel_generation", "retry_generation"],
+    "generations": [
+        "view_generation",
+        "refund_generation",
+        "cancel_generation",
+        "retry_generation",
+        "resend_result",
+    ],
     "billing": [
         "view_payment",
         "view_refund",
@@ -24,9 +30,9 @@ SUPPORT = {
 class Command(BaseCommand):
     help = (
         'Create or reset the "Support" group: it views users, generations, payments, refunds, webhook events and '
-        "the ledger, and runs the grant, revoke, refund, cancel, retry, block and message actions and re-checks, "
-        "credits or resolves payments; it can't add, change or delete anything. Run after migrate; permissions "
-        "added to the group by hand are removed."
+        "the ledger, and runs the grant, revoke, refund, cancel, retry, resend, block and message actions and "
+        "re-checks, credits or resolves payments; it can't add, change or delete anything. Run after migrate; "
+        "permissions added to the group by hand are removed."
     )
 
     def handle(self, *args, **options):
