@@ -50,7 +50,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Right after security, as whitenoise asks: /static/ is answered before sessions and locale are looked at.
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "neurocards.lib.static.StaticFiles",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -135,8 +135,8 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
-# whitenoise serves STATIC_ROOT after collectstatic (deploy), and the apps' own static folders without it
-# (make run, tests), so the admin is styled with or without nginx in front.
+# whitenoise (neurocards/lib/static.py) serves STATIC_ROOT after collectstatic (deploy), and the apps' own static
+# folders without it (make run, tests), so the admin is styled with or without nginx in front.
 WHITENOISE_USE_FINDERS = True
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=VAR_DIR / "media")
