@@ -12,7 +12,7 @@ from billing.models import CreditTransaction, Payment
 from generations.models import Generation
 from messaging import sender, texts
 from neurocards.lib.admin_actions import ObjectActions, OnceForm, ReasonForm, RecentInline, asks, permission
-from ops import dashboard
+from ops import audit, dashboard  # noqa: F401  (audit registers the audit list)
 
 
 class AmountForm(OnceForm):
