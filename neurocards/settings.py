@@ -58,6 +58,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # request.user.is_verified(): whether this session passed the second factor (django-otp).
     "django_otp.middleware.OTPMiddleware",
+    # Staff who can move credits and have not passed the code this session see only the code's pages.
+    "ops.second_factor.RequireSecondFactor",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "neurocards.lib.middleware.AdminContentSecurityPolicy",
@@ -313,6 +315,9 @@ ALERT_YOOKASSA_FAILURES = env.int("ALERT_YOOKASSA_FAILURES", default=10)  # fail
 # --- Back office ----------------------------------------------------------------------------
 # Staff who may move credits must pass a second factor (TOTP, django-otp) before the admin lets them in.
 ADMIN_REQUIRE_OTP = env.bool("ADMIN_REQUIRE_OTP", default=not DEBUG)
+# A wrong code makes the next try wait this many seconds, doubled with each further wrong code (django-otp).
+OTP_TOTP_THROTTLE_FACTOR = env.int("OTP_TOTP_THROTTLE_FACTOR", default=2)
+OTP_TOTP_ISSUER = "NeuroCards"
 # A Stars invoice not paid within this many hours expires: it is refused at checkout and no longer "pending".
 STARS_INVOICE_HOURS = env.int("STARS_INVOICE_HOURS", default=24)
 
