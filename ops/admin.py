@@ -5,6 +5,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import TelegramUser
 from billing import ledger
@@ -210,3 +211,7 @@ def index(request, extra_context=None):
 # Replacing the view on the default site is lighter than a custom AdminSite: every app keeps
 # registering with admin.site, and the URLconf is unchanged.
 admin.site.index = index
+admin.site.site_header = admin.site.site_title = _("NeuroCards — support")
+admin.site.index_title = _("Console")
+# No public site to view: the bot lives in Telegram.
+admin.site.site_url = None

@@ -24,8 +24,9 @@ SUPPORT = {
 class Command(BaseCommand):
     help = (
         'Create or reset the "Support" group: it views users, generations, payments, refunds, webhook events, '
-        "the ledger and the audit of admin actions, and runs the grant, revoke, refund, cancel, retry, block and message actions; it can't "
-        "add, change or delete anything. Run after migrate; permissions added to the group by hand are removed."
+        "the ledger and the audit of admin actions, and runs the grant, revoke, refund, cancel, retry, block and "
+        "message actions; it can't add, change or delete anything. Run after migrate; permissions added to the "
+        "group by hand are removed."
     )
 
     def handle(self, *args, **options):
