@@ -5,7 +5,6 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
-from django.utils.translation import gettext_lazy as _
 
 from accounts.models import TelegramUser
 from billing import ledger
@@ -13,7 +12,7 @@ from billing.models import CreditTransaction, Payment
 from generations.models import Generation
 from messaging import sender, texts
 from neurocards.lib.admin_actions import ObjectActions, OnceForm, ReasonForm, RecentInline, asks, permission
-from ops import audit, dashboard  # noqa: F401  (audit registers the audit list)
+from ops import dashboard
 
 
 class AmountForm(OnceForm):
@@ -211,7 +210,3 @@ def index(request, extra_context=None):
 # Replacing the view on the default site is lighter than a custom AdminSite: every app keeps
 # registering with admin.site, and the URLconf is unchanged.
 admin.site.index = index
-admin.site.site_header = admin.site.site_title = _("NeuroCards — support")
-admin.site.index_title = _("Console")
-# No public site to view: the bot lives in Telegram.
-admin.site.site_url = None
