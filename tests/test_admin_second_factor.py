@@ -158,3 +158,19 @@ def test_it_warns_when_switched_off_in_production(settings):
     assert "neurocards.W108" in {problem.id for problem in checks.run_checks()}
     settings.ADMIN_REQUIRE_OTP = True
     assert "neurocards.W108" not in {problem.id for problem in checks.run_checks()}
+
+
+def test_it_lets_a_superuser_delete_a_lost_phone_s_device_so_the_member_enrols_again(client):
+    boss = User.objects.create_superuser("boss", "boss@example.com", "pw")
+    boss_device = enrolled(boss)
+    lost = enrolled(make_support())
+    client.force_login(boss)
+    client.post("/admin/code/", {"code": code(boss_device)})
+
+    index = client.get("/admin/").content.decode()
+    deleted = client.post(f"/admin/otp_totp/totpdevice/{lost.pk}/delete/", {"post": "yes"})
+
+    assert "Второй фактор" in index
+    assert deleted.status_code == 302 and not TOTPDevice.objects.filter(pk=lost.pk).exists()
+    client.force_login(User.objects.get(username="support"))
+    assert client.get(USERS)["Location"].startswith("/admin/code/new/")
