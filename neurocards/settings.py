@@ -35,7 +35,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "axes",
     "django_otp",
-    "ops.apps.SecondFactorConfig",  # django_otp.plugins.otp_totp, named in Russian
+    "ops.second_factor_app.SecondFactorConfig",  # django_otp.plugins.otp_totp, named in Russian
     "django_q",
     "neurocards",
     "neurocards.metrics",
