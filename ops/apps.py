@@ -9,4 +9,3 @@ class OpsConfig(AppConfig):
     def ready(self):
         # Once the admin app is loaded: the audit list registers with admin.site, the console names the site.
         from ops import audit, console  # noqa: F401
-
