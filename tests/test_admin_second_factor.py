@@ -3,8 +3,10 @@
 import time
 
 import pytest
+from asgiref.sync import async_to_sync
 from django.contrib.auth.models import Permission, User
 from django.core import checks
+from django.test import AsyncClient
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -174,3 +176,19 @@ def test_it_lets_a_superuser_delete_a_lost_phone_s_device_so_the_member_enrols_a
     assert deleted.status_code == 302 and not TOTPDevice.objects.filter(pk=lost.pk).exists()
     client.force_login(User.objects.get(username="support"))
     assert client.get(USERS)["Location"].startswith("/admin/code/new/")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_asks_for_the_code_through_the_asgi_app_too():
+    support = make_support()
+    enrolled(support)
+
+    @async_to_sync
+    async def get(path):
+        client = AsyncClient()
+        await client.aforce_login(support)
+        return await client.get(path)
+
+    page = get(USERS)
+
+    assert page.status_code == 302 and page["Location"].startswith("/admin/code/?next=")
