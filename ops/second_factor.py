@@ -147,6 +147,8 @@ def _page(request, template, title, **context):
 
 def verify(request):
     """«Код подтверждения»: the code from the member's confirmed device."""
+    if not needs_second_factor(request.user):
+        return redirect(_next(request))
     device = _device(request.user)
     if device is None:
         return redirect(f"{reverse('second_factor_enrol')}?{urlencode({'next': _next(request)})}")
@@ -167,6 +169,8 @@ def verify(request):
 def enrol(request):
     """A member without a device yet: a new secret (an unconfirmed device), shown as a QR code and as text,
     confirmed by the first right code. Once a device is confirmed, only a superuser deleting it starts over."""
+    if not needs_second_factor(request.user):
+        return redirect(_next(request))
     if _device(request.user):
         return redirect(f"{reverse('second_factor_verify')}?{urlencode({'next': _next(request)})}")
     device = _device(request.user, confirmed=False) or TOTPDevice.objects.create(

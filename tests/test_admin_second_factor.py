@@ -192,3 +192,13 @@ def test_it_asks_for_the_code_through_the_asgi_app_too():
     page = get(USERS)
 
     assert page.status_code == 302 and page["Location"].startswith("/admin/code/?next=")
+
+
+def test_it_makes_no_device_for_staff_who_need_none(client):
+    viewer = User.objects.create_user("viewer", password="pw", is_staff=True)
+    client.force_login(viewer)
+
+    page = client.get("/admin/code/new/")
+
+    assert page.status_code == 302 and page["Location"] == "/admin/"
+    assert not TOTPDevice.objects.filter(user=viewer).exists()
