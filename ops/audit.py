@@ -11,7 +11,12 @@ from django.utils.translation import gettext_lazy as _
 @admin.register(LogEntry)
 class AuditAdmin(admin.ModelAdmin):
     list_display = ["action_time", "user", "action_flag", "object_link", "change"]
-    list_filter = [("user", admin.RelatedOnlyFieldListFilter), "action_time", "action_flag", "content_type"]
+    list_filter = [
+        ("user", admin.RelatedOnlyFieldListFilter),
+        "action_time",
+        "action_flag",
+        ("content_type", admin.RelatedOnlyFieldListFilter),
+    ]
     search_fields = ["object_repr", "object_id", "change_message", "user__username"]
     search_help_text = _("The object, its ID, the staff member's login or words of the change.")
     date_hierarchy = "action_time"
