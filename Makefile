@@ -6,7 +6,7 @@ MANAGE := $(BIN)/python manage.py
 # The demo always runs on its own SQLite file, the ORM broker and debug settings, whatever .env says.
 DEMO_ENV := DJANGO_DEBUG=true DATABASE_URL=sqlite:///$(CURDIR)/var/demo.sqlite3 REDIS_URL=
 
-.PHONY: demo test lint run venv catalogs setup bench clean
+.PHONY: demo test lint run venv catalogs check setup bench clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -18,18 +18,23 @@ venv: $(BIN)/.installed
 catalogs: venv
 	$(MANAGE) compilecatalogs
 
+# The system checks once per run of make (`manage.py check`: its warnings, such as neurocards.W001 "Telegram is
+# not configured", are printed once, and an error stops here); every manage.py command after it skips them.
+check: venv
+	$(MANAGE) check
+
 # Idempotent: translations, migrations, schedules, the Support role and the default credit packs.
-setup: catalogs
-	$(MANAGE) migrate --noinput
-	$(MANAGE) setup_schedules
-	$(MANAGE) setup_roles
-	$(MANAGE) setup_packs
+setup: catalogs check
+	$(MANAGE) migrate --noinput --skip-checks
+	$(MANAGE) setup_schedules --skip-checks
+	$(MANAGE) setup_roles --skip-checks
+	$(MANAGE) setup_packs --skip-checks
 
 demo: venv
 	mkdir -p var
 	$(DEMO_ENV) $(MAKE) --no-print-directory setup
-	$(DEMO_ENV) $(MANAGE) seed_examples
-	$(DEMO_ENV) $(MANAGE) demo
+	$(DEMO_ENV) $(MANAGE) seed_examples --skip-checks
+	$(DEMO_ENV) $(MANAGE) demo --skip-checks
 
 # The checks first, in seconds: style (ruff, pyproject.toml) and the one-way layers between the apps
 # (import-linter's contracts, pyproject.toml); then the tests.

@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class NeuroCardsConfig(AppConfig):
     name = "neurocards"
-    verbose_name = "NeuroCards"
+    verbose_name = _("NeuroCards internals")
 
     def ready(self):
         # Imported once the app registry is ready: the checks and schedules import models.

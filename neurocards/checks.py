@@ -182,6 +182,16 @@ def check_values(app_configs, **kwargs):
 
     problems += _video_costs(level)
 
+    if not settings.ADMIN_REQUIRE_OTP and not settings.DEBUG:
+        # Only a warning: a deployment may put the admin behind its own second factor (a VPN, an SSO proxy).
+        problems.append(
+            Warning(
+                "ADMIN_REQUIRE_OTP is off: staff who can move credits sign in to the admin with a password alone.",
+                hint="Set ADMIN_REQUIRE_OTP=true (the default with DJANGO_DEBUG off); docs/second-factor.md.",
+                id="neurocards.W108",
+            )
+        )
+
     if settings.METRICS_TOKEN and len(settings.METRICS_TOKEN) < METRICS_TOKEN_MIN_LENGTH:
         problems.append(
             level(

@@ -35,7 +35,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "axes",
     "django_otp",
-    "django_otp.plugins.otp_totp",
+    "ops.second_factor_app.SecondFactorConfig",  # django_otp.plugins.otp_totp, named in Russian
     "django_q",
     "neurocards",
     "neurocards.metrics",
@@ -50,7 +50,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Right after security, as whitenoise asks: /static/ is answered before sessions and locale are looked at.
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "neurocards.lib.static.StaticFiles",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -58,6 +58,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # request.user.is_verified(): whether this session passed the second factor (django-otp).
     "django_otp.middleware.OTPMiddleware",
+    # Staff who can move credits and have not passed the code this session see only the code's pages.
+    "ops.second_factor.RequireSecondFactor",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "neurocards.lib.middleware.AdminContentSecurityPolicy",
@@ -135,8 +137,8 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
-# whitenoise serves STATIC_ROOT after collectstatic (deploy), and the apps' own static folders without it
-# (make run, tests), so the admin is styled with or without nginx in front.
+# whitenoise (neurocards/lib/static.py) serves STATIC_ROOT after collectstatic (deploy), and the apps' own static
+# folders without it (make run, tests), so the admin is styled with or without nginx in front.
 WHITENOISE_USE_FINDERS = True
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=VAR_DIR / "media")
@@ -313,6 +315,9 @@ ALERT_YOOKASSA_FAILURES = env.int("ALERT_YOOKASSA_FAILURES", default=10)  # fail
 # --- Back office ----------------------------------------------------------------------------
 # Staff who may move credits must pass a second factor (TOTP, django-otp) before the admin lets them in.
 ADMIN_REQUIRE_OTP = env.bool("ADMIN_REQUIRE_OTP", default=not DEBUG)
+# A wrong code makes the next try wait this many seconds, doubled with each further wrong code (django-otp).
+OTP_TOTP_THROTTLE_FACTOR = env.int("OTP_TOTP_THROTTLE_FACTOR", default=2)
+OTP_TOTP_ISSUER = "NeuroCards"
 # A Stars invoice not paid within this many hours expires: it is refused at checkout and no longer "pending".
 STARS_INVOICE_HOURS = env.int("STARS_INVOICE_HOURS", default=24)
 

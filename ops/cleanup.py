@@ -21,20 +21,31 @@ LOCAL_PROVIDER_DIRS = ("local-provider/uploads", "local-provider/results", "loca
 REFERENCES_DIR = "references"
 
 
-def run(*, dry_run=False):
+def cutoffs(now):
+    """{what: the moment before which it goes}: results finished, product photos taken, update ids received,
+    task records stopped, raw payloads received or last changed."""
+    return {
+        "results": now - timedelta(days=settings.RESULT_TTL_DAYS),
+        "product photos": now - timedelta(days=settings.REFERENCE_TTL_DAYS),
+        "update ids": now - timedelta(days=settings.UPDATE_ID_TTL_DAYS),
+        "task records": now - timedelta(days=TASK_RECORDS_DAYS),
+        "raw payloads": now - timedelta(days=settings.PAYLOAD_TTL_DAYS),
+    }
+
+
+def run(*, dry_run=False, now=None):
     """Returns what was (or, with dry_run, would be) deleted: {what: count}."""
-    now = timezone.now()
-    results = Generation.objects.filter(finished_at__lt=now - timedelta(days=settings.RESULT_TTL_DAYS)).exclude(
-        result_file=""
-    )
-    references = Generation.objects.filter(created_at__lt=now - timedelta(days=settings.REFERENCE_TTL_DAYS)).exclude(
+    now = now or timezone.now()
+    before = cutoffs(now)
+    results = Generation.objects.filter(finished_at__lt=before["results"]).exclude(result_file="")
+    references = Generation.objects.filter(created_at__lt=before["product photos"]).exclude(
         reference_image="", reference_file_id=""
     )
-    updates = ProcessedUpdate.objects.filter(received_at__lt=now - timedelta(days=settings.UPDATE_ID_TTL_DAYS))
-    tasks = Task.objects.filter(stopped__lt=now - timedelta(days=TASK_RECORDS_DAYS))
+    updates = ProcessedUpdate.objects.filter(received_at__lt=before["update ids"])
+    tasks = Task.objects.filter(stopped__lt=before["task records"])
     # Raw payloads carry payers' and sellers' details; the rows that say what happened (the payment, its status
     # and amount, the event's id and type) stay, only the bodies go.
-    payloads_before = now - timedelta(days=settings.PAYLOAD_TTL_DAYS)
+    payloads_before = before["raw payloads"]
     webhook_bodies = WebhookEvent.objects.filter(received_at__lt=payloads_before).exclude(payload="")
     payment_answers = Payment.objects.filter(updated_at__lt=payloads_before).exclude(raw={})
     events = GenerationEvent.objects.filter(at__lt=payloads_before)

@@ -1,18 +1,30 @@
-"""The figures on the admin's front page: the queue, recent failures, revenue, open payments, schedules."""
+"""The figures on the admin's front page: the queue, recent failures, revenue, open and flagged payments,
+schedules. Every figure carries the address of the admin list behind it, filtered to the rows it counts."""
 
 from datetime import timedelta
+from typing import NamedTuple
+from urllib.parse import urlencode
 
 from django.db.models import Count, Q, Sum
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from billing.models import Payment
-from generations.models import Generation
+from generations.models import ErrorClass, Generation
 from neurocards.models import Heartbeat
 
 Status = Generation.Status
+IN_FLIGHT = [Status.SUBMITTING, Status.PROCESSING]
 UNITS = {Payment.Method.YOOKASSA: "₽", Payment.Method.STARS: "Stars"}
 # The watchdog runs every minute and the poller more often: a beat older than this means they stopped.
 STALE = timedelta(minutes=5)
+HEARTBEATS = {"watchdog": _("watchdog"), "poller": _("result poller")}
+
+
+class Figure(NamedTuple):
+    value: object
+    url: str
 
 
 def figures(user, now=None):
@@ -24,22 +36,59 @@ def figures(user, now=None):
         shown.update(_generations(now))
     if user.has_perm("billing.view_payment"):
         shown.update(_payments(now))
-    shown["heartbeats"] = [(name, at, at is None or now - at > STALE) for name, at in _heartbeats().items()]
+    beats = dict(Heartbeat.objects.filter(name__in=HEARTBEATS).values_list("name", "at"))
+    shown["heartbeats"] = [
+        (label, beats.get(name), beats.get(name) is None or now - beats[name] > STALE)
+        for name, label in HEARTBEATS.items()
+    ]
     return shown
+
+
+def _list(model, **filters):
+    url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+    return f"{url}?{urlencode(filters)}"
 
 
 def _generations(now):
     counts = Generation.objects.filter(status__in=Generation.ACTIVE).aggregate(
         queued=Count("pk", filter=Q(status=Status.QUEUED)),
-        in_flight=Count("pk", filter=Q(status__in=[Status.SUBMITTING, Status.PROCESSING])),
+        in_flight=Count("pk", filter=Q(status__in=IN_FLIGHT)),
+        # As the watchdog sees them (generations/watchdog.py): in flight past the deadline.
+        overdue=Count("pk", filter=Q(status__in=IN_FLIGHT, timeout_at__lt=now)),
     )
+    since = (now - timedelta(hours=24)).replace(microsecond=0)
     failed = (
-        Generation.objects.filter(status=Status.FAILED, finished_at__gte=now - timedelta(hours=24))
+        Generation.objects.filter(status=Status.FAILED, finished_at__gte=since)
         .values_list("error_class")
         .annotate(n=Count("pk"))
         .order_by("-n", "error_class")
     )
-    return {**counts, "failed": [(error_class or "unclassified", n) for error_class, n in failed]}
+    return {
+        "queued": Figure(counts["queued"], _list(Generation, status__exact=Status.QUEUED)),
+        "in_flight": Figure(counts["in_flight"], _list(Generation, status__in=",".join(IN_FLIGHT))),
+        "overdue": Figure(counts["overdue"], _list(Generation, overdue=1)),
+        "failed": [
+            (
+                _class_label(error_class),
+                Figure(
+                    n,
+                    _list(
+                        Generation,
+                        status__exact=Status.FAILED,
+                        error_class__exact=error_class or "",
+                        finished_at__gte=since.isoformat(),
+                    ),
+                ),
+            )
+            for error_class, n in failed
+        ],
+    }
+
+
+def _class_label(error_class):
+    if error_class in ErrorClass.values:
+        return ErrorClass(error_class).label
+    return error_class or _("unclassified")
 
 
 def _payments(now):
@@ -51,8 +100,14 @@ def _payments(now):
         .annotate(today=Sum("amount", filter=Q(paid_at__gte=today)), week=Sum("amount"))
         .order_by("method")
     )
+    succeeded = {"status__exact": Payment.Status.SUCCEEDED}
     revenue = [
-        (Payment.Method(method).label, UNITS.get(method, ""), today_sum or 0, week_sum)
+        (
+            Payment.Method(method).label,
+            UNITS.get(method, ""),
+            Figure(today_sum or 0, _list(Payment, **succeeded, method__exact=method, paid_at__gte=today.isoformat())),
+            Figure(week_sum, _list(Payment, **succeeded, method__exact=method, paid_at__gte=week.isoformat())),
+        )
         for method, today_sum, week_sum in sums
     ]
     awaiting = (
@@ -61,9 +116,18 @@ def _payments(now):
         .annotate(n=Count("pk"))
         .order_by("status")
     )
-    return {"revenue": revenue, "awaiting": [(Payment.Status(status).label, n) for status, n in awaiting]}
-
-
-def _heartbeats():
-    beats = dict(Heartbeat.objects.filter(name__in=["watchdog", "poller"]).values_list("name", "at"))
-    return {name: beats.get(name) for name in ("watchdog", "poller")}
+    # Stars invoices nobody paid expire (STARS_INVOICE_HOURS): a seller changing their mind, not a problem.
+    abandoned = {"status__exact": Payment.Status.EXPIRED, "method__exact": Payment.Method.STARS}
+    return {
+        "revenue": revenue,
+        "awaiting": [
+            (Payment.Status(status).label, Figure(n, _list(Payment, status__exact=status))) for status, n in awaiting
+        ],
+        "flagged": Figure(Payment.objects.flagged().count(), _list(Payment, flagged="open")),
+        "abandoned": Figure(
+            Payment.objects.filter(
+                status=Payment.Status.EXPIRED, method=Payment.Method.STARS, created_at__gte=week
+            ).count(),
+            _list(Payment, **abandoned, created_at__gte=week.isoformat()),
+        ),
+    }

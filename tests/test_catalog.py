@@ -5,6 +5,7 @@ import re
 from pathlib import Path
 
 import polib
+from django.utils import translation as django_translation
 
 ROOT = Path(__file__).resolve().parent.parent
 APPS = ("accounts", "billing", "botapp", "generations", "messaging", "neurocards", "ops")
@@ -60,4 +61,60 @@ def test_it_has_a_russian_translation_of_every_marked_text():
             missing = wanted - set(PLACEHOLDER.findall(translation)) - ({"n"} if plural else set())
             if extra or missing:
                 problems.append(f"{where}: placeholders differ in {translation!r}")
+    assert not problems, "\n".join(problems)
+
+
+# {% translate "…" [context "…"] %} and {% blocktranslate [with …|count …] %}…[{% plural %}…]{% endblocktranslate %}
+TRANSLATE = re.compile(r"""{%\s*(?:translate|trans)\s+(["'])(.*?)\1(?:\s+context\s+(["'])(.*?)\3)?[^%]*%}""")
+BLOCK = re.compile(r"{%\s*blocktrans(?:late)?\b(.*?)%}(.*?){%\s*endblocktrans(?:late)?\s*%}", re.S)
+PLURAL_TAG = re.compile(r"{%\s*plural\s*%}")
+CONTEXT = re.compile(r"""\bcontext\s+(["'])(.*?)\1""")
+VARIABLE = re.compile(r"{{\s*(\w+)\s*}}")
+
+
+def _in_templates():
+    """(msgid, msgid_plural or None, context or None, where) of every literal the templates translate."""
+    for path in sorted((ROOT / "templates").rglob("*.html")):
+        text = path.read_text()
+        where = path.relative_to(ROOT)
+        for match in TRANSLATE.finditer(text):
+            yield match.group(2), None, match.group(4), where
+        for match in BLOCK.finditer(text):
+            options, body = match.groups()
+            if "trimmed" in options:
+                body = " ".join(body.split())
+            singular, plural = (PLURAL_TAG.split(body, maxsplit=1) + [None])[:2]
+            context = CONTEXT.search(options)
+            yield (
+                VARIABLE.sub(r"%(\1)s", singular),
+                VARIABLE.sub(r"%(\1)s", plural) if plural is not None else None,
+                context.group(2) if context else None,
+                where,
+            )
+
+
+def _translated(msgid, plural, context):
+    if plural is None:
+        return [django_translation.pgettext(context, msgid) if context else django_translation.gettext(msgid)]
+    if context:
+        return [django_translation.npgettext(context, msgid, plural, n) for n in (1, 2, 5)]
+    return [django_translation.ngettext(msgid, plural, n) for n in (1, 2, 5)]
+
+
+def test_it_finds_the_texts_of_the_templates():
+    found = {msgid for msgid, _, _, _ in _in_templates()}
+    assert {"Queued", "Revenue, %(method)s", "%(ago)s ago", "none", "Thank you!"} <= found
+
+
+def test_it_has_a_russian_translation_of_every_text_in_the_templates():
+    # Through Django's own lookup: our catalog first, then Django's (the admin's "Home").
+    problems = []
+    with django_translation.override("ru"):
+        for msgid, plural, context, where in _in_templates():
+            wanted = set(PLACEHOLDER.findall(msgid)) | set(PLACEHOLDER.findall(plural or ""))
+            for translated in _translated(msgid, plural, context):
+                if not re.search("[А-Яа-яЁё]", translated):
+                    problems.append(f"{where}: no Russian for {msgid!r}")
+                if set(PLACEHOLDER.findall(translated)) - wanted:
+                    problems.append(f"{where}: placeholders differ in {translated!r}")
     assert not problems, "\n".join(problems)

@@ -1,3 +1,4 @@
+import re
 from datetime import timedelta
 
 import pytest
@@ -80,3 +81,29 @@ def test_it_deletes_checked_photos_no_order_took_once_they_are_old(settings, tmp
     assert cleanup.run()["unused product photos"] == 1
 
     assert [what for what, name in names.items() if not default_storage.exists(name)] == ["abandoned"]
+
+
+def test_it_states_its_cut_off_dates_in_the_local_time_zone(aged, capsys, settings):
+    settings.RESULT_TTL_DAYS, settings.REFERENCE_TTL_DAYS = 30, 7
+    earliest = timezone.localtime() - timedelta(days=30)
+
+    call_command("run_cleanup", "--dry-run")
+
+    latest = timezone.localtime() - timedelta(days=30)
+    out = capsys.readouterr().out
+    found = re.search(r"results before (\d{4}-\d\d-\d\d \d\d:\d\d) MSK", out)
+    assert found, out
+    assert f"{earliest:%Y-%m-%d %H:%M}" <= found.group(1) <= f"{latest:%Y-%m-%d %H:%M}"
+    assert re.search(r"product photos before \d{4}-\d\d-\d\d \d\d:\d\d MSK", out)
+    assert "raw payloads before" in out
+
+
+def test_it_reckons_each_cut_off_from_its_setting(settings):
+    settings.RESULT_TTL_DAYS, settings.REFERENCE_TTL_DAYS, settings.PAYLOAD_TTL_DAYS = 30, 7, 90
+    now = timezone.now()
+
+    before = cleanup.cutoffs(now)
+
+    assert now - before["results"] == timedelta(days=30)
+    assert now - before["product photos"] == timedelta(days=7)
+    assert now - before["raw payloads"] == timedelta(days=90)

@@ -24,15 +24,17 @@ SUPPORT = {
         "credit_payment",
         "resolve_payment",
     ],
+    # The audit (ops/audit.py): every admin action, read-only.
+    "admin": ["view_logentry"],
 }
 
 
 class Command(BaseCommand):
     help = (
-        'Create or reset the "Support" group: it views users, generations, payments, refunds, webhook events and '
-        "the ledger, and runs the grant, revoke, refund, cancel, retry, resend, block and message actions and "
-        "re-checks, credits or resolves payments; it can't add, change or delete anything. Run after migrate; "
-        "permissions added to the group by hand are removed."
+        'Create or reset the "Support" group: it views users, generations, payments, refunds, webhook events, '
+        "the ledger and the audit of admin actions, and runs the grant, revoke, refund, cancel, retry, resend, "
+        "block and message actions and re-checks, credits or resolves payments; it can't add, change or delete "
+        "anything. Run after migrate; permissions added to the group by hand are removed."
     )
 
     def handle(self, *args, **options):
