@@ -52,7 +52,7 @@ MIDDLEWARE = [
     # Right after security, as whitenoise asks: /static/ is answered before sessions and locale are looked at.
     "neurocards.lib.static.StaticFiles",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "neurocards.lib.middleware.StaffLocale",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

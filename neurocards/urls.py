@@ -11,6 +11,8 @@ urlpatterns = [
     path("admin/code/", admin.site.admin_view(second_factor.verify), name="second_factor_verify"),
     path("admin/code/new/", admin.site.admin_view(second_factor.enrol), name="second_factor_enrol"),
     path("admin/", admin.site.urls),
+    # set_language: the admin header's Русский / English switch (neurocards.lib.middleware.StaffLocale).
+    path("i18n/", include("django.conf.urls.i18n")),
     path("", include("botapp.urls")),
     path("", include("generations.urls")),
     path("", include("billing.urls")),

@@ -1,8 +1,12 @@
-"""A Content-Security-Policy on the admin: staff pages run only the admin's own scripts and stylesheets, so
-text that slips into a page (a user's name, a provider's error) can't run as script there."""
+"""The admin's own middlewares: a Content-Security-Policy (staff pages run only the admin's own scripts and
+stylesheets, so text that slips into a page, a user's name or a provider's error, can't run as script there),
+and the staff's language."""
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from django.conf import settings
+from django.middleware.locale import LocaleMiddleware
 from django.urls import reverse
+from django.utils import translation
 
 POLICY = "; ".join(
     [
@@ -49,3 +53,17 @@ class AdminContentSecurityPolicy:
         if request.path.startswith(reverse("admin:index")):
             response.headers.setdefault("Content-Security-Policy", POLICY)
         return response
+
+
+class StaffLocale(LocaleMiddleware):
+    """The admin in the staff's language: LANGUAGE_CODE, or the one a member picked in its header (the language
+    cookie, set by Django's set_language). A browser's Accept-Language is not asked there: most staff browsers
+    say English, and support works in the operator's language. Other pages negotiate as Django does."""
+
+    def process_request(self, request):
+        if not request.path.startswith(reverse("admin:index")):
+            return super().process_request(request)
+        picked = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        translation.activate(picked if picked in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE)
+        request.LANGUAGE_CODE = translation.get_language()
+        return None
