@@ -261,7 +261,12 @@ class GenerationAdmin(ObjectActions):
                 gettext("#%(id)s: %(credits)s credits refunded, balance %(balance)s.")
                 % {"id": generation.pk, "credits": refunded, "balance": posting.balance},
             )
-            self.log_change(request, generation, f"Refunded {refunded} credits. Reason: {data['reason']}")
+            self.log_change(
+                request,
+                generation,
+                gettext("Refunded %(amount)s credits. Reason: %(reason)s")
+                % {"amount": refunded, "reason": data["reason"]},
+            )
             if data["tell_user"]:
                 self._tell(request, generation, cancelled=False)
 
@@ -297,7 +302,7 @@ class GenerationAdmin(ObjectActions):
                 gettext("#%(id)s: cancelled and %(credits)s credits refunded.")
                 % {"id": generation.pk, "credits": generation.cost},
             )
-            self.log_change(request, generation, f"Cancelled. Reason: {data['reason']}")
+            self.log_change(request, generation, gettext("Cancelled. Reason: %(reason)s") % {"reason": data["reason"]})
             if data["tell_user"]:
                 self._tell(request, generation, cancelled=True)
 
@@ -359,7 +364,11 @@ class GenerationAdmin(ObjectActions):
                 gettext("#%(id)s: retried as #%(new)s, %(credits)s credits charged.")
                 % {"id": generation.pk, "new": new.pk, "credits": new.cost},
             )
-            self.log_change(request, generation, f"Retried as #{new.pk}. Reason: {data['reason']}")
+            self.log_change(
+                request,
+                generation,
+                gettext("Retried as #%(id)s. Reason: %(reason)s") % {"id": new.pk, "reason": data["reason"]},
+            )
 
     @admin.action(description=_("Send the result again"), permissions=["resend_result"])
     @asks(
@@ -391,4 +400,6 @@ class GenerationAdmin(ObjectActions):
             self.message_user(
                 request, gettext("#%(id)s: the result was sent to the user again.") % {"id": generation.pk}
             )
-            self.log_change(request, generation, f"Result sent again. Reason: {data['reason']}")
+            self.log_change(
+                request, generation, gettext("Result sent again. Reason: %(reason)s") % {"reason": data["reason"]}
+            )

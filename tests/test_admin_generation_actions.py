@@ -42,7 +42,7 @@ def test_it_refunds_a_failed_generation_once_with_who_and_why(client, support):
     assert "за которую ещё не было возврата" in refused.content.decode()
     assert CreditTransaction.objects.filter(generation=generation, kind=Kind.GENERATION_REFUND).count() == 1
     (log,) = LogEntry.objects.filter(object_id=str(generation.pk))
-    assert (log.user, log.get_change_message()) == (support, "Refunded 10 credits. Reason: the provider failed")
+    assert (log.user, log.get_change_message()) == (support, "Возвращено кредитов: 10. Причина: the provider failed")
 
 
 def test_it_refunds_a_stuck_generation_by_cancelling_it_first(client, support):
@@ -78,7 +78,7 @@ def test_it_cancels_a_generation_in_the_works_and_refunds_it(client, support):
     assert (refund.actor, refund.reason) == (support, "the user asked in chat")
     assert balance(user) == 10
     assert LogEntry.objects.get(object_id=str(generation.pk)).get_change_message() == (
-        "Cancelled. Reason: the user asked in chat"
+        "Отменена. Причина: the user asked in chat"
     )
     assert any("отменена, возвращено кредитов: 10" in text for text in said(done))
 

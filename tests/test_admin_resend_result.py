@@ -37,7 +37,7 @@ def test_it_sends_the_result_again_once_per_form_with_its_caption(client, suppor
     (event,) = GenerationEvent.objects.filter(generation=generation, kind="resent")
     assert event.detail == "сотрудник support"
     (log,) = LogEntry.objects.filter(object_id=str(generation.pk))
-    assert log.get_change_message() == "Result sent again. Reason: the user lost the chat"
+    assert log.get_change_message() == "Результат отправлен ещё раз. Причина: the user lost the chat"
 
 
 def test_it_sends_it_again_for_a_new_form(client, support, workers):
