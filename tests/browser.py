@@ -28,6 +28,8 @@ CHROMIUM_FLAGS = [
     "--disable-sync",
     "--no-first-run",
     "--window-size=1400,1000",
+    # A staff browser that asks for English, as most do: the admin must still speak the operator's Russian.
+    "--lang=en-US",
 ]
 
 

@@ -2,7 +2,6 @@
 open the payment YooKassa took but we never heard of, press «Проверить в ЮKassa», see the credits."""
 
 import pytest
-from django.conf import settings
 
 from billing import ledger
 from billing.models import CreditTransaction
@@ -31,8 +30,6 @@ def test_it_lets_support_recheck_a_paid_but_pending_payment_from_its_page(browse
     make_support()
     make_user(telegram_id=525252, username="someone_else")
     log_in(browser, live_server, "support")
-    # A Russian staff member's choice (Chromium would otherwise ask for its own English).
-    browser.add_cookie({"name": settings.LANGUAGE_COOKIE_NAME, "value": "ru"})
 
     browser.get(f"{live_server.url}/admin/accounts/telegramuser/")
     search = browser.find_element(By.ID, "searchbar")

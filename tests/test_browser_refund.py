@@ -61,7 +61,7 @@ def test_it_lets_support_refund_a_failed_generation_in_the_browser(browser, live
     browser.find_element(By.ID, "id_reason").send_keys("the provider refused the photo; refund was lost")
     browser.find_element(By.CSS_SELECTOR, "#action-form [type=submit]").click()
 
-    assert "10 credits refunded, balance 10" in browser.find_element(By.CSS_SELECTOR, ".messagelist").text
+    assert "возвращено кредитов: 10, баланс 10" in browser.find_element(By.CSS_SELECTOR, ".messagelist").text
     browser.find_element(By.CSS_SELECTOR, f".field-user a[href*='/telegramuser/{user.pk}/']").click()
     assert browser.find_element(By.CSS_SELECTOR, ".field-balance .readonly").text == "10"
 

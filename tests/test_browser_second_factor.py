@@ -42,9 +42,6 @@ def test_it_enrols_a_phone_then_asks_for_the_code_at_the_next_login(
     settings.OTP_TOTP_THROTTLE_FACTOR = 0  # the browser's own tries are not what this test is about
     make_support()
     browser.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": WATCH})
-    # A Russian staff member's browser (the fixture's Chromium asks for English).
-    browser.execute_cdp_cmd("Network.enable", {})
-    browser.execute_cdp_cmd("Network.setExtraHTTPHeaders", {"headers": {"Accept-Language": "ru"}})
 
     sign_in(browser, live_server)
     browser.find_element(By.ID, "second-factor-qr")
