@@ -12,7 +12,7 @@ from base64 import b32encode
 from urllib.parse import urlencode
 
 import segno
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
+from asgiref.sync import sync_to_async
 from django import forms
 from django.conf import settings
 from django.contrib import admin
@@ -28,6 +28,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from neurocards.lib.middleware import BothKinds
 
 log = logging.getLogger(__name__)
 
@@ -54,18 +56,9 @@ def needs_second_factor(user):
     )
 
 
-class RequireSecondFactor:
+class RequireSecondFactor(BothKinds):
     """After django-otp's OTPMiddleware (request.user.is_verified()). Both kinds, like the admin's CSP: only
     admin paths leave the event loop for the user lookup, never the webhook."""
-
-    sync_capable = True
-    async_capable = True
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-        self.is_async = iscoroutinefunction(get_response)
-        if self.is_async:
-            markcoroutinefunction(self)
 
     def __call__(self, request):
         if self.is_async:

@@ -28,9 +28,10 @@ POLICY = "; ".join(
 )
 
 
-class AdminContentSecurityPolicy:
-    # Both kinds, like Django's own: a sync-only middleware would push every async request (the webhook) through
-    # a thread hop.
+class BothKinds:
+    """A middleware of both kinds, like Django's own: a sync-only one would push every async request (the
+    webhook) through a thread hop. A subclass's `__call__` returns `self._acall(request)` when `is_async`."""
+
     sync_capable = True
     async_capable = True
 
@@ -40,6 +41,8 @@ class AdminContentSecurityPolicy:
         if self.is_async:
             markcoroutinefunction(self)
 
+
+class AdminContentSecurityPolicy(BothKinds):
     def __call__(self, request):
         if self.is_async:
             return self._acall(request)
