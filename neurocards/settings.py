@@ -254,9 +254,9 @@ YOOKASSA_TIMEOUT_SECONDS = env.float("YOOKASSA_TIMEOUT_SECONDS", default=15.0)
 # Where the payer returns after paying; empty = PUBLIC_BASE_URL/billing/return/.
 YOOKASSA_RETURN_URL = env.str("YOOKASSA_RETURN_URL", default="")
 # YooKassa's published notification senders (its docs); notifications from anywhere else are refused.
-YOOKASSA_ALLOWED_IPS = env.list(
-    "YOOKASSA_ALLOWED_IPS",
-    default=[
+# Empty (as .env.example has it) means the published list too: an empty allow-list would refuse every notification.
+YOOKASSA_ALLOWED_IPS = env.list("YOOKASSA_ALLOWED_IPS", default=[]) or (
+    [
         "185.71.76.0/27",
         "185.71.77.0/27",
         "77.75.153.0/25",
@@ -264,7 +264,7 @@ YOOKASSA_ALLOWED_IPS = env.list(
         "77.75.156.35",
         "77.75.154.128/25",
         "2a02:5180::/32",
-    ],
+    ]
 )
 
 # --- People ---------------------------------------------------------------------------------

@@ -80,3 +80,13 @@ def test_it_has_complete_migrations():
     run = manage("makemigrations", "--check", "--dry-run", DJANGO_DEBUG="true")
 
     assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_it_takes_yookassas_published_senders_when_the_allow_list_is_left_empty():
+    show = "from django.conf import settings; print(len(settings.YOOKASSA_ALLOWED_IPS))"
+
+    empty = manage("shell", "-c", show, DJANGO_DEBUG="true", YOOKASSA_ALLOWED_IPS="")
+    own = manage("shell", "-c", show, DJANGO_DEBUG="true", YOOKASSA_ALLOWED_IPS="10.0.0.1")
+
+    assert empty.stdout.split()[-1] == "7", empty.stderr
+    assert own.stdout.split()[-1] == "1", own.stderr
