@@ -35,6 +35,13 @@ class TelegramUser(models.Model):
     is_blocked = models.BooleanField(_("blocked by staff"), default=False)
     bot_blocked_at = models.DateTimeField(_("blocked the bot at"), null=True, blank=True)
     last_activity_at = models.DateTimeField(_("last activity"), null=True, blank=True)
+    # Growth: the user's own invite code (t.me/<bot>?start=ref_<code>, made at first /invite), who invited them
+    # and the campaign link they came by (/start src_<campaign>), both set once, at first contact.
+    referral_code = models.CharField(_("invite code"), max_length=16, unique=True, null=True, blank=True)
+    referred_by = models.ForeignKey(
+        "self", models.PROTECT, null=True, blank=True, related_name="invitees", verbose_name=_("invited by")
+    )
+    campaign = models.CharField(_("campaign"), max_length=64, blank=True, db_index=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -43,6 +50,7 @@ class TelegramUser(models.Model):
         verbose_name_plural = _("Telegram users")
         constraints = [
             models.CheckConstraint(condition=Q(balance__gte=0), name="telegramuser_balance_not_negative"),
+            models.CheckConstraint(condition=~Q(referred_by=models.F("pk")), name="telegramuser_not_self_invited"),
         ]
         indexes = [models.Index(fields=["username"], name="telegramuser_username")]
         # The admin's support actions; `manage.py setup_roles` gives them to the Support group.

@@ -166,6 +166,72 @@ def debit_payment_refund(*, payment, refund_id, credits, reason=""):
     return Posting(posting.entries, posting.created, shortfall=credits - taken, balance=posting.balance)
 
 
+def grant_referral_welcome(*, user, amount):
+    """An invited user's welcome credits, once per user (REFERRAL_WELCOME_CREDITS, at sign-up)."""
+    _require_positive(amount)
+    line = _Line(amount, Kind.REFERRAL_WELCOME, f"referral-welcome:{user.pk}", reason="invited by a friend")
+    return _post(user_id=user.pk, lines=[line])
+
+
+def reward_referrer(*, referrer_id, payment, credits, daily_cap, since):
+    """The referrer's share of an invitee's paid purchase: once per payment (its key and a unique constraint),
+    and no more than `daily_cap` credits of rewards since `since` (the start of the referrer's day; 0: no cap).
+
+    The referrer's row is locked first, so two invitees' payments credited at once can't both pass the cap.
+    Returns the Posting, or one with no entries when the cap left nothing to credit.
+    """
+    _require_positive(credits)
+    with transaction.atomic():
+        balance = _locked_balance(referrer_id)
+        existing = list(CreditTransaction.objects.filter(payment_id=payment.pk, kind=Kind.REFERRAL_REWARD))
+        if existing:
+            return Posting(existing, created=False, balance=balance)
+        amount = credits
+        if daily_cap:
+            today = CreditTransaction.objects.filter(
+                user_id=referrer_id, kind=Kind.REFERRAL_REWARD, created_at__gte=since
+            ).aggregate(total=Coalesce(Sum("amount"), Value(0)))["total"]
+            amount = min(credits, daily_cap - today)
+        if amount <= 0:
+            return Posting([], created=False, balance=balance)
+        line = _Line(
+            amount, Kind.REFERRAL_REWARD, f"referral-reward:{payment.pk}", payment_id=payment.pk, reason="invitee paid"
+        )
+        return _post(user_id=referrer_id, lines=[line])
+
+
+def take_back_referral_reward(*, payment):
+    """A refunded payment's referral reward back from the referrer, as far as it is unspent, once per payment.
+    None when the payment rewarded nobody; else a Posting whose `shortfall` is what was already spent."""
+    reward = CreditTransaction.objects.filter(payment_id=payment.pk, kind=Kind.REFERRAL_REWARD).first()
+    if reward is None:
+        return None
+    key = f"referral-reward-back:{payment.pk}"
+    with transaction.atomic():
+        balance = _locked_balance(reward.user_id)
+        existing = list(CreditTransaction.objects.filter(idempotency_key=key))
+        if existing:
+            return Posting(existing, created=False, balance=balance, shortfall=reward.amount + existing[0].amount)
+        taken = min(reward.amount, balance)
+        if taken == 0:
+            return Posting([], created=True, balance=balance, shortfall=reward.amount)
+        line = _Line(-taken, Kind.REFERRAL_REWARD_TAKEN_BACK, key, payment_id=payment.pk, reason="invitee refunded")
+        posting = _post(user_id=reward.user_id, lines=[line])
+    return Posting(posting.entries, posting.created, shortfall=reward.amount - taken, balance=posting.balance)
+
+
+def credit_promo(*, redemption):
+    """A promo code's credits for the redemption just recorded (billing/promo.py, in its transaction), once."""
+    _require_positive(redemption.credits)
+    line = _Line(
+        redemption.credits,
+        Kind.PROMO,
+        f"promo:{redemption.promo_id}:{redemption.user_id}",
+        reason=f"promo code {redemption.promo.code}",
+    )
+    return _post(user_id=redemption.user_id, lines=[line])
+
+
 def find_mismatches():
     """Users whose ledger does not sum to their balance: [(user, balance, ledger sum)]."""
     users = TelegramUser.objects.annotate(ledger=Coalesce(Sum("transactions__amount"), Value(0))).exclude(

@@ -17,6 +17,10 @@ class CreditTransaction(models.Model):
         MANUAL_GRANT = "manual_grant", _("Manual grant")
         MANUAL_REVOKE = "manual_revoke", _("Manual revoke")
         PAYMENT_REFUND = "payment_refund", _("Payment refund")
+        REFERRAL_WELCOME = "referral_welcome", _("Invited user's welcome")
+        REFERRAL_REWARD = "referral_reward", _("Referral reward")
+        REFERRAL_REWARD_TAKEN_BACK = "referral_reward_taken_back", _("Referral reward taken back")
+        PROMO = "promo", _("Promo code")
 
     user = models.ForeignKey(
         "accounts.TelegramUser", models.PROTECT, related_name="transactions", verbose_name=_("user")
@@ -59,8 +63,21 @@ class CreditTransaction(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(kind__in=["purchase", "generation_refund", "manual_grant"], amount__gt=0)
-                | Q(kind__in=["generation_charge", "manual_revoke", "payment_refund"], amount__lt=0),
+                condition=Q(
+                    kind__in=[
+                        "purchase",
+                        "generation_refund",
+                        "manual_grant",
+                        "referral_welcome",
+                        "referral_reward",
+                        "promo",
+                    ],
+                    amount__gt=0,
+                )
+                | Q(
+                    kind__in=["generation_charge", "manual_revoke", "payment_refund", "referral_reward_taken_back"],
+                    amount__lt=0,
+                ),
                 name="credittransaction_sign_matches_kind",
             ),
             models.CheckConstraint(
@@ -75,6 +92,12 @@ class CreditTransaction(models.Model):
             ),
             models.UniqueConstraint(
                 fields=["payment"], condition=Q(kind="purchase"), name="credittransaction_one_purchase_per_payment"
+            ),
+            # A payment rewards its buyer's referrer once, and that reward is taken back at most once.
+            models.UniqueConstraint(
+                fields=["payment", "kind"],
+                condition=Q(kind__in=["referral_reward", "referral_reward_taken_back"]),
+                name="credittransaction_one_referral_reward_per_payment",
             ),
         ]
         indexes = [models.Index(fields=["user", "-created_at"], name="credittransaction_user_recent")]
@@ -264,3 +287,74 @@ class WebhookEvent(models.Model):
 
     def __str__(self):
         return f"{self.provider} {self.event_type or '?'} {self.event_id}"
+
+
+class PromoCode(models.Model):
+    """Credits for whoever types the code, within its limits; redeemed through billing.promo, once per user."""
+
+    code = models.CharField(
+        _("code"), max_length=32, unique=True, help_text=_("Stored in capitals; typed in any case.")
+    )
+    credits = models.PositiveIntegerField(_("credits"))
+    max_redemptions = models.PositiveIntegerField(
+        _("redemptions at most"), null=True, blank=True, help_text=_("Empty: no limit.")
+    )
+    # Counted up by a conditional UPDATE (redeemed < max_redemptions): the last redemption goes to one user.
+    redeemed = models.PositiveIntegerField(_("redeemed"), default=0, editable=False)
+    valid_from = models.DateTimeField(_("valid from"), null=True, blank=True)
+    valid_until = models.DateTimeField(_("valid until"), null=True, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    new_users_only = models.BooleanField(
+        _("new users only"), default=False, help_text=_("Only users who have never paid or ordered.")
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("promo code")
+        verbose_name_plural = _("promo codes")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(credits__gt=0), name="promocode_credits_positive"),
+            models.CheckConstraint(
+                condition=Q(max_redemptions__isnull=True) | Q(redeemed__lte=models.F("max_redemptions")),
+                name="promocode_redeemed_within_limit",
+            ),
+        ]
+
+    def __str__(self):
+        return self.code
+
+
+class PromoRedemption(models.Model):
+    """One user's use of one promo code: unique, so a user redeeming twice at once gets it once."""
+
+    promo = models.ForeignKey(PromoCode, models.PROTECT, related_name="redemptions", verbose_name=_("promo code"))
+    user = models.ForeignKey(
+        "accounts.TelegramUser", models.PROTECT, related_name="promo_redemptions", verbose_name=_("user")
+    )
+    credits = models.PositiveIntegerField(_("credits"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("promo redemption")
+        verbose_name_plural = _("promo redemptions")
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["promo", "user"], name="promoredemption_once_per_user")]
+
+    def __str__(self):
+        return f"{self.promo} → {self.user}"
+
+
+class PromoAttempt(models.Model):
+    """A wrong promo code typed by a user: counted per hour against PROMO_TRIES_PER_HOUR (guessing)."""
+
+    user = models.ForeignKey("accounts.TelegramUser", models.CASCADE, related_name="+", verbose_name=_("user"))
+    at = models.DateTimeField(_("at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("wrong promo code")
+        verbose_name_plural = _("wrong promo codes")
+        indexes = [models.Index(fields=["user", "at"], name="promoattempt_user_at")]
+
+    def __str__(self):
+        return f"{self.user_id} at {self.at:%Y-%m-%d %H:%M}"

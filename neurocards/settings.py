@@ -286,6 +286,14 @@ VIDEO_COSTS = {
 # A new user's first card is free: one card's price, once (0: no welcome credits).
 WELCOME_CREDITS = env.int("WELCOME_CREDITS", default=IMAGE_COST)
 MAX_ACTIVE_ORDERS = env.int("MAX_ACTIVE_ORDERS", default=2)
+# Referrals: the invited user's welcome, the referrer's share (per cent of the credits) of each of the invitee's
+# first N paid purchases, and the most a referrer earns in a day (0: no cap).
+REFERRAL_WELCOME_CREDITS = env.int("REFERRAL_WELCOME_CREDITS", default=IMAGE_COST)
+REFERRAL_REWARD_PERCENT = env.int("REFERRAL_REWARD_PERCENT", default=10)
+REFERRAL_REWARDED_PAYMENTS = env.int("REFERRAL_REWARDED_PAYMENTS", default=3)
+REFERRAL_DAILY_CAP = env.int("REFERRAL_DAILY_CAP", default=300)
+# Wrong promo codes a user may type an hour before the bot stops checking (guessing).
+PROMO_TRIES_PER_HOUR = env.int("PROMO_TRIES_PER_HOUR", default=5)
 RATE_LIMIT_GENERATIONS_PER_HOUR = env.int("RATE_LIMIT_GENERATIONS_PER_HOUR", default=10)
 RATE_LIMIT_TOPUP_PER_HOUR = env.int("RATE_LIMIT_TOPUP_PER_HOUR", default=5)
 MAX_QUEUE_SIZE = env.int("MAX_QUEUE_SIZE", default=100)
