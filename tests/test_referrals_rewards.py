@@ -35,7 +35,9 @@ def paid(shop, buyer):
 
 def notify(shop, event, object_id):
     body = json.dumps(shop.yookassa.notification(event, object_id))
-    response = Client().post("/billing/yookassa/webhook/", body, content_type="application/json", REMOTE_ADDR=YOOKASSA_IP)
+    response = Client().post(
+        "/billing/yookassa/webhook/", body, content_type="application/json", REMOTE_ADDR=YOOKASSA_IP
+    )
     assert response.status_code == 200
     return response
 
@@ -72,7 +74,9 @@ def test_it_tells_the_referrer_in_their_language(shop):
 
     notify(shop, "payment.succeeded", payment.provider_payment_id)
 
-    assert shop.telegram.texts(chat_id=6011) == ["A friend you invited bought credits: +10 credits for you. Balance: 10 credits."]
+    assert shop.telegram.texts(chat_id=6011) == [
+        "A friend you invited bought credits: +10 credits for you. Balance: 10 credits."
+    ]
 
 
 @pytest.mark.django_db(transaction=True)  # the messages go after commit
@@ -128,7 +132,11 @@ def test_it_keeps_to_the_daily_cap_when_two_invitees_pay_at_once(shop):
     referrer = make_user(telegram_id=6061)
     payments = [paid(shop, invitee_of(referrer, telegram_id=telegram_id)) for telegram_id in (6062, 6063)]
 
-    race(lambda payment: notify(shop, "payment.succeeded", payment.provider_payment_id), threads=2, args_for=lambda i: (payments[i],))
+    race(
+        lambda payment: notify(shop, "payment.succeeded", payment.provider_payment_id),
+        threads=2,
+        args_for=lambda i: (payments[i],),
+    )
 
     assert balance(referrer) == 15
     assert sorted(amount for _, amount, _ in rewards(referrer)) == [5, 10]
