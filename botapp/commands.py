@@ -83,6 +83,7 @@ MENU = {
     "examples": examples,
     "support": support,
     "help": help_,
+    "invite": invite.show,
     "main": main_menu,
 }
 
