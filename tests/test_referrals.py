@@ -2,6 +2,7 @@
 
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 from django.test import override_settings
 
 from accounts.models import TelegramUser
@@ -58,7 +59,8 @@ def test_it_never_binds_a_user_who_came_without_a_link(new_chat):
     assert user_of(chat).referred_by is None and user_of(chat).balance == 0
 
 
-def test_it_refuses_a_self_invite(new_chat):
+@pytest.mark.django_db
+def test_it_refuses_a_self_invite():
     # A code whose owner has the newcomer's Telegram id: can't be made through the bot, refused all the same.
     TelegramUser.objects.create(telegram_id=5031, referral_code="selfcode")
     assert referrals.referrer_for("selfcode", telegram_id=5031) is None
@@ -140,3 +142,12 @@ def test_it_speaks_english_on_the_invite_page(new_chat):
     reply = chat.last_reply()
     assert reply.startswith("Invite friends who sell on marketplaces.")
     assert "0 friends have joined so far; you have earned 0 credits." in reply
+
+
+def test_it_opens_the_invite_page_from_a_menu_button(new_chat):
+    chat = new_chat(user_id=5111)
+    chat.send("/start")
+
+    chat.tap("menu:invite")
+
+    assert "Ваша личная ссылка" in chat.last_reply()
