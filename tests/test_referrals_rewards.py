@@ -13,8 +13,10 @@ from billing import ledger, referrals
 from billing.models import CreditTransaction
 from billing.services import start_purchase
 from botapp.purchase import checkout
+from messaging import sender
 from tests.concurrency import race
 from tests.factories import make_user
+from tests.staff import act
 
 YOOKASSA_IP = "185.71.76.5"
 REWARDED = "Ваш друг купил кредиты — вам +10 кредитов. Баланс: 10 кредитов."
@@ -222,3 +224,36 @@ def test_it_counts_the_day_from_midnight_in_the_time_zone(settings):
     now = datetime(2026, 3, 1, 22, 30, tzinfo=ZoneInfo("UTC"))  # already 2 March, 01:30 in Moscow
 
     assert referrals.start_of_day(now) == datetime(2026, 3, 2, tzinfo=ZoneInfo("Europe/Moscow"))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_rewards_once_when_support_credits_the_payment_and_the_notification_comes_late(shop, support, client):
+    referrer = make_user(telegram_id=6111)
+    payment = paid(shop, invitee_of(referrer, telegram_id=6112))
+
+    act(client, "/admin/billing/payment/", "credit_payments", [payment], reason="the buyer sent the statement")
+    notify(shop, "payment.succeeded", payment.provider_payment_id)
+
+    assert rewards(referrer) == [("referral_reward", 10, payment.pk)]
+    assert shop.telegram.texts(chat_id=6111) == [REWARDED]
+    assert ledger.find_mismatches() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_tells_the_referrer_on_a_later_try_when_telegram_was_unreachable(shop, monkeypatch):
+    referrer = make_user(telegram_id=6121)
+    payment = paid(shop, invitee_of(referrer, telegram_id=6122))
+    real_send = sender.send_message
+
+    def unreachable(chat_id, text, **kwargs):
+        if chat_id == 6121:
+            raise sender.SendFailed("sendMessage: down")
+        return real_send(chat_id, text, **kwargs)
+
+    monkeypatch.setattr(sender, "send_message", unreachable)
+    notify(shop, "payment.succeeded", payment.provider_payment_id)
+    monkeypatch.setattr(sender, "send_message", real_send)
+
+    assert referrals.tell_rewarded(payment.pk) is True
+    assert referrals.tell_rewarded(payment.pk) is False
+    assert shop.telegram.texts(chat_id=6121) == [REWARDED]
