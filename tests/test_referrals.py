@@ -151,3 +151,14 @@ def test_it_opens_the_invite_page_from_a_menu_button(new_chat):
     chat.tap("menu:invite")
 
     assert "Ваша личная ссылка" in chat.last_reply()
+
+
+def test_it_greets_an_invited_newcomer_in_english(new_chat):
+    friend = inviter(telegram_id=5121)
+    chat = new_chat(user_id=5122, first_name="Ann", language_code="en")
+
+    chat.send(f"/start ref_{friend.referral_code}")
+
+    reply = chat.last_reply()
+    assert reply.startswith("A friend invited you: 3 credits are added to your balance as a gift.")
+    assert "Hi, Ann!" in reply
