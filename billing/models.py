@@ -209,6 +209,9 @@ class Payment(models.Model):
         blank=True,
         help_text=_("“Payment did not go through” was sent."),
     )
+    # The buyer's referrer told of their reward for this payment, and of its take-back on a refund: once each.
+    referral_reward_sent_at = models.DateTimeField(_("referral reward message sent at"), null=True, blank=True)
+    referral_taken_back_sent_at = models.DateTimeField(_("referral take-back message sent at"), null=True, blank=True)
 
     objects = PaymentQuerySet.as_manager()
 

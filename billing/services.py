@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from billing import ledger
+from billing import ledger, referrals
 from billing.models import CreditTransaction, Payment, Refund
 
 log = logging.getLogger(__name__)
@@ -94,6 +94,9 @@ def credit(*, payment, provider_payment_id=None, answer=None, actor=None, reason
     if not claimed:
         return Credited(payment, False, None)
     posting = ledger.credit_payment(payment=payment, actor=actor, reason=reason)
+    if posting.created:
+        # Every path that credits a payment comes here: the buyer's referrer earns their share in this transaction.
+        referrals.reward_for(payment)
     log.info("payment %s: succeeded, %s credits added (by %s)", payment.pk, payment.credits, actor or "provider")
     payment.refresh_from_db()
     return Credited(payment, posting.created, posting.balance)
@@ -220,6 +223,9 @@ def record_refund(*, payment, refund_id, amount, reason=""):
         Refund.objects.filter(pk=refund.pk).update(credits_debited=taken, shortfall=posting.shortfall)
         if posting.shortfall:
             flag(payment=payment, problem=f"refund {refund_id}: {posting.shortfall} credits were already spent")
+    if credited:
+        # Any refund of a credited payment undoes the referrer's reward for it (whole, once, as far as unspent).
+        referrals.take_back_for(payment)
     if amount >= payment.amount:
         Payment.objects.filter(pk=payment.pk).update(status=Status.REFUNDED, updated_at=timezone.now())
     refund.refresh_from_db()

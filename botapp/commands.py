@@ -1,6 +1,8 @@
 """Commands and menu buttons outside the create flow. Each is a step: a function of a locked Turn."""
 
-from botapp import flow, keyboards, purchase, texts
+from django.conf import settings
+
+from botapp import flow, invite, keyboards, purchase, texts, turns
 from botapp.models import Example
 from generations import notify, services
 from generations.models import Generation
@@ -13,7 +15,12 @@ EXAMPLES_SHOWN = 5
 def start(turn):
     turn.reset()
     has_ordered = Generation.objects.filter(user=turn.user).exists()
-    turn.say(texts.greeting(turn.user, has_ordered=has_ordered), keyboards.main_menu())
+    greeting = texts.greeting(turn.user, has_ordered=has_ordered)
+    if turn.joined and turn.user.referred_by_id and settings.REFERRAL_WELCOME_CREDITS > 0:
+        greeting = f"{invite.invited_welcome()}\n\n{greeting}"
+    elif not turn.joined and turn.update is not None and turns.start_payload(turn.update)[0] == "ref":
+        greeting = f"{invite.already_joined()}\n\n{greeting}"
+    turn.say(greeting, keyboards.main_menu())
 
 
 def main_menu(turn):
@@ -76,6 +83,7 @@ MENU = {
     "examples": examples,
     "support": support,
     "help": help_,
+    "invite": invite.show,
     "main": main_menu,
 }
 

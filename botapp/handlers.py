@@ -28,7 +28,7 @@ from telegram.ext import (
 )
 
 from accounts.models import TelegramUser, language_for
-from botapp import commands, flow, payment_texts, purchase, texts
+from botapp import commands, flow, invite, payment_texts, purchase, texts
 from botapp.turns import record, run_turn
 
 log = logging.getLogger(__name__)
@@ -45,6 +45,7 @@ COMMANDS = {
     "support": commands.support,
     "help": commands.help_,
     "privacy": commands.privacy,
+    "invite": invite.show,
 }
 CALLBACKS = {
     r"^menu:": commands.on_menu,

@@ -14,7 +14,7 @@ from botapp.texts import video_prices
 from messaging.texts import credits
 
 LANGUAGES = {"": "ru", "en": "en"}  # Telegram's language_code → the language of its texts
-COMMANDS = ("start", "buy", "balance", "history", "cancel", "support", "paysupport", "help", "privacy")
+COMMANDS = ("start", "buy", "balance", "history", "invite", "cancel", "support", "paysupport", "help", "privacy")
 # The Bot API's limits (docs/telegram.md).
 MAX_DESCRIPTION = 512
 MAX_SHORT_DESCRIPTION = 120
@@ -68,6 +68,7 @@ def command_description(name):
         "buy": _("Buy credits for videos and cards"),
         "balance": _("Your balance and the prices"),
         "history": _("Your last generations"),
+        "invite": _("Invite friends and earn credits"),
         "cancel": _("Cancel what is in progress"),
         "support": _("Write to support"),
         "paysupport": _("Help with payments and refunds"),

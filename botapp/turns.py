@@ -7,6 +7,7 @@ An update whose step did not commit (rolled back, or the process died) left no r
 redelivery of it runs the step again; a duplicate of one that committed stops at the record.
 """
 
+import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -16,11 +17,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 
 from accounts.models import TelegramUser
-from billing import ledger
+from billing import ledger, referrals
 from botapp import texts
 from botapp.models import FlowState, ProcessedUpdate
 
 ACTIVITY_RESOLUTION = timedelta(minutes=1)
+# `/start <payload>` of a t.me link: an invite (ref_<code>) or a campaign (src_<name>), as Telegram allows payloads.
+START_PAYLOAD = re.compile(r"^(ref|src)_([A-Za-z0-9_-]{1,64})$")
 
 
 @dataclass
@@ -50,8 +53,10 @@ class Outcome:
 class Turn:
     """What a step sees: the locked user and flow, the update, and where to put its replies."""
 
-    def __init__(self, *, user, flow, update, outcome):
+    def __init__(self, *, user, flow, update, outcome, joined=False):
         self.user, self.flow, self.update, self.outcome = user, flow, update, outcome
+        # This update made the user's row (first contact): the greeting tells of an invite's welcome then.
+        self.joined = joined
 
     @property
     def message(self):
@@ -95,8 +100,8 @@ def run_turn(update, step):
         if not record(update.update_id):
             outcome.duplicate = True
             return outcome
-        user, flow, created = _load_locked(sender)
-        turn = Turn(user=user, flow=flow, update=update, outcome=outcome)
+        user, flow, created = _load_locked(sender, start_payload(update))
+        turn = Turn(user=user, flow=flow, update=update, outcome=outcome, joined=created)
         with translation.override(user.language):
             if created:
                 _welcome(user)
@@ -120,13 +125,23 @@ def record(update_id):
     return True
 
 
-def _load_locked(sender):
+def start_payload(update):
+    """(kind, value) of a `/start ref_<code>` or `/start src_<campaign>`, else (None, None)."""
+    message = update.effective_message if update.callback_query is None else None
+    words = (message.text or "").split() if message else []
+    if len(words) != 2 or words[0].split("@")[0] != "/start":
+        return None, None
+    match = START_PAYLOAD.match(words[1])
+    return (match[1], match[2]) if match else (None, None)
+
+
+def _load_locked(sender, payload=(None, None)):
     """The user's flow and user rows, locked for this transaction; created on first contact."""
     now = timezone.now()
     flow = FlowState.objects.select_related("user").select_for_update().filter(user__telegram_id=sender.id).first()
     created = False
     if flow is None:
-        flow, created = _first_contact(sender, now)
+        flow, created = _first_contact(sender, now, _attribution(sender, payload))
     user = flow.user
     profile = _profile(sender)
     stale = user.last_activity_at is None or now - user.last_activity_at >= ACTIVITY_RESOLUTION
@@ -139,11 +154,24 @@ def _load_locked(sender):
     return user, flow, created
 
 
-def _first_contact(sender, now):
+def _attribution(sender, payload):
+    """Who invited a new user and the campaign they came by: recorded with the row, at first contact only.
+    An unknown invite code (or the newcomer's own) is ignored quietly."""
+    kind, value = payload
+    if kind == "ref":
+        return {"referred_by": referrals.referrer_for(value, telegram_id=sender.id)}
+    if kind == "src":
+        return {"campaign": value}
+    return {}
+
+
+def _first_contact(sender, now, attribution):
     """Create the user and their flow. Rows we insert are ours until commit, so they need no lock."""
     try:
         with transaction.atomic():  # a savepoint: a concurrent first update of this user may win
-            user = TelegramUser.objects.create(telegram_id=sender.id, last_activity_at=now, **_profile(sender))
+            user = TelegramUser.objects.create(
+                telegram_id=sender.id, last_activity_at=now, **attribution, **_profile(sender)
+            )
             return FlowState.objects.create(user=user), True
     except IntegrityError:
         flow = FlowState.objects.select_related("user").select_for_update().filter(user__telegram_id=sender.id)
@@ -164,6 +192,9 @@ def _welcome(user):
         posting = ledger.grant_credits(
             user=user, amount=settings.WELCOME_CREDITS, actor=None, reason="welcome credits", key=f"welcome:{user.pk}"
         )
+        user.balance = posting.balance
+    if user.referred_by_id and settings.REFERRAL_WELCOME_CREDITS > 0:
+        posting = ledger.grant_referral_welcome(user=user, amount=settings.REFERRAL_WELCOME_CREDITS)
         user.balance = posting.balance
 
 

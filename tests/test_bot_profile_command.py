@@ -41,6 +41,7 @@ def test_it_sets_the_menu_and_both_descriptions_in_russian_and_english(fake):
         "buy",
         "balance",
         "history",
+        "invite",
         "cancel",
         "support",
         "paysupport",
