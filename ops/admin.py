@@ -119,8 +119,8 @@ class TelegramUserAdmin(ObjectActions):
     ]
     list_filter = ["is_blocked", "language_code", CampaignFilter, InvitedFilter]
     # get_search_results looks a Telegram ID up exactly (by its index); these are for words.
-    search_fields = ["username", "first_name", "last_name"]
-    search_help_text = _("Telegram ID, @username or name.")
+    search_fields = ["username", "first_name", "last_name", "=referral_code"]
+    search_help_text = _("Telegram ID, @username, name or invite code.")
     # The balance moves only through the ledger; staff change it with the grant/revoke actions. The
     # Telegram ID is who the user is: the bot makes the row, nobody retypes it.
     readonly_fields = [

@@ -111,3 +111,11 @@ def test_it_lists_promo_redemptions_read_only_and_finds_them_by_telegram_id(clie
     assert len(by_code) == 2
     assert client.get(f"{REDEMPTIONS}add/").status_code == 403
     assert page.status_code == 200 and 'name="credits"' not in page.content.decode()
+
+
+def test_it_finds_a_user_by_their_invite_code(client, support):
+    shop = make_shop()
+    shop.rita.referral_code = "RITA42"
+    shop.rita.save(update_fields=["referral_code"])
+
+    assert listed(client, "q=RITA42") == {shop.rita.pk}
