@@ -40,6 +40,7 @@ def figures(user, now=None):
         shown.update(_generations(now))
     if user.has_perm("billing.view_payment"):
         shown.update(_payments(now))
+        # Revenue per campaign and referrer: for those who may see both the payments and the users.
         if user.has_perm("accounts.view_telegramuser"):
             shown.update(_growth(now))
     beats = dict(Heartbeat.objects.filter(name__in=HEARTBEATS).values_list("name", "at"))

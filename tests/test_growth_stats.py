@@ -5,7 +5,7 @@ ledger kinds."""
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Permission, User
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db.models import F
@@ -88,9 +88,13 @@ def test_it_shows_the_growth_table_in_russian(client, support):
     assert "Рост за последние 30 дней" in html and "Кто пригласил" in html and "vk_ads" in html
 
 
-def test_it_shows_growth_only_to_staff_who_may_see_users(client):
+@pytest.mark.parametrize("permission", [None, "view_payment", "view_telegramuser"])
+def test_it_shows_growth_only_to_staff_who_may_see_users_and_payments(client, permission):
     make_shop()
-    client.force_login(User.objects.create_user("nobody", "n@example.com", "pw", is_staff=True))
+    staff = User.objects.create_user("nobody", "n@example.com", "pw", is_staff=True)
+    if permission:
+        staff.user_permissions.add(Permission.objects.get(codename=permission))
+    client.force_login(staff)
 
     dashboard = client.get("/admin/").context["dashboard"]
 
