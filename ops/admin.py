@@ -3,8 +3,10 @@
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import Count, OuterRef, Subquery
+from django.db.models import Count, Exists, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -24,6 +26,15 @@ from neurocards.lib.admin_actions import (
     permission,
 )
 from ops import dashboard, tell
+from ops.growth_admin import (
+    REWARD_KINDS,
+    CampaignFilter,
+    InvitedFilter,
+    InviteeInline,
+    PromoRedemptionInline,
+    ReferralRewardInline,
+    user_link,
+)
 
 
 class AmountForm(TellsUser, OnceForm):
@@ -106,10 +117,10 @@ class TelegramUserAdmin(ObjectActions):
         "is_blocked",
         "created_at",
     ]
-    list_filter = ["is_blocked", "language_code"]
+    list_filter = ["is_blocked", "language_code", CampaignFilter, InvitedFilter]
     # get_search_results looks a Telegram ID up exactly (by its index); these are for words.
-    search_fields = ["username", "first_name", "last_name"]
-    search_help_text = _("Telegram ID, @username or name.")
+    search_fields = ["username", "first_name", "last_name", "=referral_code"]
+    search_help_text = _("Telegram ID, @username, name or invite code.")
     # The balance moves only through the ledger; staff change it with the grant/revoke actions. The
     # Telegram ID is who the user is: the bot makes the row, nobody retypes it.
     readonly_fields = [
@@ -122,6 +133,10 @@ class TelegramUserAdmin(ObjectActions):
         "last_activity_at",
         "created_at",
         "updated_at",
+        "invited_by",
+        "campaign",
+        "referral_code",
+        "referrals",
     ]
     fields = [
         "telegram_id",
@@ -136,10 +151,21 @@ class TelegramUserAdmin(ObjectActions):
         "flow_step",
         "flow_updated_at",
         "last_activity_at",
+        "invited_by",
+        "campaign",
+        "referral_code",
+        "referrals",
         "created_at",
         "updated_at",
     ]
-    inlines = [GenerationInline, PaymentInline, LedgerInline]
+    inlines = [
+        GenerationInline,
+        PaymentInline,
+        LedgerInline,
+        InviteeInline,
+        ReferralRewardInline,
+        PromoRedemptionInline,
+    ]
     actions = ["grant_credits", "revoke_credits", "block_users", "unblock_users", "send_message"]
     object_actions = actions
 
@@ -168,7 +194,7 @@ class TelegramUserAdmin(ObjectActions):
             .values("n")
         )
         users = super().get_queryset(request).annotate(active_generations=Coalesce(Subquery(active), 0))
-        return users.select_related("flow")
+        return users.select_related("flow", "referred_by")
 
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip().removeprefix("@")
@@ -183,6 +209,30 @@ class TelegramUserAdmin(ObjectActions):
     @admin.display(description=_("full name"))
     def full_name(self, user):
         return user.full_name
+
+    @admin.display(description=_("invited by"))
+    def invited_by(self, user):
+        return user_link(user.referred_by) if user.referred_by else self.get_empty_value_display()
+
+    @admin.display(description=_("referrals"))
+    def referrals(self, user):
+        """Whom they invited and what it earned them, in two aggregates; the rows are in the inlines below."""
+        paid = Payment.objects.filter(user=OuterRef("pk"), status=Payment.Status.SUCCEEDED)
+        invited = (
+            TelegramUser.objects.filter(referred_by=user)
+            .annotate(has_paid=Exists(paid))
+            .aggregate(n=Count("pk"), paying=Count("pk", filter=Q(has_paid=True)))
+        )
+        earned = CreditTransaction.objects.filter(user=user, kind__in=REWARD_KINDS).aggregate(
+            total=Coalesce(Sum("amount"), 0)
+        )["total"]
+        url = reverse("admin:accounts_telegramuser_changelist") + f"?referred_by__id__exact={user.pk}"
+        summary = _("%(invited)s invited, %(paying)s of them paid; referral rewards: %(earned)s credits") % {
+            "invited": invited["n"],
+            "paying": invited["paying"],
+            "earned": earned,
+        }
+        return format_html('<a href="{}">{}</a>', url, summary)
 
     @admin.display(description=_("step in the bot"))
     def flow_step(self, user):

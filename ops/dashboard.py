@@ -1,5 +1,6 @@
 """The figures on the admin's front page: the queue, recent failures, revenue, open and flagged payments,
-schedules. Every figure carries the address of the admin list behind it, filtered to the rows it counts."""
+schedules, and growth per campaign and referrer (the last 30 days). Every figure carries the address of the
+admin list behind it, filtered to the rows it counts."""
 
 from datetime import timedelta
 from typing import NamedTuple
@@ -10,9 +11,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import TelegramUser
 from billing.models import Payment
 from generations.models import ErrorClass, Generation
 from neurocards.models import Heartbeat
+from ops import stats
 
 Status = Generation.Status
 IN_FLIGHT = [Status.SUBMITTING, Status.PROCESSING]
@@ -20,6 +23,7 @@ UNITS = {Payment.Method.YOOKASSA: "₽", Payment.Method.STARS: "Stars"}
 # The watchdog runs every minute and the poller more often: a beat older than this means they stopped.
 STALE = timedelta(minutes=5)
 HEARTBEATS = {"watchdog": _("watchdog"), "poller": _("result poller")}
+GROWTH_DAYS = 30
 
 
 class Figure(NamedTuple):
@@ -36,6 +40,9 @@ def figures(user, now=None):
         shown.update(_generations(now))
     if user.has_perm("billing.view_payment"):
         shown.update(_payments(now))
+        # Revenue per campaign and referrer: for those who may see both the payments and the users.
+        if user.has_perm("accounts.view_telegramuser"):
+            shown.update(_growth(now))
     beats = dict(Heartbeat.objects.filter(name__in=HEARTBEATS).values_list("name", "at"))
     shown["heartbeats"] = [
         (label, beats.get(name), beats.get(name) is None or now - beats[name] > STALE)
@@ -131,3 +138,32 @@ def _payments(now):
             _list(Payment, **abandoned, created_at__gte=week.isoformat()),
         ),
     }
+
+
+def _growth(now):
+    """Per campaign and per referrer (top 10) over GROWTH_DAYS: new users (linked to them in the users list),
+    paying users and revenue, ₽ and Stars apart."""
+    since = (now - timedelta(days=GROWTH_DAYS)).replace(microsecond=0)
+    rows = stats.growth(since, campaigns=20, referrers=10)
+    arrived = {"created_at__gte": since.isoformat()}
+
+    def shown(row, **filters):
+        return {
+            "new": Figure(row["new"], _list(TelegramUser, **filters, **arrived)),
+            "paying": row["paying"],
+            "roubles": row["revenue"].get("RUB", 0),
+            "stars": row["revenue"].get("XTR", 0),
+        }
+
+    return {
+        "growth_days": GROWTH_DAYS,
+        "campaigns": [(row["name"], shown(row, campaign__exact=row["name"])) for row in rows["campaigns"]],
+        "referrers": [
+            (row["name"], _change(row["name"]), shown(row, referred_by__id__exact=row["name"].pk))
+            for row in rows["referrers"]
+        ],
+    }
+
+
+def _change(obj):
+    return reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])

@@ -6,10 +6,11 @@ import re
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Count
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
-from billing.models import Payment, WebhookEvent
+from accounts.models import TelegramUser
+from billing.models import CreditTransaction, Payment, PromoRedemption, WebhookEvent
 from botapp.models import ProcessedUpdate
 from generations.models import Generation, ProviderHealth
 from generations.providers import PROVIDERS
@@ -88,6 +89,8 @@ def _from_database():
             payments.add(counts.get((method, status), 0), method=method, status=status)
     yield payments
 
+    yield from _growth()
+
     heartbeats = Family("neurocards_heartbeat_age_seconds", "gauge", "Seconds since a periodic job last ran.")
     for name, at in Heartbeat.objects.order_by("name").values_list("name", "at"):
         heartbeats.add(round((now - at).total_seconds(), 3), name=name)
@@ -129,6 +132,28 @@ def _from_database():
             provider="yookassa", status=WebhookEvent.Status.FAILED, received_at__gte=now - timedelta(hours=1)
         ).count(),
         window="1h",
+    )
+
+
+def _growth():
+    # Every kind appears (0 before its first row), so a rule on one never sees an absent series. Amounts are
+    # as the ledger holds them: charges, revokes and take-backs negative.
+    sums = dict(CreditTransaction.objects.order_by().values_list("kind").annotate(total=Sum("amount")))
+    credits = Family("neurocards_ledger_credits", "gauge", "Credits the ledger moved, by kind, since the start.")
+    for kind in CreditTransaction.Kind.values:
+        credits.add(sums.get(kind) or 0, kind=kind)
+    yield credits
+
+    users = TelegramUser.objects.aggregate(
+        invited=Count("pk", filter=Q(referred_by__isnull=False)),
+        campaign=Count("pk", filter=~Q(campaign="")),
+    )
+    arrived = Family("neurocards_users_arrived_by", "gauge", "Users who came by an invite link or a campaign link.")
+    arrived.add(users["invited"], link="invite").add(users["campaign"], link="campaign")
+    yield arrived
+
+    yield Family("neurocards_promo_redemptions", "gauge", "Promo codes redeemed, all codes.").add(
+        PromoRedemption.objects.count()
     )
 
 

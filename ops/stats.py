@@ -3,6 +3,10 @@
 `collect()` returns plain data (ints, Decimals, seconds as floats) for `manage.py stats`, the admin or
 metrics alike. Windowed figures count rows created in the last `days` days; queue, in flight, users
 and the ledger check are as of now.
+
+Growth (`growth()`, also the dashboard's) counts, per campaign and per referrer, what happened in the window:
+users who arrived in it, users who paid in it (a succeeded payment, paid_at in the window) and what those
+payments brought, in roubles and Stars apart. A refunded payment no longer counts, as in the revenue.
 """
 
 from collections import defaultdict
@@ -18,6 +22,8 @@ from billing.models import CreditTransaction, Payment
 from generations.models import Generation
 
 Kind = CreditTransaction.Kind
+# What payments are made in: YooKassa's roubles and Telegram Stars.
+CURRENCIES = ("RUB", "XTR")
 
 
 def collect(*, days=7, now=None):
@@ -30,6 +36,7 @@ def collect(*, days=7, now=None):
         "generations": _generations(since),
         "payments": _payments(since),
         "credits": _credits(since),
+        "growth": growth(since),
         "ledger_mismatches": [
             {"user_id": user.pk, "telegram_id": user.telegram_id, "balance": balance, "ledger": total}
             for user, balance, total in find_mismatches()
@@ -111,7 +118,41 @@ def _credits(since):
         "granted": sums.get(Kind.MANUAL_GRANT, 0),
         "revoked": -sums.get(Kind.MANUAL_REVOKE, 0),
         "taken_back_by_payment_refunds": -sums.get(Kind.PAYMENT_REFUND, 0),
+        "referral_welcome": sums.get(Kind.REFERRAL_WELCOME, 0),
+        "referral_rewards": sums.get(Kind.REFERRAL_REWARD, 0),
+        "referral_rewards_taken_back": -sums.get(Kind.REFERRAL_REWARD_TAKEN_BACK, 0),
+        "promo": sums.get(Kind.PROMO, 0),
     }
+
+
+def growth(since, *, campaigns=50, referrers=10):
+    """{"campaigns": [row], "referrers": [row]}, the busiest first (most new users, then paying), cut to the
+    given numbers. A row is {"name", "new", "paying", "revenue": {currency: amount}}; the name is the campaign,
+    or the referrer's TelegramUser, found in one query."""
+    by_referrer = _growth_rows("referred_by", since, TelegramUser.objects.filter(referred_by__isnull=False))
+    by_referrer = by_referrer[:referrers]
+    found = TelegramUser.objects.in_bulk([row["name"] for row in by_referrer])
+    return {
+        "campaigns": _growth_rows("campaign", since, TelegramUser.objects.exclude(campaign=""))[:campaigns],
+        "referrers": [{**row, "name": found[row["name"]]} for row in by_referrer if row["name"] in found],
+    }
+
+
+def _growth_rows(field, since, users):
+    rows = defaultdict(lambda: {"new": 0, "paying": 0, "revenue": {}})
+    arrived = users.filter(created_at__gte=since).order_by().values_list(field).annotate(n=Count("pk"))
+    for name, n in arrived:
+        rows[name]["new"] = n
+    paid = Payment.objects.filter(
+        status=Payment.Status.SUCCEEDED, paid_at__gte=since, user__in=users.order_by().values("pk")
+    ).order_by()
+    sums = {currency.lower(): Sum("amount", filter=Q(currency=currency)) for currency in CURRENCIES}
+    for name, paying, *amounts in paid.values_list(f"user__{field}").annotate(n=Count("user", distinct=True), **sums):
+        rows[name]["paying"] = paying
+        revenue = zip(CURRENCIES, amounts, strict=True)
+        rows[name]["revenue"] = {currency: amount for currency, amount in revenue if amount}
+    ordered = sorted(rows.items(), key=lambda item: (-item[1]["new"], -item[1]["paying"], str(item[0])))
+    return [{"name": name, **row} for name, row in ordered]
 
 
 def _seconds(duration):

@@ -47,9 +47,9 @@ def test_it_creates_the_support_group_once_and_resets_it_to_the_rule():
     call_command("setup_roles", stdout=out)
 
     first, second, third = out.getvalue().splitlines()
-    assert first == "Support: created, 19 permissions (19 added, 0 removed)"
-    assert second == "Support: exists, 19 permissions (0 added, 1 removed)"
-    assert third == "Support: exists, 19 permissions (0 added, 0 removed)"
+    assert first == "Support: created, 20 permissions (20 added, 0 removed)"
+    assert second == "Support: exists, 20 permissions (0 added, 1 removed)"
+    assert third == "Support: exists, 20 permissions (0 added, 0 removed)"
     assert Group.objects.filter(name="Support").count() == 1
     codenames = set(group.permissions.values_list("codename", flat=True))
     assert not {c for c in codenames if c.startswith(("add_", "change_", "delete_"))}

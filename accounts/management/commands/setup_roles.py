@@ -20,6 +20,7 @@ SUPPORT = {
         "view_webhookevent",
         "view_credittransaction",
         "view_creditpack",
+        "view_promoredemption",
         "recheck_payment",
         "credit_payment",
         "resolve_payment",

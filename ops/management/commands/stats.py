@@ -7,7 +7,8 @@ from ops import stats
 class Command(BaseCommand):
     help = (
         "Print the operator's summary: users, generations by status and error, queue, time to complete, payments "
-        "and revenue, credits sold/spent/refunded over the last --days (7), and any ledger mismatch. Reads only."
+        "and revenue, credits sold/spent/refunded and given by referrals and promo codes, new and paying users "
+        "and revenue per campaign and per referrer over the last --days (7), and any ledger mismatch. Reads only."
     )
 
     def add_arguments(self, parser):
@@ -66,6 +67,11 @@ def _lines(data):
     revenue = ", ".join(_money(amount, currency) for currency, amount in sorted(payments["revenue"].items())) or "0"
     yield f"payments: {methods}; revenue {revenue}"
     yield ("credits: " + ", ".join(f"{value} {name.replace('_', ' ')}" for name, value in credits.items()))
+    growth = data["growth"]
+    yield "campaigns: " + ("; ".join(_growth(row["name"], row) for row in growth["campaigns"]) or "none")
+    yield "top referrers: " + (
+        "; ".join(_growth(f"telegram {row['name'].telegram_id}", row) for row in growth["referrers"]) or "none"
+    )
     mismatches = data["ledger_mismatches"]
     yield "ledger: " + (
         f"{len(mismatches)} mismatched: "
@@ -76,6 +82,11 @@ def _lines(data):
         if mismatches
         else "every balance matches"
     )
+
+
+def _growth(name, row):
+    revenue = ", ".join(_money(amount, currency) for currency, amount in sorted(row["revenue"].items())) or "0"
+    return f"{name} {row['new']} new, {row['paying']} paying, revenue {revenue}"
 
 
 def _counts(counts):
