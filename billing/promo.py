@@ -94,16 +94,24 @@ def _redeem(user, code, now):
         return Result(NEW_USERS_ONLY, code=code)
     try:
         with transaction.atomic():  # a savepoint: the redemption goes if the code can't be counted
-            redemption = PromoRedemption.objects.create(promo=promo, user_id=user.pk, credits=promo.credits)
+            try:
+                with transaction.atomic():
+                    redemption = PromoRedemption.objects.create(promo=promo, user_id=user.pk, credits=promo.credits)
+            except IntegrityError:
+                raise _Taken from None
             if not _count(promo, now):
                 raise _Gone
             posting = ledger.credit_promo(redemption=redemption)
-    except IntegrityError:
+    except _Taken:
         return Result(ALREADY_USED, code=code)
     except _Gone:
         promo.refresh_from_db()
         return Result(_refusal(promo, now) or USED_UP, code=code)
     return Result(CREDITED, credits=promo.credits, balance=posting.balance, code=code)
+
+
+class _Taken(Exception):
+    """The same user's other redemption of this code committed first (the unique constraint)."""
 
 
 class _Gone(Exception):
