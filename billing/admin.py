@@ -8,9 +8,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from billing import promo_admin  # noqa: F401  (registers the promo code admin)
 from billing import services, settlement, stars, yookassa
 from billing.models import ABANDONED, CreditPack, CreditTransaction, Payment, Refund, WebhookEvent
+from billing.promo_admin import PromoCodeAdmin  # noqa: F401  (registered there)
 from messaging import sender
 from neurocards.lib.admin_actions import ObjectActions, ReasonForm, asks, permission
 
@@ -309,4 +309,3 @@ class RefundAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "provider_refund_id", "payment", "amount", "credits_debited", "shortfall"]
     search_fields = ["=provider_refund_id", "=payment__id", "=payment__user__telegram_id"]
     raw_id_fields = ["payment"]
-

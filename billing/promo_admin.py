@@ -49,13 +49,14 @@ class PromoRedemptionInline(admin.TabularInline):
     fields = ["user", "created_at", "credits"]
     readonly_fields = fields
     extra = 0
-    can_delete = False
-    show_change_link = False
 
     def has_add_permission(self, request, obj=None):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False
 
     def get_queryset(self, request):
@@ -65,7 +66,16 @@ class PromoRedemptionInline(admin.TabularInline):
 @admin.register(PromoCode)
 class PromoCodeAdmin(admin.ModelAdmin):
     form = PromoCodeForm
-    list_display = ["code", "credits", "redemptions", "valid_from", "valid_until", "is_active", "new_users_only", "state"]
+    list_display = [
+        "code",
+        "credits",
+        "redemptions",
+        "valid_from",
+        "valid_until",
+        "is_active",
+        "new_users_only",
+        "state",
+    ]
     list_filter = ["is_active", "new_users_only", "valid_until", "created_at"]
     search_fields = ["code"]
     readonly_fields = ["redeemed", "created_at"]

@@ -80,4 +80,3 @@ def answer(result):
         promo.NEW_USERS_ONLY: _("This promo code is for new users only."),
         promo.TOO_MANY_TRIES: _("Too many wrong promo codes. Try again in an hour."),
     }[result.outcome]
-

@@ -28,7 +28,7 @@ def test_it_gives_the_last_redemption_taken_by_two_users_at_once_to_one(transact
         spring = PromoCode.objects.create(code="SPRING", credits=20, max_redemptions=1)
         users = [make_user(), make_user()]
 
-        results = race(redeem, threads=2, args_for=lambda i: (users[i].pk,))
+        results = race(redeem, threads=2, args_for=lambda i, users=users: (users[i].pk,))
 
         assert outcomes_of(results) == ["credited", "used_up"]
         spring.refresh_from_db()
