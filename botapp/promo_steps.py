@@ -14,11 +14,10 @@ from messaging.texts import credits, e
 
 def command(turn):
     """`/promo CODE` redeems at once; `/promo` alone asks for the code."""
-    text = (turn.message.text or "") if turn.message else ""
-    typed = text.partition(" ")[2].strip()
-    if typed:
+    words = ((turn.message.text or "") if turn.message else "").split(maxsplit=1)
+    if len(words) == 2:
         turn.reset()
-        _redeem(turn, typed)
+        _redeem(turn, words[1])
     else:
         ask(turn)
 

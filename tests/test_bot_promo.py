@@ -64,6 +64,12 @@ def test_it_offers_the_promo_button_on_the_buy_screen_and_a_command_leaves_the_q
     assert not PromoRedemption.objects.exists()
 
 
+def test_it_takes_the_code_on_the_line_after_the_command(chat, spring):
+    chat.send("/promo\nspring")
+
+    assert chat.last_reply().startswith("Промокод принят")
+
+
 def test_it_asks_for_the_code_after_promo_alone(chat, spring):
     chat.send("/promo")
     chat.send("spring")
