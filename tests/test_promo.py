@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from billing import ledger, promo
 from billing.models import CreditTransaction, PromoAttempt, PromoCode, PromoRedemption
+from ops import cleanup
 from tests.factories import make_generations, make_payment, make_user
 
 pytestmark = pytest.mark.django_db
@@ -183,3 +184,13 @@ def test_it_counts_the_wrong_tries_of_each_user_apart(settings):
 
     assert redeem(guesser, "SPRING").outcome == "too_many_tries"
     assert redeem(make_user(), "SPRING").outcome == "credited"
+
+
+def test_it_prunes_wrong_tries_older_than_a_day_at_cleanup():
+    user = make_user()
+    redeem(user, "OLD")
+    PromoAttempt.objects.update(at=timezone.now() - timedelta(days=1, minutes=1))
+    redeem(user, "NEW")
+
+    assert cleanup.run()["wrong promo codes"] == 1
+    assert PromoAttempt.objects.count() == 1
