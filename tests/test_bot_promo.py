@@ -126,3 +126,14 @@ def test_it_says_a_code_has_expired_is_used_up_or_is_for_new_users(chat, transac
     assert chat.last_reply() == "Этот промокод уже закончился."
     chat.send("/promo first")
     assert chat.last_reply() == "Этот промокод только для новых пользователей."
+
+
+def test_it_answers_a_stale_promo_button_with_a_toast_only(chat, spring):
+    chat.send("/start")
+    chat.replies()
+
+    chat.tap("promo:other")
+
+    assert chat.replies() == []
+    assert chat.toasts()[-1] == "Эта кнопка больше не действует."
+    assert FlowState.objects.get(user__telegram_id=chat.id).step == "idle"
