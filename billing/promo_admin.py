@@ -8,7 +8,7 @@ from django import forms
 from django.contrib import admin
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import ngettext, pgettext_lazy
 
 from billing import promo
 from billing.models import PromoCode, PromoRedemption
@@ -41,6 +41,17 @@ class PromoCodeForm(forms.ModelForm):
         start, end = cleaned.get("valid_from"), cleaned.get("valid_until")
         if start and end and end <= start:
             self.add_error("valid_until", _("It must be later than “valid from”."))
+        total = cleaned.get("max_redemptions")
+        if total is not None and self.instance.pk and total < self.instance.redeemed:
+            self.add_error(
+                "max_redemptions",
+                ngettext(
+                    "It has been redeemed %(n)s time already: at least that many.",
+                    "It has been redeemed %(n)s times already: at least that many.",
+                    self.instance.redeemed,
+                )
+                % {"n": self.instance.redeemed},
+            )
         return cleaned
 
 
@@ -92,6 +103,10 @@ class PromoCodeAdmin(admin.ModelAdmin):
     @admin.display(description=pgettext_lazy("promo code", "state"))
     def state(self, obj):
         return STATES[promo.state(obj, timezone.now())]
+
+    def save_model(self, request, obj, form, change):
+        # Never `redeemed`: a redemption counted while the form was being saved would be written over.
+        obj.save(update_fields=PromoCodeForm.Meta.fields if change else None)
 
     def has_delete_permission(self, request, obj=None):
         # Redeemed codes are protected by their redemptions; one nobody used may go.

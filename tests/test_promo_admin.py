@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from billing import promo
 from billing.models import PromoCode
+from billing.promo_admin import PromoCodeAdmin
 from tests.factories import make_user
 from tests.staff import make_support
 
@@ -97,6 +98,39 @@ def test_it_keeps_the_redeemed_count_out_of_the_form(admin_client):
 
     spring.refresh_from_db()
     assert (spring.credits, spring.redeemed) == (30, 1)
+
+
+def test_it_never_writes_the_redeemed_count_over_a_redemption_counted_meanwhile(admin_client, monkeypatch):
+    spring = PromoCode.objects.create(code="SPRING", credits=20)
+    counted = PromoCodeAdmin.save_model
+
+    def redeemed_while_saving(self, request, obj, form, change):
+        promo.redeem(user=make_user(), typed_code="SPRING", now=timezone.now())
+        counted(self, request, obj, form, change)
+
+    monkeypatch.setattr(PromoCodeAdmin, "save_model", redeemed_while_saving)
+
+    admin_client.post(f"{LIST}{spring.pk}/change/", form(credits="30"))
+
+    spring.refresh_from_db()
+    assert (spring.credits, spring.redeemed) == (30, 1)
+
+
+def test_it_refuses_a_total_below_the_redemptions_made(admin_client):
+    spring = PromoCode.objects.create(code="SPRING", credits=20, max_redemptions=5)
+    for _ in range(2):
+        promo.redeem(user=make_user(), typed_code="SPRING", now=timezone.now())
+
+    response = admin_client.post(
+        f"{LIST}{spring.pk}/change/",
+        form(max_redemptions="1", **{"redemptions-INITIAL_FORMS": "2", "redemptions-TOTAL_FORMS": "2"}),
+    )
+
+    assert response.context["adminform"].form.errors["max_redemptions"] == [
+        "Его уже использовали 2 раза: не меньше этого."
+    ]
+    spring.refresh_from_db()
+    assert spring.max_redemptions == 5
 
 
 def test_it_lets_support_view_codes_but_not_create_or_change_them(client):
