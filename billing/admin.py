@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from billing import services, settlement, stars, yookassa
 from billing.models import ABANDONED, CreditPack, CreditTransaction, Payment, Refund, WebhookEvent
+from billing.promo_admin import PromoCodeAdmin  # noqa: F401  (registered there)
 from messaging import sender
 from neurocards.lib.admin_actions import ObjectActions, ReasonForm, asks, permission
 

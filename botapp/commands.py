@@ -30,7 +30,7 @@ def main_menu(turn):
 
 def balance(turn):
     user = turn.user
-    turn.say(texts.balance(user), keyboards.buy() if texts.running_low(user.balance) else None)
+    turn.say(texts.balance(user), keyboards.balance(texts.running_low(user.balance)))
 
 
 def support(turn):

@@ -12,7 +12,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import translation
 
-from botapp import card_steps, keyboards, photo_check, purchase, step_texts, steps, texts
+from botapp import card_steps, keyboards, photo_check, promo_steps, purchase, step_texts, steps, texts
 from botapp.models import FlowState
 from botapp.turns import Outcome, Turn, new_token
 from generations import services
@@ -54,6 +54,8 @@ def on_message(turn):
         return
     if step == "email":
         purchase.take_email(turn)
+    elif step == "promo":
+        promo_steps.take_code(turn)
     elif step == "photo":
         _take_photo(turn)
     elif step == "description":
@@ -76,7 +78,7 @@ def on_button(turn):
     parts = turn.data.split(":")
     action, argument = parts[1] if len(parts) > 1 else "", parts[2] if len(parts) > 2 else ""
     step = turn.flow.step
-    if step == "email" and action in ("back", "cancel"):
+    if step in ("email", "promo") and action in ("back", "cancel"):
         turn.reset()
         turn.say(texts.main_menu(), keyboards.main_menu())
     elif step not in STEPS:

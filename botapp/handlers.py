@@ -28,7 +28,7 @@ from telegram.ext import (
 )
 
 from accounts.models import TelegramUser, language_for
-from botapp import commands, flow, invite, payment_texts, purchase, texts
+from botapp import commands, flow, invite, payment_texts, promo_steps, purchase, texts
 from botapp.turns import record, run_turn
 
 log = logging.getLogger(__name__)
@@ -46,6 +46,7 @@ COMMANDS = {
     "help": commands.help_,
     "privacy": commands.privacy,
     "invite": invite.show,
+    "promo": promo_steps.command,
 }
 CALLBACKS = {
     r"^menu:": commands.on_menu,
@@ -53,6 +54,7 @@ CALLBACKS = {
     r"^cx:": commands.on_cancel_button,
     r"^gen:": commands.on_generation_button,
     r"^buy:": purchase.on_buy_button,
+    r"^promo:": promo_steps.on_button,
 }
 # Retry a reply once when Telegram asks for a short pause; a longer one is not worth holding the update.
 MAX_REPLY_PAUSE = 5

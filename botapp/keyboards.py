@@ -1,6 +1,7 @@
 """Inline keyboards. Callback data is `area:action[:argument]`, well under Telegram's 64 bytes."""
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from botapp import step_texts, texts
@@ -103,6 +104,15 @@ def short_of_credits():
 
 def buy():
     return InlineKeyboardMarkup([[_button("buy", "menu:buy")]])
+
+
+def promo_row():
+    # On the balance and buy screens: where sellers look for a place to type a promo code.
+    return [InlineKeyboardButton(_("🎁 I have a promo code"), callback_data="promo:ask")]
+
+
+def balance(running_low):
+    return InlineKeyboardMarkup([*([[_button("buy", "menu:buy")]] if running_low else []), promo_row()])
 
 
 def to_menu():

@@ -25,11 +25,12 @@ class FlowState(models.Model):
     of web process; its row is locked while one of the user's updates is handled.
     """
 
-    # Each step the flow has (botapp/steps.py STEPS, "email" from botapp/purchase.py, "idle" between
-    # requests) in the words support uses with the seller.
+    # Each step the flow has (botapp/steps.py STEPS, "email" from botapp/purchase.py, "promo" from
+    # botapp/promo_steps.py, "idle" between requests) in the words support uses with the seller.
     STEP_NAMES = {
         "idle": _("at the menu"),
         "email": _("entering the receipt email"),
+        "promo": _("entering a promo code"),
         "kind": _("choosing a video or a card"),
         "photo": _("waiting for the photo"),
         "description": _("describing the product"),

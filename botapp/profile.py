@@ -14,7 +14,19 @@ from botapp.texts import video_prices
 from messaging.texts import credits
 
 LANGUAGES = {"": "ru", "en": "en"}  # Telegram's language_code → the language of its texts
-COMMANDS = ("start", "buy", "balance", "history", "invite", "cancel", "support", "paysupport", "help", "privacy")
+COMMANDS = (
+    "start",
+    "buy",
+    "balance",
+    "promo",
+    "history",
+    "invite",
+    "cancel",
+    "support",
+    "paysupport",
+    "help",
+    "privacy",
+)
 # The Bot API's limits (docs/telegram.md).
 MAX_DESCRIPTION = 512
 MAX_SHORT_DESCRIPTION = 120
@@ -67,6 +79,7 @@ def command_description(name):
         "start": _("Open the main menu"),
         "buy": _("Buy credits for videos and cards"),
         "balance": _("Your balance and the prices"),
+        "promo": _("Redeem a promo code"),
         "history": _("Your last generations"),
         "invite": _("Invite friends and earn credits"),
         "cancel": _("Cancel what is in progress"),

@@ -218,7 +218,7 @@ def _packs_keyboard(active):
         ]
         for pack in active
     ]
-    return InlineKeyboardMarkup(rows) if rows else None
+    return InlineKeyboardMarkup([*rows, keyboards.promo_row()])
 
 
 def _uuid(value):

@@ -9,13 +9,15 @@ from django.core.files.storage import default_storage
 from django.utils import timezone
 from django_q.models import Task
 
-from billing.models import Payment, WebhookEvent
+from billing.models import Payment, PromoAttempt, WebhookEvent
 from botapp.models import FlowState, ProcessedUpdate
 from generations.models import Generation, GenerationEvent
 
 log = logging.getLogger(__name__)
 
 TASK_RECORDS_DAYS = 7
+# Wrong promo codes count for an hour (billing/promo.py); a day keeps them for a support question.
+PROMO_ATTEMPTS_DAYS = 1
 LOCAL_PROVIDER_DAYS = 1
 LOCAL_PROVIDER_DIRS = ("local-provider/uploads", "local-provider/results", "local-provider/tasks")
 REFERENCES_DIR = "references"
@@ -29,6 +31,7 @@ def cutoffs(now):
         "product photos": now - timedelta(days=settings.REFERENCE_TTL_DAYS),
         "update ids": now - timedelta(days=settings.UPDATE_ID_TTL_DAYS),
         "task records": now - timedelta(days=TASK_RECORDS_DAYS),
+        "wrong promo codes": now - timedelta(days=PROMO_ATTEMPTS_DAYS),
         "raw payloads": now - timedelta(days=settings.PAYLOAD_TTL_DAYS),
     }
 
@@ -43,6 +46,7 @@ def run(*, dry_run=False, now=None):
     )
     updates = ProcessedUpdate.objects.filter(received_at__lt=before["update ids"])
     tasks = Task.objects.filter(stopped__lt=before["task records"])
+    promo_attempts = PromoAttempt.objects.filter(at__lt=before["wrong promo codes"])
     # Raw payloads carry payers' and sellers' details; the rows that say what happened (the payment, its status
     # and amount, the event's id and type) stay, only the bodies go.
     payloads_before = before["raw payloads"]
@@ -54,6 +58,7 @@ def run(*, dry_run=False, now=None):
         "product photos": references.count(),
         "update ids": updates.count(),
         "task records": tasks.count(),
+        "wrong promo codes": promo_attempts.count(),
         "offline provider files": len(_old_local_files(now)),
         "unused product photos": len(_unused_photos(now)),
         "webhook bodies": webhook_bodies.count(),
@@ -68,6 +73,7 @@ def run(*, dry_run=False, now=None):
     results.update(result_file="")
     updates.delete()
     tasks.delete()
+    promo_attempts.delete()
     webhook_bodies.update(payload="")
     # A queryset update leaves updated_at alone: the payment still says when it last changed.
     payment_answers.update(raw={})

@@ -47,6 +47,7 @@ def test_it_never_lets_the_admin_edit_a_balance(admin_client):
         "billing/creditpack",
         "billing/payment",
         "billing/webhookevent",
+        "billing/promocode",
         "generations/generation",
         "botapp/processedupdate",
         "botapp/flowstate",

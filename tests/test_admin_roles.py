@@ -6,7 +6,7 @@ from django.contrib.auth.models import Group, Permission, User
 from django.core.management import call_command
 
 from accounts.models import TelegramUser
-from billing.models import CreditTransaction, Refund, WebhookEvent
+from billing.models import CreditTransaction, PromoCode, Refund, WebhookEvent
 from generations.models import Generation
 from tests.factories import make_generations, make_payment, make_user
 from tests.staff import make_support
@@ -22,6 +22,7 @@ def rows():
     refund = Refund.objects.create(provider_refund_id="r-1", payment=payment, amount="890.00")
     event = WebhookEvent.objects.create(provider="yookassa", event_id="e-1", payload="{}")
     entry = CreditTransaction.objects.get(user=user)
+    code = PromoCode.objects.create(code="SPRING", credits=5)
     return {
         "accounts/telegramuser": user,
         "generations/generation": generation,
@@ -29,6 +30,7 @@ def rows():
         "billing/refund": refund,
         "billing/webhookevent": event,
         "billing/credittransaction": entry,
+        "billing/promocode": code,
     }
 
 
@@ -47,9 +49,9 @@ def test_it_creates_the_support_group_once_and_resets_it_to_the_rule():
     call_command("setup_roles", stdout=out)
 
     first, second, third = out.getvalue().splitlines()
-    assert first == "Support: created, 20 permissions (20 added, 0 removed)"
-    assert second == "Support: exists, 20 permissions (0 added, 1 removed)"
-    assert third == "Support: exists, 20 permissions (0 added, 0 removed)"
+    assert first == "Support: created, 21 permissions (21 added, 0 removed)"
+    assert second == "Support: exists, 21 permissions (0 added, 1 removed)"
+    assert third == "Support: exists, 21 permissions (0 added, 0 removed)"
     assert Group.objects.filter(name="Support").count() == 1
     codenames = set(group.permissions.values_list("codename", flat=True))
     assert not {c for c in codenames if c.startswith(("add_", "change_", "delete_"))}

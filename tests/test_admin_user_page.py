@@ -70,7 +70,7 @@ def test_it_shows_a_user_who_never_started_as_at_the_menu(client, support):
 
 def test_it_names_every_step_of_the_flow_in_russian():
     with translation.override("ru"):
-        names = {step: str(FlowState(step=step).step_name) for step in (*steps.STEPS, "email", "idle")}
+        names = {step: str(FlowState(step=step).step_name) for step in (*steps.STEPS, "email", "promo", "idle")}
 
     assert all(name != step and any("а" <= c <= "я" for c in name) for step, name in names.items())
     assert len(set(names.values())) == len(names)

@@ -28,7 +28,7 @@ def test_it_says_when_the_balance_is_below_one_video(chat):
     chat.send("/balance")
 
     assert chat.last_reply().endswith("\n\nХватит на 3 карточки, но пока не на видео.")
-    assert chat.buttons() == ["🛒 Купить кредиты"]
+    assert chat.buttons() == ["🛒 Купить кредиты", "🎁 У меня промокод"]
 
 
 def test_it_says_what_the_balance_is_enough_for_without_a_warning(chat):
@@ -40,7 +40,7 @@ def test_it_says_what_the_balance_is_enough_for_without_a_warning(chat):
     reply = chat.last_reply()
     assert reply.endswith("\n\nХватит на 9 карточек или 2 видео.")
     assert "заканчиваются" not in reply and "Пополните" not in reply
-    assert chat.buttons() == []
+    assert chat.buttons() == ["🎁 У меня промокод"]
 
 
 def test_it_says_when_the_balance_is_below_one_card(chat):
@@ -52,7 +52,7 @@ def test_it_says_when_the_balance_is_below_one_card(chat):
     assert chat.last_reply().endswith(
         "Пока не хватает ни на карточку, ни на видео. Пополните баланс, чтобы продолжить."
     )
-    assert chat.buttons() == ["🛒 Купить кредиты"]
+    assert chat.buttons() == ["🛒 Купить кредиты", "🎁 У меня промокод"]
 
 
 def test_it_says_what_the_balance_is_enough_for_in_english(new_chat):

@@ -40,6 +40,7 @@ def test_it_sets_the_menu_and_both_descriptions_in_russian_and_english(fake):
         "start",
         "buy",
         "balance",
+        "promo",
         "history",
         "invite",
         "cancel",

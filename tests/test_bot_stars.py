@@ -49,7 +49,7 @@ def test_it_lists_the_packs_with_a_button_for_each_method(chat, pack):
 
     reply = chat.last_reply()
     assert "Seller: 100 кредитов — 890 ₽ или 450 ⭐" in reply
-    assert chat.buttons() == ["Seller · 890 ₽", "Seller · 450 ⭐"]
+    assert chat.buttons() == ["Seller · 890 ₽", "Seller · 450 ⭐", "🎁 У меня промокод"]
 
 
 def test_it_sends_a_stars_invoice_for_our_payment(chat, pack):

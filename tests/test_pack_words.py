@@ -39,7 +39,7 @@ def test_it_prices_the_packs_in_the_methods_on_sale_only(chat, pack, settings, m
     chat.send("/buy")
 
     assert line in chat.last_reply().splitlines()
-    assert chat.buttons() == buttons
+    assert chat.buttons() == [*buttons, "🎁 У меня промокод"]
 
 
 def test_it_lists_the_prices_of_cards_and_of_each_video_duration(chat, pack):

@@ -20,6 +20,7 @@ SUPPORT = {
         "view_webhookevent",
         "view_credittransaction",
         "view_creditpack",
+        "view_promocode",
         "view_promoredemption",
         "recheck_payment",
         "credit_payment",
@@ -33,9 +34,10 @@ SUPPORT = {
 class Command(BaseCommand):
     help = (
         'Create or reset the "Support" group: it views users, generations, payments, refunds, webhook events, '
-        "the ledger and the audit of admin actions, and runs the grant, revoke, refund, cancel, retry, resend, "
-        "block and message actions and re-checks, credits or resolves payments; it can't add, change or delete "
-        "anything. Run after migrate; permissions added to the group by hand are removed."
+        "promo codes and their redemptions, the ledger and the audit of admin actions, and runs the grant, "
+        "revoke, refund, cancel, retry, resend, block and message actions and re-checks, credits or resolves "
+        "payments; it can't add, change or delete anything. Run after migrate; permissions added to the group "
+        "by hand are removed."
     )
 
     def handle(self, *args, **options):

@@ -8,8 +8,8 @@ from ops import cleanup
 class Command(BaseCommand):
     help = (
         f"Delete result files older than RESULT_TTL_DAYS ({settings.RESULT_TTL_DAYS}) and product photos older "
-        f"than REFERENCE_TTL_DAYS ({settings.REFERENCE_TTL_DAYS}), prune old update ids and task records, drop raw "
-        f"provider payloads older than PAYLOAD_TTL_DAYS ({settings.PAYLOAD_TTL_DAYS}). "
+        f"than REFERENCE_TTL_DAYS ({settings.REFERENCE_TTL_DAYS}), prune old update ids, task records and "
+        f"wrong promo codes, drop raw provider payloads older than PAYLOAD_TTL_DAYS ({settings.PAYLOAD_TTL_DAYS}). "
         "--dry-run only says what would go, and from before which moment (in TIME_ZONE)."
     )
 
