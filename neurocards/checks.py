@@ -95,8 +95,17 @@ AT_LEAST_ONE = (
     "BREAKER_COOLDOWN_SECONDS",
     "QUEUE_ALERT_MINUTES",
     "KIE_KEY_COOLDOWN_SECONDS",
+    "PROMO_TRIES_PER_HOUR",
 )
-ZERO_IS_OFF = ("WELCOME_CREDITS", "KIE_MIN_CREDITS")  # 0: no welcome credits / no low-credit alert
+# 0: no welcome credits / no low-credit alert / no invitee's welcome, referral reward, rewarded payment, daily cap.
+ZERO_IS_OFF = (
+    "WELCOME_CREDITS",
+    "KIE_MIN_CREDITS",
+    "REFERRAL_WELCOME_CREDITS",
+    "REFERRAL_REWARD_PERCENT",
+    "REFERRAL_REWARDED_PAYMENTS",
+    "REFERRAL_DAILY_CAP",
+)
 ABOVE_ZERO = (
     "TELEGRAM_MESSAGES_PER_SECOND",
     "TELEGRAM_CHAT_INTERVAL_SECONDS",

@@ -17,7 +17,10 @@ def example_values():
 
 
 def test_it_passes_the_shipped_defaults_and_zero_where_zero_means_off():
-    run = manage("check", WELCOME_CREDITS="0", KIE_MIN_CREDITS="0", **PRODUCTION)
+    zeros = ("WELCOME_CREDITS", "KIE_MIN_CREDITS", "REFERRAL_WELCOME_CREDITS", "REFERRAL_REWARD_PERCENT")
+    run = manage(
+        "check", **dict.fromkeys(zeros, "0"), REFERRAL_REWARDED_PAYMENTS="0", REFERRAL_DAILY_CAP="0", **PRODUCTION
+    )
 
     assert run.returncode == 0, run.stderr
     assert "no issues" in run.stdout
@@ -30,6 +33,9 @@ def test_it_passes_the_shipped_defaults_and_zero_where_zero_means_off():
         ("IMAGE_COST", "-3"),
         ("MAX_QUEUE_SIZE", "0"),
         ("WELCOME_CREDITS", "-1"),
+        ("REFERRAL_DAILY_CAP", "-5"),
+        ("REFERRAL_WELCOME_CREDITS", "-1"),
+        ("PROMO_TRIES_PER_HOUR", "0"),
         ("TELEGRAM_MESSAGES_PER_SECOND", "0"),
         ("Q_WORKERS", "0"),
     ],
