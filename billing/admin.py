@@ -12,7 +12,7 @@ from billing import services, settlement, stars, yookassa
 from billing.models import ABANDONED, CreditPack, CreditTransaction, Payment, Refund, WebhookEvent
 from billing.promo_admin import PromoCodeAdmin  # noqa: F401  (registered there)
 from messaging import sender
-from neurocards.lib.admin_actions import ObjectActions, ReasonForm, asks, permission
+from neurocards.lib.admin_actions import ObjectActions, ReadOnlyAdmin, ReasonForm, asks, permission
 
 Status = Payment.Status
 # Open at YooKassa, or closed only by us (expired): YooKassa's answer may still change what it is.
@@ -56,17 +56,6 @@ OUTCOMES = {
     "already canceled": _("canceled, nothing credited"),
     "mismatch": _("does not match this payment: not credited, flagged"),
 }
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(CreditTransaction)

@@ -12,6 +12,7 @@ from django.utils.translation import ngettext, pgettext_lazy
 
 from billing import promo
 from billing.models import PromoCode, PromoRedemption
+from neurocards.lib.admin_actions import ReadOnlyInline
 
 STATES = {
     "": pgettext_lazy("promo code", "open"),
@@ -55,20 +56,10 @@ class PromoCodeForm(forms.ModelForm):
         return cleaned
 
 
-class PromoRedemptionInline(admin.TabularInline):
+class PromoRedemptionInline(ReadOnlyInline):
     model = PromoRedemption
-    fields = ["user", "created_at", "credits"]
-    readonly_fields = fields
-    extra = 0
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    fields = readonly_fields = ["user", "created_at", "credits"]
+    show_change_link = False
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("user")

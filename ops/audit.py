@@ -7,9 +7,11 @@ from django.urls import NoReverseMatch
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from neurocards.lib.admin_actions import ReadOnlyAdmin
+
 
 @admin.register(LogEntry)
-class AuditAdmin(admin.ModelAdmin):
+class AuditAdmin(ReadOnlyAdmin):
     list_display = ["action_time", "user", "action_flag", "object_link", "change"]
     list_filter = [
         ("user", admin.RelatedOnlyFieldListFilter),
@@ -23,15 +25,6 @@ class AuditAdmin(admin.ModelAdmin):
     list_select_related = ["user", "content_type"]
     fields = ["action_time", "user", "action_flag", "content_type", "object_link", "change"]
     readonly_fields = fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description=_("object"), ordering="object_repr")
     def object_link(self, entry):

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import TelegramUser
 from billing.models import CreditTransaction, Payment, PromoRedemption
-from neurocards.lib.admin_actions import RecentInline
+from neurocards.lib.admin_actions import ReadOnlyAdmin, RecentInline
 
 Kind = CreditTransaction.Kind
 REWARD_KINDS = [Kind.REFERRAL_REWARD, Kind.REFERRAL_REWARD_TAKEN_BACK]
@@ -22,7 +22,7 @@ def user_link(user):
 
 
 @admin.register(PromoRedemption)
-class PromoRedemptionAdmin(admin.ModelAdmin):
+class PromoRedemptionAdmin(ReadOnlyAdmin):
     """Written by billing.promo with its ledger row; nobody adds, edits or deletes one here."""
 
     list_display = ["created_at", "user_telegram_id", "user", "promo", "credits"]
@@ -32,15 +32,6 @@ class PromoRedemptionAdmin(admin.ModelAdmin):
     list_select_related = ["user", "promo"]
     date_hierarchy = "created_at"
     fields = readonly_fields = ["user", "promo", "credits", "created_at"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip().removeprefix("@")

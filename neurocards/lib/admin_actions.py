@@ -131,6 +131,20 @@ class ObjectActions(admin.ModelAdmin):
         return super().change_view(request, object_id, form_url, {**(extra_context or {}), "object_actions": buttons})
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows written only by their services (the ledger, the audit, redemptions): nobody adds, edits or deletes
+    one in the admin."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class RecentFormSet(BaseInlineFormSet):
     limit = 20
 
