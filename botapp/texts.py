@@ -179,7 +179,8 @@ def help_text():
             % {"template": template_name("ozon_cover")},
             "",
             _(
-                "/start: menu · /balance: balance · /buy: buy credits · /history: my generations · "
+                "/start: menu · /balance: balance · /buy: buy credits · /promo: a promo code · "
+                "/invite: invite friends, earn credits · /history: my generations · "
                 "/cancel: cancel what is in progress · /support: help from a person · /privacy: your data"
             ),
         ]

@@ -4,6 +4,7 @@ from django.test import override_settings
 from django.utils import translation
 
 from botapp import texts
+from botapp.profile import COMMANDS
 from generations.formats import CARD_FORMATS
 from messaging.texts import format_name, template_name
 
@@ -58,3 +59,11 @@ def test_it_is_in_english_for_english_sellers():
 
     assert "<b>Image cards</b>: 3 credits each. Formats: Wildberries / Ozon, 3:4;" in text
     assert "<b>Videos</b>: 10 credits for 10 seconds, 15 credits for 15 seconds; vertical, 9:16." in text
+
+
+def test_it_names_the_commands_of_the_bots_menu():
+    with translation.override("ru"):
+        shown = texts.help_text()
+
+    # /help is this text; /paysupport (Telegram's payments rule) is named where payments are.
+    assert [name for name in COMMANDS if f"/{name}" not in shown] == ["paysupport", "help"]
