@@ -25,7 +25,7 @@ from neurocards.lib.admin_actions import (
     asks,
     permission,
 )
-from ops import dashboard, tell
+from ops import audit, console, dashboard, tell  # noqa: F401  (audit and console register with admin.site)
 from ops.growth_admin import (
     REWARD_KINDS,
     CampaignFilter,
