@@ -32,6 +32,8 @@ class TelegramUser(models.Model):
     )
     # Where their cards go (generations.formats): asked once, remembered, changeable.
     card_format = models.CharField(_("card format"), max_length=16, blank=True)
+    # The video model they last chose (generations.video_models), offered first next time.
+    video_model = models.CharField(_("video model"), max_length=16, blank=True)
     is_blocked = models.BooleanField(_("blocked by staff"), default=False)
     bot_blocked_at = models.DateTimeField(_("blocked the bot at"), null=True, blank=True)
     last_activity_at = models.DateTimeField(_("last activity"), null=True, blank=True)

@@ -1,34 +1,66 @@
-"""A circuit breaker per provider, shared by all workers through the database.
+"""A circuit breaker per provider and per model of a provider, shared by all workers through the database.
 
 When submissions fail for everyone (BREAKER_FAILURES temporary failures in a row), new submissions
 pause for BREAKER_COOLDOWN_SECONDS instead of burning every queued generation's attempts; queued
 generations wait, and operators are told once. One success closes it.
 
 A provider account out of credits (KIE's 402) pauses submissions too, until a credit check passes
-(`ops/watch.py`, every minute while paused): `billing_paused_at`. Both hold the queue: `holds`.
+(`ops/watch.py`, every minute while paused): `billing_paused_at`, the account's, so every model of it.
+A model whose create call answers a configuration error rests (`pause_configuration`). Each holds the
+model's queue (`holds`); its orders are taken over by another model when VIDEO_FALLBACK allows.
 """
 
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 
 from generations.models import ProviderHealth
 from messaging import alerts
 
 
-def is_open(provider):
-    return ProviderHealth.objects.filter(provider=provider, open_until__gt=timezone.now()).exists()
+def target(provider, model=""):
+    """The breaker's row of one model of a provider ("kie:veo3_fast"); the provider's own for no model."""
+    return f"{provider}:{model}" if model else provider
 
 
-def holds(provider):
-    """Submissions wait: the breaker is open or the account is out of credits."""
-    return (
-        ProviderHealth.objects.filter(provider=provider)
-        .filter(Q(open_until__gt=timezone.now()) | Q(billing_paused_at__isnull=False))
-        .exists()
+def is_open(provider, model=""):
+    return ProviderHealth.objects.filter(provider=target(provider, model), open_until__gt=timezone.now()).exists()
+
+
+def holds(provider, model=""):
+    """Submissions of this model wait: the provider's or the model's breaker is open, the model's configuration
+    is failing (`pause_configuration`), or the provider's account is out of credits (one account, every model)."""
+    return bool(why_held(provider, model))
+
+
+def why_held(provider, model=""):
+    """The reasons submissions of this model wait ("breaker", "configuration", "billing"); empty when they go."""
+    now = timezone.now()
+    reasons = []
+    for row in ProviderHealth.objects.filter(provider__in={provider, target(provider, model)}):
+        if row.open_until and row.open_until > now:
+            reasons.append("breaker")
+        if row.config_paused_until and row.config_paused_until > now:
+            reasons.append("configuration")
+        if row.provider == provider and row.billing_paused_at:
+            reasons.append("billing")
+    return sorted(set(reasons))
+
+
+def pause_configuration(provider, model):
+    """The model's create call answered a configuration error: it rests MODEL_CONFIG_PAUSE_SECONDS. True for
+    the call that paused it (the others find it paused)."""
+    name = target(provider, model)
+    ProviderHealth.objects.get_or_create(provider=name)
+    now = timezone.now()
+    paused = (
+        ProviderHealth.objects.filter(provider=name)
+        .exclude(config_paused_until__gt=now)
+        .update(config_paused_until=now + timedelta(seconds=settings.MODEL_CONFIG_PAUSE_SECONDS))
     )
+    return bool(paused)
 
 
 def pause_billing(provider):
@@ -55,7 +87,9 @@ def resume_billing(provider, paused_at):
     )
 
 
-def record_failure(provider):
+def record_failure(provider, model=""):
+    """One more temporary failure in a row of this model; opens its breaker at BREAKER_FAILURES. True when it opened."""
+    provider = target(provider, model)
     ProviderHealth.objects.get_or_create(provider=provider)
     ProviderHealth.objects.filter(provider=provider).update(consecutive_failures=F("consecutive_failures") + 1)
     now = timezone.now()
@@ -73,9 +107,10 @@ def record_failure(provider):
     return bool(opened)
 
 
-def record_success(provider):
-    ProviderHealth.objects.filter(provider=provider).exclude(consecutive_failures=0, open_until=None).update(
-        consecutive_failures=0, open_until=None
-    )
+def record_success(provider, model=""):
+    provider = target(provider, model)
+    ProviderHealth.objects.filter(provider=provider).exclude(
+        consecutive_failures=0, open_until=None, config_paused_until=None
+    ).update(consecutive_failures=0, open_until=None, config_paused_until=None)
     # Not `billing`: that pause ends with a credit check, which tells operators (ops/watch.py).
     alerts.resolve(f"{provider}:breaker", f"{provider}:configuration")

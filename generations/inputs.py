@@ -15,7 +15,7 @@ def prompt(generation, provider):
     """The generation's prompt, written once (a retry keeps it) and saved on the row."""
     if generation.final_prompt:
         return generation.final_prompt  # a retry keeps the prompt already written
-    limit = provider.max_prompt_length(generation.kind)
+    limit = provider.max_prompt_length(generation.kind, generation.model)
     try:
         prompt, source = prompts.write_prompt(generation, max_length=limit)
     except prompts.PromptWriterDown as error:

@@ -7,14 +7,15 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from generations import storage
+from generations import storage, video_models
 
 
-def unit_cost(kind, seconds=None):
-    """Credits for one generation of this kind; a video's by its duration (the default one when None)."""
+def unit_cost(kind, seconds=None, model=None):
+    """Credits for one generation of this kind; a video's by its model (the default one when None) and its
+    duration (the model's default when None)."""
     if kind != "video":
         return settings.IMAGE_COST
-    return settings.VIDEO_COSTS.get(seconds or settings.KIE_VIDEO_SECONDS, settings.VIDEO_COST)
+    return video_models.chosen(model).price(seconds)
 
 
 class ErrorClass(models.TextChoices):
@@ -72,6 +73,10 @@ class Generation(models.Model):
     reference_file_id = models.CharField(_("Telegram file id of the photo"), max_length=256, blank=True)
     reference_image = models.FileField(_("product photo"), upload_to=storage.reference_upload_to, blank=True)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.QUEUED)
+    # The model that makes it (generations.video_models; IMAGE_MODEL for cards) and the one the seller chose:
+    # they differ when another model took the order over while the chosen one was paused (VIDEO_FALLBACK).
+    model = models.CharField(_("model"), max_length=16, blank=True, db_index=True)
+    ordered_model = models.CharField(_("model ordered"), max_length=16, blank=True)
     provider = models.CharField(_("provider"), max_length=32, blank=True)
     provider_task_id = models.CharField(_("provider task id"), max_length=128, blank=True)
     callback_token = models.CharField(
@@ -195,6 +200,9 @@ class ProviderHealth(models.Model):
     # Set when the provider's account answered "out of credits" (KIE 402): submissions wait, orders stay
     # queued, until a credit check passes and clears it (or their deadlines refund them).
     billing_paused_at = models.DateTimeField(_("out of credits since"), null=True, blank=True)
+    # A model's create call answered a configuration error (its API retired, a feature off): it rests until
+    # then, and its orders are taken over by another model (VIDEO_FALLBACK) or wait.
+    config_paused_until = models.DateTimeField(_("configuration failing, paused until"), null=True, blank=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:

@@ -137,6 +137,7 @@ def _create_task(generation, provider):
         title=_provider_title(generation),
         aspect=formats.card_format(generation.card_format).aspect if generation.kind == Generation.Kind.IMAGE else None,
         seconds=generation.seconds,
+        model=generation.model,
     )
 
 
@@ -243,7 +244,9 @@ def fail(*, generation_id, error_class, message):
 def poll(generation, *, key=None):
     """Read one processing generation's task and act on its state. Returns the state seen."""
     try:
-        state = get_provider(generation.provider or None).get_task(generation.provider_task_id, key=key)
+        state = get_provider(generation.provider or None).get_task(
+            generation.provider_task_id, key=key, model=generation.model
+        )
     except ProviderError as error:
         return apply_poll(generation, error=error)
     except Exception as error:  # noqa: BLE001  (a read that breaks is this generation's trouble only)

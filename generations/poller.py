@@ -113,7 +113,7 @@ class Poller:
         # window is the guarantee, taken at the moment the request leaves.
         self.windows[key].wait()
         try:
-            return self.provider.get_task(generation.provider_task_id, key=key), None
+            return self.provider.get_task(generation.provider_task_id, key=key, model=generation.model), None
         except ProviderError as error:
             return None, error
         except Exception as error:  # noqa: BLE001  (a read that breaks is that generation's error, not the pass's)
@@ -165,7 +165,7 @@ class Poller:
             Generation.objects.filter(status=Generation.Status.PROCESSING, next_poll_at__lte=timezone.now())
             .exclude(pk__in=self.in_flight)
             .order_by("next_poll_at")
-            .only("pk", "provider", "provider_task_id", "submitted_at", "attempts", "kind")[:BATCH]
+            .only("pk", "provider", "provider_task_id", "submitted_at", "attempts", "kind", "model")[:BATCH]
         )
         self.buffer = list(due)
         return self.buffer.pop(0) if self.buffer else None

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django_q.tasks import async_task
 
 from billing import ledger
-from generations import formats, pipeline
+from generations import formats, pipeline, video_models
 from generations.models import Generation, GenerationEvent, OrderDelivery, QueueGate, unit_cost
 
 log = logging.getLogger(__name__)
@@ -70,6 +70,7 @@ def create_order(
     seconds=None,
     title="",
     points=(),
+    model=None,
 ):
     """Check the limits, create `count` queued generations and charge each, all or nothing.
 
@@ -78,16 +79,22 @@ def create_order(
     `reference_image` is the photo already checked and stored by the bot; without it the pipeline
     downloads `reference_file_id` itself. A card goes in `card_format` (generations.formats, the default
     when blank); a video lasts `seconds` (a priced duration, the default when None) and costs by it.
-    `title` and `points` are what infographics and covers typeset.
+    `title` and `points` are what infographics and covers typeset. A video is made by `model` (an enabled
+    video model's key, generations.video_models; the default one when None), priced by it.
     """
     if count not in COUNTS:
         raise ValueError(f"count must be one of {COUNTS}, not {count!r}")
     if kind == Generation.Kind.VIDEO:
-        seconds = seconds or formats.default_video_seconds()
-        if seconds not in settings.VIDEO_COSTS:
-            raise ValueError(f"seconds must be one of {formats.video_durations()}, not {seconds!r}")
+        if model is not None and model not in [enabled.key for enabled in video_models.enabled()]:
+            raise ValueError(f"model must be an enabled video model, not {model!r}")
+        video_model = video_models.chosen(model)
+        model = video_model.key
+        seconds = seconds or video_model.seconds
+        if seconds not in video_model.prices:
+            raise ValueError(f"seconds must be one of {video_model.durations} for {model}, not {seconds!r}")
         card_format = ""
     else:
+        model = video_models.IMAGE_MODEL
         card_format = card_format or formats.DEFAULT_CARD_FORMAT
         if card_format not in formats.CARD_FORMATS:
             raise ValueError(f"card_format must be one of {list(formats.CARD_FORMATS)}, not {card_format!r}")
@@ -112,7 +119,7 @@ def create_order(
         raise _hourly_refusal(user, count=count, used=stats["last_hour"], now=now)
     if stats["queued"] + count > settings.MAX_QUEUE_SIZE:
         raise OrderRefused("queue_full", queued=stats["queued"], limit=settings.MAX_QUEUE_SIZE)
-    cost = unit_cost(kind, seconds)
+    cost = unit_cost(kind, seconds, model)
     if user.balance < cost * count:
         raise OrderRefused("balance", needed=cost * count, balance=user.balance)
     # Refusals are all above, before any write: inside the caller's transaction this block needs no
@@ -130,6 +137,8 @@ def create_order(
                 reference_image=reference_image,
                 card_format=card_format,
                 seconds=seconds,
+                model=model,
+                ordered_model=model,
                 title=title[:120],
                 points=points,
                 cost=cost,

@@ -298,6 +298,30 @@ RATE_LIMIT_GENERATIONS_PER_HOUR = env.int("RATE_LIMIT_GENERATIONS_PER_HOUR", def
 RATE_LIMIT_TOPUP_PER_HOUR = env.int("RATE_LIMIT_TOPUP_PER_HOUR", default=5)
 MAX_QUEUE_SIZE = env.int("MAX_QUEUE_SIZE", default=100)
 VIDEO_TIMEOUT_MINUTES = env.int("VIDEO_TIMEOUT_MINUTES", default=30)
+
+# --- Video models (generations/video_models.py, docs/video-models.md) --------------------------
+# The video models sellers may choose, in the order shown; the first is the default. Keys: sora2 (Sora 2,
+# priced by VIDEO_COSTS), veo3_fast (Veo 3.1 Fast), veo3 (Veo 3.1 Quality). One model on: no choice shown.
+VIDEO_MODELS = env.list("VIDEO_MODELS", default=["sora2"])
+# The other models' prices, "model:seconds=credits" pairs ("veo3_fast:8=20,veo3:8=80"); unset, Veo 3.1 makes 8 s
+# at KIE's price relative to Sora 2 (Fast twice VIDEO_COST, Quality eight times). Pairs for sora2 replace VIDEO_COSTS.
+VIDEO_PRICES = {}
+for _pair in env.list("VIDEO_PRICES", default=[]):
+    _model, _, _price = _pair.partition(":")
+    _seconds, _, _credits = _price.partition("=")
+    VIDEO_PRICES.setdefault(_model.strip(), {})[int(_seconds)] = int(_credits)
+# Deadlines per model, "model=minutes" pairs; unset: Sora 2 VIDEO_TIMEOUT_MINUTES, Veo 3.1 Fast 15, Quality 20.
+VIDEO_TIMEOUTS = {
+    model.strip(): int(minutes)
+    for model, _, minutes in (pair.partition("=") for pair in env.list("VIDEO_TIMEOUTS", default=[]))
+    if minutes
+}
+# When a model is paused (its breaker, its configuration failing, the account out of credits), new orders
+# for it are made by the next enabled model that is not paused, at the price the seller confirmed.
+VIDEO_FALLBACK = env.bool("VIDEO_FALLBACK", default=False)
+# A model whose create call answered a configuration error (401/404/505: the API retired, a feature off)
+# rests this long before it is tried again; meanwhile its orders are taken over (VIDEO_FALLBACK) or wait.
+MODEL_CONFIG_PAUSE_SECONDS = env.int("MODEL_CONFIG_PAUSE_SECONDS", default=900)
 IMAGE_TIMEOUT_MINUTES = env.int("IMAGE_TIMEOUT_MINUTES", default=10)
 RESULT_TTL_DAYS = env.int("RESULT_TTL_DAYS", default=30)
 REFERENCE_TTL_DAYS = env.int("REFERENCE_TTL_DAYS", default=7)

@@ -67,21 +67,22 @@ class Provider:
         """Make the product photo reachable by the provider; returns the URL (or handle) to pass on."""
         raise NotImplementedError
 
-    def create_task(self, *, kind, prompt, image_url, callback_url, title="", aspect=None, seconds=None):
+    def create_task(self, *, kind, prompt, image_url, callback_url, title="", aspect=None, seconds=None, model=None):
         """Start a generation; returns the provider's task id. `title` is the product, for providers that draw it;
         `aspect` an image's ratio ("3:4", "1:1", "9:16"; generations.formats), `seconds` a video's duration
-        (None: the default ones)."""
+        (None: the default ones), `model` the video model's key (generations.video_models; None: the default)."""
         raise NotImplementedError
 
-    def get_task(self, task_id, *, key=None):
-        """The task's current TaskState. `key` lets the poller choose which API key to spend."""
+    def get_task(self, task_id, *, key=None, model=None):
+        """The task's current TaskState. `key` lets the poller choose which API key to spend; `model` is the one
+        the task was created with (a model may have its own API)."""
         raise NotImplementedError
 
     def download(self, url, *, kind):
         """The bytes of a result of this kind ("video" or "image"); a size cap per kind applies."""
         raise NotImplementedError
 
-    def max_prompt_length(self, kind):
+    def max_prompt_length(self, kind, model=None):
         return 5000
 
     @property

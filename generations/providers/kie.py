@@ -107,8 +107,8 @@ class KieProvider(Provider):
     def poll_keys(self):
         return list(self.keys.keys)
 
-    def max_prompt_length(self, kind):
-        return self._model(kind).max_prompt
+    def max_prompt_length(self, kind, model=None):
+        return self._model(kind, model).max_prompt
 
     def upload_reference(self, *, content, filename):
         url = f"{settings.KIE_UPLOAD_BASE_URL}/api/file-stream-upload"
@@ -121,8 +121,8 @@ class KieProvider(Provider):
             raise ProviderError(TEMPORARY, "KIE upload answered without a download URL")
         return link
 
-    def create_task(self, *, kind, prompt, image_url, callback_url, title="", aspect=None, seconds=None):
-        model = self._model(kind)
+    def create_task(self, *, kind, prompt, image_url, callback_url, title="", aspect=None, seconds=None, model=None):
+        model = self._model(kind, model)
         built = model.build_input(prompt=prompt, image_url=image_url, aspect=aspect, seconds=seconds)
         body = {"model": model.name, "input": built}
         if callback_url:
@@ -135,7 +135,7 @@ class KieProvider(Provider):
             raise malformed("createTask taskId too long")
         return task_id
 
-    def get_task(self, task_id, *, key=None):
+    def get_task(self, task_id, *, key=None, model=None):
         data = self._call(
             "GET", f"{settings.KIE_API_BASE_URL}/api/v1/jobs/recordInfo", params={"taskId": task_id}, key=key
         )
@@ -166,8 +166,12 @@ class KieProvider(Provider):
         # Result URLs come from the provider's answer: only public https hosts, a size cap, a timeout.
         return fetch.fetch(url, max_bytes=fetch.MAX_BYTES[kind])
 
-    def _model(self, kind):
-        name = settings.KIE_VIDEO_MODEL if kind == "video" else settings.KIE_IMAGE_MODEL
+    def _model(self, kind, model=None):
+        """The adapter of a video model's key (generations.video_models; Sora 2 when None), or of the image model."""
+        if kind == "video" and model not in (None, "", "sora2"):
+            name = model
+        else:
+            name = settings.KIE_VIDEO_MODEL if kind == "video" else settings.KIE_IMAGE_MODEL
         try:
             return MODELS[name]
         except KeyError:

@@ -36,14 +36,14 @@ class LocalProvider(Provider):
         self.failures = settings.LOCAL_PROVIDER_FAILURES if failures is None else failures
         self.random = random.Random(seed)
 
-    def max_prompt_length(self, kind):
+    def max_prompt_length(self, kind, model=None):
         return 10000 if kind == "video" else 5000
 
     def upload_reference(self, *, content, filename):
         name = default_storage.save(f"{ROOT}/uploads/{uuid.uuid4().hex}-{filename}", ContentFile(content))
         return f"local:{name}"
 
-    def create_task(self, *, kind, prompt, image_url, callback_url, title="", aspect=None, seconds=None):
+    def create_task(self, *, kind, prompt, image_url, callback_url, title="", aspect=None, seconds=None, model=None):
         outcome = self._draw()
         if outcome in AT_CREATE:
             raise ProviderError(outcome, FAILURE_MESSAGES[outcome], code=AT_CREATE[outcome])
@@ -53,6 +53,7 @@ class LocalProvider(Provider):
             "title": title,
             "aspect": aspect,
             "seconds": seconds,
+            "model": model,
             "image": image_url,
             "ready_at": time.time() + self.delay,
             "outcome": outcome,
@@ -60,7 +61,7 @@ class LocalProvider(Provider):
         default_storage.save(_task_name(task_id), ContentFile(json.dumps(task).encode()))
         return task_id
 
-    def get_task(self, task_id, *, key=None):
+    def get_task(self, task_id, *, key=None, model=None):
         try:
             with default_storage.open(_task_name(task_id)) as file:
                 task = json.load(file)
