@@ -49,6 +49,9 @@ POLL_ERROR_MAX_DELAY = timedelta(minutes=2)
 MAX_FINISH_ATTEMPTS = 5  # downloads of a result that failed (bad URL, bad media, 5xx) before it fails
 FINISH_BACKOFF = timedelta(minutes=1)  # 1, 2, 4, 8 min between finish attempts
 FINISH_LEASE = timedelta(minutes=5)  # a finish handed out (or running) is handed out again after this
+# Configuration answers that are the model's, not one order's: a bad key, no access, the API gone, a feature
+# off; None is our own (no adapter for the model).
+MODEL_CONFIGURATION_CODES = (401, 403, 404, 505, None)
 
 
 def enqueue(generation_ids):
@@ -191,6 +194,8 @@ def _rest_model(generation, error):
     One taken over already is not moved again (generations.takeover): it fails as it would without fallback."""
     if generation.kind != Generation.Kind.VIDEO or not settings.VIDEO_FALLBACK or len(video_models.enabled()) < 2:
         return False
+    if error.code not in MODEL_CONFIGURATION_CODES:
+        return False  # a 400 is this order's request, not the model's
     provider, model = generation.provider, generation.model
     if breaker.pause_configuration(provider, model):
         log.warning("%s %s: configuration error at create, the model is paused", provider, model)

@@ -259,3 +259,14 @@ def test_it_says_which_model_made_it_in_the_seller_s_language_only_when_another_
     with translation.override("en"):
         assert notify.made_by(taken) == "Veo 3.1 Fast was unavailable — this video was made by Veo 3.1 Quality (8 s)."
     assert notify.made_by(own) == ""
+
+
+def test_it_fails_an_order_kie_calls_a_bad_request_without_resting_the_model(workers, commit):
+    workers.kie.program(create_code=400)
+    generation = video_order(workers, telegram_id=SELLER)
+
+    assert commit(pipeline.submit, generation_id=generation.pk) == "failed"
+
+    assert (reload(generation).status, reload(generation).error_class) == ("failed", "configuration")
+    assert_charged_once(generation, refunded=True)
+    assert breaker.why_held("kie", "sora2") == [] and veo_creates(workers) == []
