@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
 
+from generations import video_models
 from generations.models import ProviderHealth
 from messaging import alerts
 
@@ -23,6 +24,11 @@ from messaging import alerts
 def target(provider, model=""):
     """The breaker's row of one model of a provider ("kie:veo3_fast"); the provider's own for no model."""
     return f"{provider}:{model}" if model else provider
+
+
+def name(provider, model=""):
+    """How operators read a breaker's target: "KIE Sora 2", "KIE nano-banana", "KIE"."""
+    return f"{provider.upper()} {video_models.label(model)}" if model else provider.upper()
 
 
 def is_open(provider, model=""):
@@ -89,20 +95,21 @@ def resume_billing(provider, paused_at):
 
 def record_failure(provider, model=""):
     """One more temporary failure in a row of this model; opens its breaker at BREAKER_FAILURES. True when it opened."""
-    provider = target(provider, model)
-    ProviderHealth.objects.get_or_create(provider=provider)
-    ProviderHealth.objects.filter(provider=provider).update(consecutive_failures=F("consecutive_failures") + 1)
+    row = target(provider, model)
+    ProviderHealth.objects.get_or_create(provider=row)
+    ProviderHealth.objects.filter(provider=row).update(consecutive_failures=F("consecutive_failures") + 1)
     now = timezone.now()
     opened = (
-        ProviderHealth.objects.filter(provider=provider, consecutive_failures__gte=settings.BREAKER_FAILURES)
+        ProviderHealth.objects.filter(provider=row, consecutive_failures__gte=settings.BREAKER_FAILURES)
         .exclude(open_until__gt=now)
         .update(open_until=now + timedelta(seconds=settings.BREAKER_COOLDOWN_SECONDS), consecutive_failures=0)
     )
     if opened:
         alerts.alert_operators(
-            f"{provider}:breaker",
-            f"{provider} failed {settings.BREAKER_FAILURES} times in a row: submissions paused for "
-            f"{settings.BREAKER_COOLDOWN_SECONDS} s; queued generations wait.",
+            f"{row}:breaker",
+            f"{name(provider, model)}: submissions paused for {settings.BREAKER_COOLDOWN_SECONDS} s after "
+            f"{settings.BREAKER_FAILURES} failures in a row; its queued generations wait"
+            f"{' or are taken over' if settings.VIDEO_FALLBACK and model in video_models.CATALOG else ''}.",
         )
     return bool(opened)
 
