@@ -204,7 +204,7 @@ def _rest_model(generation, error):
         f"{breaker.name(provider, model)}: configuration failure at create ({error}); the model is paused for "
         f"{settings.MODEL_CONFIG_PAUSE_SECONDS} s and its orders are taken over by another model.",
     )
-    if takeover.target(provider, generation) is None:
+    if takeover.target(provider, generation, uncounted=1) is None:
         return False
     if _requeue(generation, Status.SUBMITTING, error, delay=SUBMIT_LEASE, count_attempt=False):
         transaction.on_commit(lambda: enqueue([generation.pk]))

@@ -1,7 +1,8 @@
 """Take-over: a queued video whose model is paused is made by another enabled model (VIDEO_FALLBACK).
 
-Only a generation that never reached the provider is switched (no create started, no task id), by one
-conditional UPDATE, so two workers switch it once and a task that may exist is never created twice. It
+Only a generation that never reached the provider is switched (never tried: a create that timed out may have
+made a task; no create started, no task id), by one conditional UPDATE, so two workers switch it once and a
+task that may exist is never created twice. It
 keeps the price the seller confirmed, and is taken over at most once: a second model failing it too is
 most likely the account (a bad key answers 401 for every model), and bouncing between models would never
 end. Images never fall back. Pauses (generations/breaker.py): a model's breaker, a model's configuration
@@ -21,19 +22,23 @@ from generations.models import Generation, GenerationEvent
 log = logging.getLogger(__name__)
 
 
-def allowed(generation):
-    """Whether this generation may be taken over at all: a video, fallback on, never taken over before."""
+def allowed(generation, *, uncounted=0):
+    """Whether this generation may be taken over at all: a video, fallback on, never taken over before, never
+    tried (`attempts` counts every try that may have reached the provider: a create that timed out may have made
+    a task there, so such a row retries on its own model, never on another). `uncounted`: tries that go back
+    uncounted (the one whose create was refused for configuration, still on the row)."""
     return (
         settings.VIDEO_FALLBACK
         and generation.kind == Generation.Kind.VIDEO
         and generation.model == generation.ordered_model
+        and generation.attempts - uncounted == 0
         and len(video_models.enabled()) > 1
     )
 
 
-def target(provider, generation):
+def target(provider, generation, *, uncounted=0):
     """The enabled model that takes this generation over now (the first not held, in VIDEO_MODELS order), or None."""
-    if not allowed(generation):
+    if not allowed(generation, uncounted=uncounted):
         return None
     return next(
         (
@@ -54,6 +59,7 @@ def take_over(generation, model, reasons):
             status=Generation.Status.QUEUED,
             model=generation.model,
             ordered_model=F("model"),
+            attempts=0,
             create_started_at__isnull=True,
             provider_task_id="",
         ).update(model=model.key, seconds=seconds, updated_at=timezone.now())
@@ -77,6 +83,6 @@ def dispatchable(provider, models):
     held = {model for model in models - going if model in video_models.CATALOG}
     if held and settings.VIDEO_FALLBACK and len(video_models.enabled()) > 1:
         if any(not breaker.holds(provider, model.key) for model in video_models.enabled()):
-            taken = Q(model__in=held, kind=Generation.Kind.VIDEO, model=F("ordered_model"))
+            taken = Q(model__in=held, kind=Generation.Kind.VIDEO, model=F("ordered_model"), attempts=0)
             servable = taken if servable is None else servable | taken
     return servable
