@@ -52,7 +52,7 @@ def test_it_names_the_models_in_the_filter_in_russian(client, support, shop):
     html = client.get(GENERATIONS).content.decode()
 
     for choice in ("?model=sora2", "?model=veo3_fast", "?model=veo3", "?model=nano-banana", "?taken_over=1"):
-        assert choice in html
+        assert f'href="{choice}"' in html
     assert "Veo 3.1 Quality" in html and "карточки (nano-banana)" in html
     assert "сделано не той моделью, что заказана" in html
 
