@@ -62,14 +62,14 @@ def test_it_sends_veo_its_callback_url_when_the_app_is_public(veo, settings):
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_it_delivers_a_veo_video_the_callback_woke_up(veo, settings, bot_server):
+def test_it_delivers_a_veo_video_the_callback_woke_up(veo, settings, bot_server, enqueued):
     """KIE's own callback reaches the app over HTTP, wakes the generation up, and the next read delivers it."""
     settings.PUBLIC_BASE_URL = "https://bot.example.com"
     settings.KIE_WEBHOOK_HMAC_KEY = veo.kie.hmac_key = HMAC_KEY
     veo.kie.callback_origin = bot_server.url  # https://bot.example.com is the app under test
     veo.kie.program(after_polls=1000)  # reads alone would not see it finish soon
     (generation,) = veo_order(veo, telegram_id=6163)
-    pipeline.submit(generation_id=generation.pk)
+    assert pipeline.submit(generation_id=generation.pk) == "processing"
     later = timezone.now() + timezone.timedelta(minutes=5)
     Generation.objects.filter(pk=generation.pk).update(next_poll_at=later)
     generation.refresh_from_db()
