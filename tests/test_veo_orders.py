@@ -5,6 +5,8 @@ from django.utils import timezone
 
 from generations import pipeline
 from generations.models import Generation
+from generations.providers import get_provider
+from tests.factories import make_user, place_order
 from tests.veo_helpers import VEO_GENERATE, VEO_READ, assert_charged_once, veo_on, veo_order
 
 HMAC_KEY = "kie-hmac-veo-key"
@@ -86,3 +88,33 @@ def test_it_delivers_a_veo_video_the_callback_woke_up(veo, settings, bot_server,
     assert generation.status == "completed"
     assert len(veo.telegram.requests("sendVideo")) == 1
     assert_charged_once(generation, refunded=False)
+
+
+@pytest.mark.django_db
+def test_it_makes_a_veo_quality_video_when_that_model_is_ordered(veo, settings):
+    settings.VIDEO_MODELS = ["veo3_fast", "veo3"]
+    user = make_user(credits=100, telegram_id=6164)
+    (generation,) = place_order(user, telegram=veo.telegram, model="veo3").generations
+
+    pipeline.submit(generation_id=generation.pk)
+    generation.refresh_from_db()
+    pipeline.poll(generation)
+
+    generation.refresh_from_db()
+    assert (generation.status, generation.model, generation.cost) == ("completed", "veo3", 80)
+    (create,) = veo.kie.requests(VEO_GENERATE)
+    assert create.params["model"] == "veo3" and veo.kie.tasks[generation.provider_task_id].model == "veo3"
+    assert_charged_once(generation, refunded=False)
+
+
+@pytest.mark.django_db
+def test_it_cuts_a_longer_prompt_to_veos_limit(veo):
+    provider = get_provider()
+    assert provider.max_prompt_length("video", "veo3_fast") == 5000 < provider.max_prompt_length("video", "sora2")
+
+    provider.create_task(
+        kind="video", prompt="a" * 6000, image_url="https://files.example.com/p.jpg", callback_url=None, model="veo3"
+    )
+
+    (create,) = veo.kie.requests(VEO_GENERATE)
+    assert create.params["prompt"] == "a" * 5000

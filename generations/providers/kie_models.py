@@ -106,7 +106,8 @@ class Veo31(KieModel):
     def create(self, call, *, prompt, image_url, callback_url, aspect=None, seconds=None):
         # Veo makes 8 s only (video_models), so `seconds` is not sent; `aspect` is a card's, never a video's.
         body = {
-            "prompt": prompt,
+            # A prompt written for another model (a take-over keeps the order's prompt) may be longer.
+            "prompt": prompt[: self.max_prompt],
             "imageUrls": [image_url],
             "model": self.name,
             "aspect_ratio": "9:16",  # explicit: "Auto" would follow the photo's shape
