@@ -1,6 +1,7 @@
-"""A local fake of the KIE AI task API and file-upload API that speaks the real HTTP protocol.
+"""A local fake of the KIE AI task APIs (jobs, and Veo 3.1: kie_veo.py) and file-upload API that speaks the
+real HTTP protocol.
 
-One ``base_url`` serves both APIs, the uploaded files (``/files/...``) and task results (``/results/...``).
+One ``base_url`` serves the APIs, the uploaded files (``/files/...``) and task results (``/results/...``).
 Standalone: ``python -m tests.fakes.kie --port 8082``.
 """
 
