@@ -53,6 +53,7 @@ def target(provider, generation, *, uncounted=0):
 def take_over(generation, model, reasons):
     """Switch a queued generation that never reached the provider to `model`. True for the one call that did."""
     seconds = model.nearest_seconds(generation.seconds)
+    # The prompt written for the first model (its duration, its length limit) is dropped: the new one gets its own.
     with transaction.atomic():
         switched = Generation.objects.filter(
             pk=generation.pk,
@@ -62,7 +63,7 @@ def take_over(generation, model, reasons):
             attempts=0,
             create_started_at__isnull=True,
             provider_task_id="",
-        ).update(model=model.key, seconds=seconds, updated_at=timezone.now())
+        ).update(model=model.key, seconds=seconds, final_prompt="", updated_at=timezone.now())
         if switched:
             GenerationEvent.objects.create(
                 generation_id=generation.pk,

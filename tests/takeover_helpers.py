@@ -1,35 +1,21 @@
 """Two video models on the fake KIE (Sora 2 and Veo 3.1 Fast) with VIDEO_FALLBACK, and what tests read of them.
 
-Sora 2 is made through the fake's jobs API as in production. Veo 3.1 Fast is made by its adapter when the
-provider has one (generations/providers/kie.py, `/api/v1/veo/…` on the fake); until it does, by a stand-in
-adapter that sends it through the fake's generic jobs API (models named "veo…"): the pipeline, the
-take-over and the ledger are what these tests are about, and they are the same either way.
+Sora 2 is made through the fake's jobs API and Veo 3.1 Fast through its own (`/api/v1/veo/…`), as in production.
 """
 
 import pytest
 
 from generations.models import Generation
-from generations.providers import kie
 from tests.factories import make_user, place_order
 
 SORA = "sora-2-image-to-video"
 
 
-class StandInVeo(kie.KieModel):
-    name = "veo3_fast"
-    max_prompt = 5000
-
-    def build_input(self, *, prompt, image_url, aspect=None, seconds=None):
-        return {"prompt": prompt, "image_urls": [image_url], "aspect_ratio": "9:16"}
-
-
 @pytest.fixture
-def two_models(workers, settings, monkeypatch):
+def two_models(workers, settings):
     settings.VIDEO_MODELS = ["sora2", "veo3_fast"]
     settings.VIDEO_FALLBACK = True
     settings.BREAKER_FAILURES = 3
-    if "veo3_fast" not in kie.MODELS:
-        monkeypatch.setitem(kie.MODELS, "veo3_fast", StandInVeo())
     return workers
 
 
@@ -38,12 +24,7 @@ def sora_creates(workers):
 
 
 def veo_creates(workers):
-    generic = [
-        call
-        for call in workers.kie.requests("/api/v1/jobs/createTask")
-        if str(call.params.get("model", "")).startswith("veo")
-    ]
-    return generic + workers.kie.requests("/api/v1/veo/generate")
+    return workers.kie.requests("/api/v1/veo/generate")
 
 
 def video_order(workers, telegram_id, **options):

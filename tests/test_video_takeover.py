@@ -130,6 +130,8 @@ def test_it_rests_sora_on_a_configuration_error_and_has_veo_take_its_orders(work
     first = reload(first)
     assert (first.status, first.model, first.ordered_model, first.attempts) == ("processing", "veo3_fast", "sora2", 1)
     assert breaker.why_held("kie", "sora2") == ["configuration"]
+    # Sora's prompt was dropped at the take-over: Veo's was written for its own 8 s.
+    assert GenerationEvent.objects.filter(generation=first, kind="prompt").count() == 2
     second = video_order(workers, telegram_id=SELLER + 1)
     assert commit(pipeline.submit, generation_id=second.pk) == "processing"
     assert reload(second).model == "veo3_fast"
