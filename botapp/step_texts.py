@@ -157,7 +157,8 @@ def nothing_suggested():
 
 
 def confirm_details(draft):
-    """The confirmation screen's lines about the format or duration, the text on the card and the wishes."""
+    """The confirmation screen's lines about the format or the model and duration, the text on the card and the
+    wishes."""
     lines = []
     if draft["kind"] == "video":
         model = video_models.chosen(draft.get("model"))

@@ -61,10 +61,10 @@ def test_it_goes_on_when_a_read_raises_or_its_result_cannot_be_applied(workers, 
     ).order_by("pk")
     provider, real_read, real_succeeded = get_provider(), get_provider().get_task, pipeline._succeeded
 
-    def read(task_id, *, key=None):
+    def read(task_id, *, key=None, model=None):
         if task_id == broken.provider_task_id:
             raise KeyError("resultUrls")  # a parsing bug, not a ProviderError
-        return real_read(task_id, key=key)
+        return real_read(task_id, key=key, model=model)
 
     def succeeded(generation, state):
         if generation.pk == unlucky.pk:
