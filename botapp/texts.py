@@ -85,6 +85,11 @@ def _model_prices(model):
     )
 
 
+def cheapest_video_price():
+    """“from 10 credits”: videos in a few words, where the list by model won't fit (the bot's profile)."""
+    return ngettext("from %(n)s credit", "from %(n)s credits", _cheapest_video()) % {"n": _cheapest_video()}
+
+
 def prices():
     return _("One image card: %(image)s. Videos: %(videos)s.") % {
         "image": credits(settings.IMAGE_COST),
