@@ -271,3 +271,22 @@ def test_it_shows_no_model_with_one_model_on(chat, settings):
     assert "Модель" not in chat.last_reply() and chat.buttons() == ["✅ Подтвердить", "⬅️ Назад", "✖️ Отмена"]
     chat.tap_button("Подтвердить")
     assert (Generation.objects.get().model, Generation.objects.get().cost) == ("veo3_fast", 20)
+
+
+def test_it_offers_the_model_ordered_for_another_when_the_one_that_made_it_is_off(chat, two_models, settings):
+    settings.VIDEO_MODELS = ["sora2", "veo3_fast", "veo3"]
+    to_template(chat)
+    chat.tap("flow:model:veo3")
+    chat.tap("flow:tpl:ad")
+    chat.send("нет")
+    chat.tap("flow:n:1")
+    chat.tap_button("Подтвердить")
+    generation = Generation.objects.get()
+    # Taken over: made by Veo 3.1 Fast, which is off now; the seller's default is Sora 2.
+    Generation.objects.filter(pk=generation.pk).update(model="veo3_fast")
+    TelegramUser.objects.filter(telegram_id=chat.id).update(video_model="sora2")
+    settings.VIDEO_MODELS = ["sora2", "veo3"]
+
+    chat.tap(f"gen:again:{generation.pk}")
+
+    assert chat.buttons()[:2] == ["Sora 2", "✓ Veo 3.1 Quality"]
