@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "billing",
     "generations",
     "botapp",
+    "miniapp",
     "messaging",
     "ops",
 ]

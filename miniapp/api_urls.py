@@ -1,0 +1,2 @@
+# Filled by the Mini App API's branch.
+urlpatterns = []

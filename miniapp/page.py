@@ -1,0 +1,1 @@
+# Filled by the Mini App page's branch.
