@@ -201,6 +201,9 @@ TELEGRAM_API_BASE_URL = env.str("TELEGRAM_API_BASE_URL", default="https://api.te
 # Telegram allows about 30 messages a second overall and 1 a second per chat; stay a little under.
 TELEGRAM_MESSAGES_PER_SECOND = env.float("TELEGRAM_MESSAGES_PER_SECOND", default=28.5)
 TELEGRAM_CHAT_INTERVAL_SECONDS = env.float("TELEGRAM_CHAT_INTERVAL_SECONDS", default=1.0)
+# The Mini App page (/miniapp/) loads Telegram's script from here; its origin is the one script origin the page's
+# Content-Security-Policy allows besides our own (the tests point it at a local stub).
+MINIAPP_WEBAPP_JS_URL = env.str("MINIAPP_WEBAPP_JS_URL", default="https://telegram.org/js/telegram-web-app.js")
 
 # --- Generation provider --------------------------------------------------------------------
 KIE_API_KEYS = [key for key in env.list("KIE_API_KEYS", default=[]) if key]
