@@ -52,6 +52,7 @@ class FakeTelegram(BotApiMethods, FakeHttpServer):
         self._messages = {}
         self._commands = {}
         self._descriptions = {}  # (kind, language_code) → text
+        self._menu_buttons = {}  # chat_id (None: the default) → MenuButton
         self._refunded = set()
         self._webhook_error = None
         self._methods = {
@@ -81,6 +82,8 @@ class FakeTelegram(BotApiMethods, FakeHttpServer):
             "getMyDescription": self._get_my_description,
             "setMyShortDescription": self._set_my_short_description,
             "getMyShortDescription": self._get_my_short_description,
+            "setChatMenuButton": self._set_chat_menu_button,
+            "getChatMenuButton": self._get_chat_menu_button,
             "close": self._close,
             "logOut": self._log_out,
         }
@@ -136,6 +139,11 @@ class FakeTelegram(BotApiMethods, FakeHttpServer):
         """What the bot's (short) description is for a language, as getMy(Short)Description answers."""
         with self._lock:
             return self._descriptions.get((kind, language_code), "")
+
+    def menu_button(self, chat_id=None):
+        """The menu button of a private chat (None: the bot's default one), as getChatMenuButton answers."""
+        with self._lock:
+            return self._menu_buttons.get(chat_id) or self._menu_buttons.get(None) or {"type": "commands"}
 
     def commands(self, language_code=""):
         """The default-scope command list for a language, as getMyCommands answers."""
