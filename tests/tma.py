@@ -25,3 +25,36 @@ def header(user_or_id, **options):
     """The Authorization header of an API call by this user (a TelegramUser or a Telegram id)."""
     telegram_id = getattr(user_or_id, "telegram_id", user_or_id)
     return {"HTTP_AUTHORIZATION": f"tma {init_data(telegram_id, **options)}"}
+
+
+def completed(user, *, kind="image", description="A ceramic mug", reference_file_id="", title="", cost=3, photo=None):
+    """A finished generation of this user with its result stored (a JPEG card, or a few bytes of "video")."""
+    import uuid
+
+    from django.core.files.base import ContentFile
+    from django.utils import timezone
+
+    from generations.models import Generation
+    from tests.factories import product_photo
+
+    order_id = uuid.uuid4()
+    generation = Generation.objects.create(
+        user=user,
+        order_id=order_id,
+        kind=kind,
+        template="studio" if kind == "image" else "ugc",
+        description=description,
+        title=title,
+        reference_file_id=reference_file_id,
+        cost=cost,
+        model="sora2" if kind == "video" else "",
+        idempotency_key=f"{order_id}:0",
+        status=Generation.Status.COMPLETED,
+        finished_at=timezone.now(),
+    )
+    if kind == "image":
+        generation.result_file.save("card.jpg", ContentFile(photo or product_photo()), save=False)
+    else:
+        generation.result_file.save("reel.mp4", ContentFile(b"\x00\x00\x00\x18ftypmp42 video"), save=False)
+    generation.save()
+    return generation
