@@ -277,6 +277,12 @@ SUPPORT_USERNAME = env.str("SUPPORT_USERNAME", default="").lstrip("@")
 BOT_URL = env.str("BOT_URL", default="")
 ADMIN_CHAT_IDS = env.list("ADMIN_CHAT_IDS", cast=int, default=[])
 
+# --- Mini App (miniapp/, docs/miniapp.md) ----------------------------------------------------
+# How old Telegram's signed initData may be for the Mini App's API (auth_date), and for buying: a leaked
+# string stops working after this. Telegram signs it when the Mini App is opened.
+MINIAPP_MAX_AGE_SECONDS = env.int("MINIAPP_MAX_AGE_SECONDS", default=86400)
+MINIAPP_BUY_MAX_AGE_SECONDS = env.int("MINIAPP_BUY_MAX_AGE_SECONDS", default=3600)
+
 # --- Costs and limits -----------------------------------------------------------------------
 VIDEO_COST = env.int("VIDEO_COST", default=10)  # a video of the default duration (KIE_VIDEO_SECONDS)
 IMAGE_COST = env.int("IMAGE_COST", default=3)

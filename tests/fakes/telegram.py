@@ -54,6 +54,7 @@ class FakeTelegram(BotApiMethods, FakeHttpServer):
         self._descriptions = {}  # (kind, language_code) → text
         self._menu_buttons = {}  # chat_id (None: the default) → MenuButton
         self._refunded = set()
+        self._invoice_links = {}  # slug → the invoice createInvoiceLink made
         self._webhook_error = None
         self._methods = {
             "getMe": self._get_me,
@@ -69,6 +70,7 @@ class FakeTelegram(BotApiMethods, FakeHttpServer):
             "sendChatAction": self._send_chat_action,
             "getFile": self._get_file,
             "sendInvoice": self._send_invoice,
+            "createInvoiceLink": self._create_invoice_link,
             "answerPreCheckoutQuery": self._answer_pre_checkout_query,
             "refundStarPayment": self._refund_star_payment,
             "setWebhook": self._set_webhook,
@@ -134,6 +136,12 @@ class FakeTelegram(BotApiMethods, FakeHttpServer):
             or ""
             for call in self.sent(chat_id)
         ]
+
+    def invoice_link(self, link):
+        """The invoice behind a link createInvoiceLink answered (title, description, payload, currency,
+        total_amount), or None."""
+        with self._lock:
+            return self._invoice_links.get(link.rpartition("$")[2])
 
     def description(self, kind="description", language_code=""):
         """What the bot's (short) description is for a language, as getMy(Short)Description answers."""

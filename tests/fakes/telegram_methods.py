@@ -2,6 +2,7 @@
 
 import json
 import mimetypes
+import secrets
 import time
 from http import HTTPStatus
 
@@ -284,6 +285,32 @@ class BotApiMethods:
             "total_amount": sum(int(price["amount"]) for price in prices),
         }
         return self._new_message(chat_id, params, invoice=invoice)
+
+    def _create_invoice_link(self, params, files):
+        """A link to an invoice for a Mini App's openInvoice: checked as sendInvoice is, kept by its slug
+        (`invoice_link(slug)`), and answered `https://t.me/$<slug>` as Telegram does."""
+        for name in ("title", "description", "payload", "currency"):
+            self._require(params, name)
+        if len(params["payload"].encode("utf-8")) > MAX_INVOICE_PAYLOAD_BYTES:
+            raise bad_request("invoice payload is too long")
+        prices = params.get("prices")
+        if not isinstance(prices, list) or not prices:
+            raise bad_request("prices are not specified")
+        currency = params["currency"]
+        if currency == "XTR" and (len(prices) != 1 or params.get("provider_token") or params.get("max_tip_amount")):
+            raise bad_request("STARS_INVOICE_INVALID")
+        if currency != "XTR" and not params.get("provider_token"):
+            raise bad_request("PAYMENT_PROVIDER_INVALID")
+        slug = secrets.token_urlsafe(12)
+        with self._lock:
+            self._invoice_links[slug] = {
+                "title": params["title"],
+                "description": params["description"],
+                "payload": params["payload"],
+                "currency": currency,
+                "total_amount": sum(int(price["amount"]) for price in prices),
+            }
+        return f"https://t.me/${slug}"
 
     def _answer_pre_checkout_query(self, params, files):
         self._require(params, "pre_checkout_query_id")
