@@ -17,9 +17,10 @@ import pytest
 from accounts.models import TelegramUser
 from billing import ledger
 from billing.models import CreditPack, CreditTransaction, Payment
+from generations.models import Generation
 from tests.browser import browser  # noqa: F401  (the headless Chromium fixture)
 from tests.chat import Chat
-from tests.factories import make_user
+from tests.factories import make_generations, make_user
 from tests.tma import completed, init_data
 
 pytestmark = pytest.mark.browser
@@ -134,6 +135,12 @@ class MiniApp:
         """The text of the element now matching `css` ("" when none): the page re-renders as answers come."""
         return self.js("const e = document.querySelector(arguments[0]); return e ? e.innerText.trim() : ''", css)
 
+    def data(self, css, name):
+        """A data-* attribute of the element now matching `css`, or None."""
+        return self.js(
+            "const e = document.querySelector(arguments[0]); return e ? e.dataset[arguments[1]] : null", css, name
+        )
+
     def click(self, css):
         """Click what matches `css` once it is there (found again if the page re-rendered it meanwhile)."""
         from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
@@ -225,6 +232,40 @@ def test_it_sends_a_result_to_the_chat_again(miniapp):
     (download,) = miniapp.until(lambda b: miniapp.js("return window.__tgStub.downloads"))
     assert download["url"].startswith(f"{miniapp.server.url}/") and download["file_name"] == f"neurocards-{card.pk}.jpg"
 
+    # «Make another with this product»: the bot carries on in the chat, and the Mini App closes.
+    before = len(miniapp.telegram.sent(chat_id=anna.telegram_id))
+    miniapp.click("#result-again")
+    miniapp.until(lambda b: miniapp.js("return window.__tgStub.closed"))
+    assert len(miniapp.telegram.sent(chat_id=anna.telegram_id)) > before
+
+
+def test_it_follows_an_order_in_progress_and_cancels_it_after_asking(miniapp):
+    anna = make_user(telegram_id=484848, first_name="Анна", credits=10)
+    (order,) = make_generations(anna, cost=10)
+    ledger.charge_generations(generations=[order])
+    card = f"#orders .order[data-id='{order.pk}']"
+    miniapp.open(init_data(anna.telegram_id))
+
+    miniapp.tab("orders")
+    miniapp.until(lambda b: miniapp.data(card, "status") == "queued")
+    assert "Место в очереди: 1" in miniapp.text(card)
+    # Polled while shown: the worker takes it, and the page sees it without a reload.
+    Generation.objects.filter(pk=order.pk).update(status=Generation.Status.PROCESSING)
+    miniapp.until(lambda b: miniapp.data(card, "status") == "processing")
+    assert "Место в очереди" not in miniapp.text(card)
+
+    miniapp.click(f"[data-cancel='{order.pk}']")
+    assert miniapp.text("#sheet-body p") == "Отменить этот заказ? Кредиты вернутся на баланс."
+    miniapp.click("#cancel-yes")
+
+    miniapp.until(lambda b: miniapp.data(card, "status") == "cancelled")
+    assert miniapp.text("#toast") == "Отменено. Возвращено кредитов: 10."
+    assert not miniapp.all(f"[data-cancel='{order.pk}']")
+    assert TelegramUser.objects.get(pk=anna.pk).balance == 10
+    assert (
+        CreditTransaction.objects.filter(generation=order, kind=CreditTransaction.Kind.GENERATION_REFUND).count() == 1
+    )
+
 
 def test_it_buys_credits_with_stars_and_shows_them_once_the_bot_is_paid(miniapp):
     anna = make_user(telegram_id=464646, first_name="Anna", language_code="en")
@@ -262,6 +303,18 @@ def test_it_buys_credits_with_stars_and_shows_them_once_the_bot_is_paid(miniapp)
     miniapp.until(lambda b: miniapp.js("return document.documentElement.dataset.theme") == "dark")
     assert miniapp.fits_the_phone() == {"innerWidth": 360, "wide": True, "small": []}
     miniapp.screenshot("balance-dark")
+
+
+def test_it_opens_the_yookassa_page_once_its_link_is_there(transactional_db, shop, miniapp):
+    anna = make_user(telegram_id=494949, first_name="Анна")
+    miniapp.open(init_data(anna.telegram_id))
+
+    miniapp.tab("balance")
+    miniapp.click(f"[data-buy='{shop.pack.pk}'][data-method=yookassa]")
+
+    (link,) = miniapp.until(lambda b: miniapp.js("return window.__tgStub.links"))
+    payment = Payment.objects.get(user=anna)
+    assert payment.method == "yookassa" and link == payment.confirmation_url
 
 
 @pytest.mark.parametrize(
