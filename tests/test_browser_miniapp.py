@@ -221,6 +221,7 @@ def test_it_sends_a_result_to_the_chat_again(miniapp):
     miniapp.click(f"#gallery .item[data-id='{card.pk}']")
     assert miniapp.text("#result-send") == "Отправить в чат"
     assert miniapp.text("#result-again") == "Сделать ещё с этим товаром"
+    miniapp.screenshot("result-light")
     miniapp.click("#result-send")
 
     miniapp.until(lambda b: miniapp.text("#result-send") == "Отправлено в чат.")
@@ -249,6 +250,7 @@ def test_it_follows_an_order_in_progress_and_cancels_it_after_asking(miniapp):
     miniapp.tab("orders")
     miniapp.until(lambda b: miniapp.data(card, "status") == "queued")
     assert "Место в очереди: 1" in miniapp.text(card)
+    miniapp.screenshot("orders-light")
     # Polled while shown: the worker takes it, and the page sees it without a reload.
     Generation.objects.filter(pk=order.pk).update(status=Generation.Status.PROCESSING)
     miniapp.until(lambda b: miniapp.data(card, "status") == "processing")
@@ -256,6 +258,7 @@ def test_it_follows_an_order_in_progress_and_cancels_it_after_asking(miniapp):
 
     miniapp.click(f"[data-cancel='{order.pk}']")
     assert miniapp.text("#sheet-body p") == "Отменить этот заказ? Кредиты вернутся на баланс."
+    miniapp.screenshot("cancel-light")
     miniapp.click("#cancel-yes")
 
     miniapp.until(lambda b: miniapp.data(card, "status") == "cancelled")
