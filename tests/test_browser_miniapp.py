@@ -212,6 +212,11 @@ def test_it_shows_the_users_own_results_and_not_anothers(miniapp):
     assert miniapp.js("return getComputedStyle(document.body).backgroundColor") == RGB["#212121"]
     miniapp.screenshot("gallery-dark")
 
+    # A video plays in the page from its signed link.
+    miniapp.click(f"#gallery .item[data-id='{lamp.pk}']")
+    source = miniapp.until(lambda b: miniapp.js("return document.querySelector('#sheet-body video')?.src"))
+    assert source.startswith(f"{miniapp.server.url}/")
+
 
 def test_it_sends_a_result_to_the_chat_again(miniapp):
     anna = make_user(telegram_id=454545, first_name="Анна")
@@ -231,7 +236,7 @@ def test_it_sends_a_result_to_the_chat_again(miniapp):
     # «Download the original»: Telegram's downloadFile with the signed link to this very result.
     miniapp.click("#result-download")
     (download,) = miniapp.until(lambda b: miniapp.js("return window.__tgStub.downloads"))
-    assert download["url"].startswith(f"{miniapp.server.url}/") and download["file_name"] == f"neurocards-{card.pk}.jpg"
+    assert download["url"].startswith(f"{miniapp.server.url}/") and download["file_name"] == f"image_{card.pk}.jpg"
 
     # «Make another with this product»: the bot carries on in the chat, and the Mini App closes.
     before = len(miniapp.telegram.sent(chat_id=anna.telegram_id))

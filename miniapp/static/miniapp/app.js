@@ -371,11 +371,12 @@
   }
 
   function download(item) {
-    var extension = item.kind === "video" ? "mp4" : "jpg";
+    // The name the server gives the download too (generations.media_views.result_link): cards are JPEG, videos MP4.
+    var fileName = (item.kind === "video" ? "video_" : "image_") + item.id + (item.kind === "video" ? ".mp4" : ".jpg");
     var canDownload =
       typeof tg.downloadFile === "function" && typeof tg.isVersionAtLeast === "function" && tg.isVersionAtLeast("8.0");
     if (canDownload) {
-      tg.downloadFile({ url: item.download_url, file_name: "neurocards-" + item.id + "." + extension });
+      tg.downloadFile({ url: item.download_url, file_name: fileName });
     } else if (typeof tg.openLink === "function") {
       tg.openLink(item.download_url);
     } else {
@@ -386,7 +387,18 @@
   function openResult(item, title) {
     // One key for this opening: a double tap on «Send to the chat» sends once.
     var sendKey = newKey();
-    var preview = thumbnail(item, "preview") || node("div", { class: "preview placeholder", text: item.kind === "video" ? "🎬" : "🖼" });
+    var preview =
+      item.kind === "video" && item.download_url
+        ? node("video", {
+            class: "preview",
+            src: item.download_url,
+            poster: item.thumb_url || null,
+            controls: true,
+            playsinline: true,
+            preload: "metadata",
+          })
+        : thumbnail(item, "preview") ||
+          node("div", { class: "preview placeholder", text: item.kind === "video" ? "🎬" : "🖼" });
     var details = [item.template, item.model, when(item.created_at)].filter(Boolean).join(" · ");
     var sendButton = button(t("send"), function () {
       sendButton.disabled = true;
