@@ -325,6 +325,25 @@ def test_it_opens_the_yookassa_page_once_its_link_is_there(transactional_db, sho
     assert payment.method == "yookassa" and link == payment.confirmation_url
 
 
+def test_it_offers_a_retry_when_the_server_cannot_be_reached(miniapp):
+    anna = make_user(telegram_id=505050, first_name="Анна")
+    miniapp.open(init_data(anna.telegram_id))
+    miniapp.until(lambda b: miniapp.text("#gallery-empty"))
+
+    miniapp.browser.execute_cdp_cmd("Network.enable", {})
+    offline = {"offline": True, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1}
+    miniapp.browser.execute_cdp_cmd("Network.emulateNetworkConditions", offline)
+    miniapp.tab("orders")
+
+    miniapp.until(lambda b: miniapp.find("#notice").is_displayed())
+    assert miniapp.text("#notice-text") == "Нет связи с сервером." and miniapp.text("#notice-retry") == "Повторить"
+    miniapp.browser.execute_cdp_cmd("Network.emulateNetworkConditions", {**offline, "offline": False})
+    miniapp.click("#notice-retry")
+
+    miniapp.until(lambda b: miniapp.text("#orders-empty"))
+    assert not miniapp.find("#notice").is_displayed()
+
+
 @pytest.mark.parametrize(
     "forge",
     [
