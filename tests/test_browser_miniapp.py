@@ -369,6 +369,16 @@ def test_it_shows_the_error_page_and_no_data_for_a_forged_init_data(miniapp, for
     assert "Секретная кружка" not in html and ">55<" not in html
 
 
+def test_it_tells_someone_the_bot_never_met_to_start_the_chat_first(miniapp):
+    miniapp.open(init_data(515151))  # signed by Telegram, but this user never wrote to the bot
+
+    miniapp.until(lambda b: miniapp.js("return document.documentElement.dataset.state") == "unauthorized")
+    miniapp.until(lambda b: miniapp.text("#error-message"))
+    assert miniapp.text("#error-page h1") == "Откройте это из бота"
+    assert miniapp.text("#error-message") == "Откройте чат с ботом и нажмите «Старт», затем снова откройте галерею."
+    assert not miniapp.find("#tabs").is_displayed()
+
+
 def pre_checkout(chat, payment):
     return {
         "update_id": chat.message_update()["update_id"],

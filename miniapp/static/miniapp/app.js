@@ -40,6 +40,7 @@
     noticeText: document.getElementById("notice-text"),
     noticeRetry: document.getElementById("notice-retry"),
     errorPage: document.getElementById("error-page"),
+    errorMessage: document.getElementById("error-message"),
     sheet: document.getElementById("sheet"),
     sheetBody: document.getElementById("sheet-body"),
     toast: document.getElementById("toast"),
@@ -147,8 +148,12 @@
   }
 
   // Forged, stale or missing initData: nothing of a user stays on the page.
-  function showErrorPage() {
+  function showErrorPage(message) {
+    var wasDead = state.dead;
     state.dead = true;
+    if (message) el.errorMessage.textContent = message;
+    el.errorMessage.hidden = !el.errorMessage.textContent;
+    if (wasDead) return;
     clearTimeout(state.ordersTimer);
     el.view.textContent = "";
     el.sheetBody.textContent = "";
@@ -186,8 +191,17 @@
     }).then(
       function (response) {
         if (response.status === 401) {
-          showErrorPage();
-          throw new Stop("unauthorized");
+          // The server may say why in the user's language (e.g. "press Start in the chat first"): plain text.
+          return response.json().then(
+            function (data) {
+              showErrorPage(data && typeof data.message === "string" ? data.message : "");
+              throw new Stop("unauthorized");
+            },
+            function () {
+              showErrorPage("");
+              throw new Stop("unauthorized");
+            }
+          );
         }
         return response.json().then(
           function (data) {
@@ -288,8 +302,10 @@
 
   function mergeProducts(into, more) {
     more.forEach(function (product, index) {
+      // A product whose items go on from the previous page: the same group (its key), or the same title.
       var last = into[into.length - 1];
-      if (index === 0 && last && last.title === product.title) last.items = last.items.concat(product.items);
+      var same = last && (product.key !== undefined ? last.key === product.key : last.title === product.title);
+      if (index === 0 && same) last.items = last.items.concat(product.items);
       else into.push(product);
     });
   }
@@ -409,6 +425,8 @@
             sendButton.textContent = t("sent");
             toast(t("sent"));
           } else {
+            // Telegram did not take it: a new tap is a new try, so it gets a new key.
+            if (answer.data && answer.data.error === "not_sent") sendKey = newKey();
             sendButton.disabled = false;
             toast(answerMessage(answer));
           }
