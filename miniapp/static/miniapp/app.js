@@ -697,6 +697,12 @@
 
   function payWithStars(payment, before) {
     // Credited by the bot's successful_payment, once; the page only looks at the balance again.
+    if (typeof tg.openInvoice !== "function") {
+      // A client older than invoices in Mini Apps (Bot API 6.1): the link still opens the invoice in Telegram.
+      if (typeof tg.openTelegramLink === "function") tg.openTelegramLink(payment.invoice_link);
+      else toast(t("failed"));
+      return;
+    }
     tg.openInvoice(payment.invoice_link, function (status) {
       if (status === "paid") {
         haptic("success");
