@@ -197,10 +197,13 @@ def test_it_answers_a_json_405_to_a_wrong_method(client, seller):
     ],
 )
 def test_it_answers_json_even_when_something_breaks(client, seller, monkeypatch, failure, status, code):
-    def broken(*args, **kwargs):
-        raise failure
+    class Broken:
+        class objects:  # noqa: N801  (stands in for a model's manager)
+            @staticmethod
+            def filter(**lookups):
+                raise failure
 
-    monkeypatch.setattr("miniapp.api.translation.get_language", broken)
+    monkeypatch.setattr("miniapp.api.CreditPack", Broken)
 
     answer = client.get(f"{API}/me", **header(seller))
 
