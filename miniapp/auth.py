@@ -11,6 +11,7 @@ import functools
 import logging
 
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 from django.http import JsonResponse
 from django.utils import translation
 from django.views.decorators.csrf import csrf_exempt
@@ -79,8 +80,17 @@ def api_view(*methods, max_age_setting="MINIAPP_MAX_AGE_SECONDS"):
                 user, language = authenticate(request, max_age=getattr(settings, max_age_setting))
             except Unauthorized as refusal:
                 return error(401, "unauthorized", refusal.message)
-            with translation.override(language):
-                response = view(request, user, *args, **kwargs)
+            try:
+                with translation.override(language):
+                    response = view(request, user, *args, **kwargs)
+            except (OperationalError, InterfaceError) as failure:
+                # The database went away or a lock timed out: nothing was done, worth trying again.
+                log.warning("miniapp: %s for user %s: %s", request.path, user.pk, type(failure).__name__)
+                return error(503, "unavailable")
+            except Exception:
+                # A bug: logged with its traceback; the page still gets JSON it can show an error for.
+                log.exception("miniapp: %s failed for user %s", request.path, user.pk)
+                return error(500, "server_error")
             response["Cache-Control"] = "no-store"
             return response
 

@@ -3,6 +3,7 @@
 import time
 
 import pytest
+from django.db import OperationalError
 
 from tests.factories import make_user
 from tests.fakes.telegram import FakeTelegram
@@ -186,3 +187,24 @@ def test_it_answers_a_json_405_to_a_wrong_method(client, seller):
     assert answer.status_code == 405
     assert answer.json() == {"error": "method_not_allowed"}
     assert client.get(f"{API}/generations/1/cancel", **header(seller)).status_code == 405
+
+
+@pytest.mark.parametrize(
+    "failure, status, code",
+    [
+        (OperationalError("server closed the connection"), 503, "unavailable"),
+        (RuntimeError("a bug"), 500, "server_error"),
+    ],
+)
+def test_it_answers_json_even_when_something_breaks(client, seller, monkeypatch, failure, status, code):
+    class Broken:
+        class objects:  # noqa: N801  (stands in for a model's manager)
+            @staticmethod
+            def filter(**lookups):
+                raise failure
+
+    monkeypatch.setattr("miniapp.api.CreditPack", Broken)
+
+    answer = client.get(f"{API}/me", **header(seller))
+
+    assert (answer.status_code, answer.json()) == (status, {"error": code})

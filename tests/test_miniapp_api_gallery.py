@@ -140,3 +140,20 @@ def test_it_voids_a_thumbnail_link_once_its_source_is_gone(client):
     generation.result_file.delete(save=True)
 
     assert client.get(item["thumb_url"]).status_code == 404
+
+
+def test_it_deletes_a_thumbnail_with_its_result_at_cleanup(client, media_root, settings):
+    from ops import cleanup
+
+    seller = make_user(telegram_id=6660010)
+    generation = completed(seller)
+    item = client.get(f"{API}/gallery", **header(seller)).json()["products"][0]["items"][0]
+    assert client.get(item["thumb_url"]).status_code == 200
+    Generation.objects.filter(pk=generation.pk).update(
+        finished_at=timezone.now() - timedelta(days=settings.RESULT_TTL_DAYS + 1)
+    )
+
+    cleanup.run()
+
+    assert list((media_root / "thumbs").iterdir()) == []
+    assert client.get(item["thumb_url"]).status_code == 404
