@@ -9,9 +9,13 @@ iframe of web.telegram.org, so that is the one origin that may frame it (and X-F
 would forbid it).
 """
 
+import functools
+import hashlib
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.contrib.staticfiles import finders
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -80,14 +84,26 @@ def words():
     return catalogs
 
 
+@functools.cache
+def asset_version(name):
+    """A short hash of a static file's content, put in its URL: nginx lets browsers keep /static/ for 30 days,
+    and a Telegram client must still load the script and stylesheet of this deploy, never an older one."""
+    collected = Path(settings.STATIC_ROOT) / name
+    path = collected if collected.is_file() else finders.find(name)
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12] if path else ""
+
+
 @require_GET
 @xframe_options_exempt
 def index(request):
-    response = render(
-        request,
-        "miniapp/index.html",
-        {"words": words(), "webapp_js_url": settings.MINIAPP_WEBAPP_JS_URL, "api_base": reverse("miniapp") + "api/"},
-    )
+    context = {
+        "words": words(),
+        "webapp_js_url": settings.MINIAPP_WEBAPP_JS_URL,
+        "api_base": reverse("miniapp") + "api/",
+        "js_version": asset_version("miniapp/app.js"),
+        "css_version": asset_version("miniapp/app.css"),
+    }
+    response = render(request, "miniapp/index.html", context)
     response.headers["Content-Security-Policy"] = policy()
     response.headers["Referrer-Policy"] = "no-referrer"
     # The shell names no user, but it changes with each deploy's script and words.

@@ -1,8 +1,10 @@
 """The Mini App's page (/miniapp/): a shell with no user data, both languages' words as JSON data, Telegram's script
 and ours only, under its own strict Content-Security-Policy."""
 
+import hashlib
 import json
 import re
+from pathlib import Path
 
 import pytest
 from django.test import Client
@@ -104,6 +106,15 @@ def test_it_allows_pictures_only_from_our_own_addresses_on_the_filesystem(settin
     settings.PUBLIC_BASE_URL, settings.MEDIA_STORAGE = "https://bot.example.com", "filesystem"
 
     assert page.media_sources() == ["https://bot.example.com"]
+
+
+def test_it_names_this_deploys_script_and_stylesheet_in_their_urls():
+    # nginx lets browsers keep /static/ for 30 days: a new app.js must get a new URL.
+    html = Client().get("/miniapp/").content.decode()
+
+    for name in ("app.js", "app.css"):
+        content = (Path(__file__).resolve().parent.parent / "miniapp" / "static" / "miniapp" / name).read_bytes()
+        assert f"/static/miniapp/{name}?v={hashlib.sha256(content).hexdigest()[:12]}" in html
 
 
 def test_it_answers_only_get():
