@@ -2,9 +2,9 @@
 
 from django.conf import settings
 from django.utils.translation import gettext as _
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
 
-from botapp import step_texts, texts
+from botapp import step_texts, texts, webapp
 from generations import formats, video_models
 from messaging.texts import format_name
 
@@ -31,8 +31,15 @@ def main_menu():
             [_button("balance", "menu:balance"), _button("buy", "menu:buy")],
             [_button("history", "menu:history"), _button("support", "menu:support")],
             [_button("help", "menu:help")],
+            *gallery_rows(),
         ]
     )
+
+
+def gallery_rows():
+    """«Open gallery»: the Mini App, when it has an https address (else no row)."""
+    url = webapp.miniapp_url()
+    return [[InlineKeyboardButton(texts.button("gallery"), web_app=WebAppInfo(url))]] if url else []
 
 
 def _nav():

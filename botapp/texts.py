@@ -516,6 +516,7 @@ def button(name):
         "cancel_yes": _("Yes, cancel"),
         "cancel_no": _("No, carry on"),
         "write_support": _("✉️ Write to support"),
+        "gallery": _("🗂 Open gallery"),
     }.get(name) or sent.button(name)
 
 

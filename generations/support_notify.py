@@ -78,7 +78,8 @@ class NotResent(Exception):
 
 
 def resend_result(generation_id, *, key, actor):
-    """Send a completed generation's result to the user's chat again, once per `key` (the form's).
+    """Send a completed generation's result to the user's chat again, once per `key` (the form's, or the
+    Mini App's Idempotency-Key; `actor` None: the seller asked for it there).
 
     Returns False when this key already sent it; raises NotResent with the reason when it can't go."""
     generation = Generation.objects.select_related("user").get(pk=generation_id)
@@ -107,12 +108,14 @@ def resend_result(generation_id, *, key, actor):
         raise NotResent(_("Telegram did not take it: %(error)s") % {"error": error}) from None
     # A delivery retry still due must not send it a second time.
     notify.result_resent(generation.pk)
-    log.info("generation %s: result sent again by staff %s", generation.pk, actor.pk)
+    log.info("generation %s: result sent again by %s", generation.pk, f"staff {actor.pk}" if actor else "the user")
     return True
 
 
 def _by(actor):
     with translation.override(settings.LANGUAGE_CODE):
+        if actor is None:
+            return _("by the user, from the Mini App")
         return _("by %(who)s") % {"who": actor.get_username()}
 
 

@@ -108,6 +108,14 @@ def api(method, params):
     return body.get("result")
 
 
+def create_invoice_link(*, title, description, payload, label, amount):
+    """A Stars invoice as a link (createInvoiceLink) that a Mini App opens with openInvoice: currency XTR, no
+    provider token, exactly one price in whole Stars, as the chat's invoices. Raises SendFailed."""
+    prices = [{"label": label, "amount": amount}]
+    params = {"title": title, "description": description, "payload": payload, "currency": "XTR", "prices": prices}
+    return api("createInvoiceLink", params)
+
+
 def send_message(chat_id, text, *, markup=None):
     return call(
         "sendMessage", chat_id=chat_id, params={"text": text, "parse_mode": "HTML", "reply_markup": _markup(markup)}

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "billing",
     "generations",
     "botapp",
+    "miniapp",
     "messaging",
     "ops",
 ]
@@ -200,6 +201,9 @@ TELEGRAM_API_BASE_URL = env.str("TELEGRAM_API_BASE_URL", default="https://api.te
 # Telegram allows about 30 messages a second overall and 1 a second per chat; stay a little under.
 TELEGRAM_MESSAGES_PER_SECOND = env.float("TELEGRAM_MESSAGES_PER_SECOND", default=28.5)
 TELEGRAM_CHAT_INTERVAL_SECONDS = env.float("TELEGRAM_CHAT_INTERVAL_SECONDS", default=1.0)
+# The Mini App page (/miniapp/) loads Telegram's script from here; its origin is the one script origin the page's
+# Content-Security-Policy allows besides our own (the tests point it at a local stub).
+MINIAPP_WEBAPP_JS_URL = env.str("MINIAPP_WEBAPP_JS_URL", default="https://telegram.org/js/telegram-web-app.js")
 
 # --- Generation provider --------------------------------------------------------------------
 KIE_API_KEYS = [key for key in env.list("KIE_API_KEYS", default=[]) if key]
@@ -272,6 +276,12 @@ SUPPORT_USERNAME = env.str("SUPPORT_USERNAME", default="").lstrip("@")
 # The bot's t.me link, for the payment return page (e.g. https://t.me/neurocards_bot).
 BOT_URL = env.str("BOT_URL", default="")
 ADMIN_CHAT_IDS = env.list("ADMIN_CHAT_IDS", cast=int, default=[])
+
+# --- Mini App (miniapp/, docs/miniapp.md) ----------------------------------------------------
+# How old Telegram's signed initData may be for the Mini App's API (auth_date), and for buying: a leaked
+# string stops working after this. Telegram signs it when the Mini App is opened.
+MINIAPP_MAX_AGE_SECONDS = env.int("MINIAPP_MAX_AGE_SECONDS", default=86400)
+MINIAPP_BUY_MAX_AGE_SECONDS = env.int("MINIAPP_BUY_MAX_AGE_SECONDS", default=3600)
 
 # --- Costs and limits -----------------------------------------------------------------------
 VIDEO_COST = env.int("VIDEO_COST", default=10)  # a video of the default duration (KIE_VIDEO_SECONDS)

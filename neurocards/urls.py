@@ -14,6 +14,7 @@ urlpatterns = [
     # set_language: the admin header's Русский / English switch (neurocards.lib.middleware.StaffLocale).
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("botapp.urls")),
+    path("", include("miniapp.urls")),
     path("", include("generations.urls")),
     path("", include("billing.urls")),
 ]

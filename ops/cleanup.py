@@ -12,6 +12,7 @@ from django_q.models import Task
 from billing.models import Payment, PromoAttempt, WebhookEvent
 from botapp.models import FlowState, ProcessedUpdate
 from generations.models import Generation, GenerationEvent
+from miniapp import thumbs
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +90,8 @@ def _delete_files(generations, field):
     names = set(generations.exclude(**{field: ""}).values_list(field, flat=True))
     for name in names:
         default_storage.delete(name)
+        # The Mini App's thumbnail of it, if one was made, goes with it (miniapp/thumbs.py).
+        default_storage.delete(thumbs.thumb_name(name))
 
 
 def _unused_photos(now):

@@ -8,7 +8,7 @@ import polib
 from django.utils import translation as django_translation
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("accounts", "billing", "botapp", "generations", "messaging", "neurocards", "ops")
+APPS = ("accounts", "billing", "botapp", "generations", "messaging", "miniapp", "neurocards", "ops")
 SINGULAR = {"_", "gettext", "gettext_lazy", "gettext_noop"}
 PLURAL = {"ngettext", "ngettext_lazy"}
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")

@@ -52,7 +52,9 @@ class FakeTelegram(BotApiMethods, FakeHttpServer):
         self._messages = {}
         self._commands = {}
         self._descriptions = {}  # (kind, language_code) → text
+        self._menu_buttons = {}  # chat_id (None: the default) → MenuButton
         self._refunded = set()
+        self._invoice_links = {}  # slug → the invoice createInvoiceLink made
         self._webhook_error = None
         self._methods = {
             "getMe": self._get_me,
@@ -68,6 +70,7 @@ class FakeTelegram(BotApiMethods, FakeHttpServer):
             "sendChatAction": self._send_chat_action,
             "getFile": self._get_file,
             "sendInvoice": self._send_invoice,
+            "createInvoiceLink": self._create_invoice_link,
             "answerPreCheckoutQuery": self._answer_pre_checkout_query,
             "refundStarPayment": self._refund_star_payment,
             "setWebhook": self._set_webhook,
@@ -81,6 +84,8 @@ class FakeTelegram(BotApiMethods, FakeHttpServer):
             "getMyDescription": self._get_my_description,
             "setMyShortDescription": self._set_my_short_description,
             "getMyShortDescription": self._get_my_short_description,
+            "setChatMenuButton": self._set_chat_menu_button,
+            "getChatMenuButton": self._get_chat_menu_button,
             "close": self._close,
             "logOut": self._log_out,
         }
@@ -132,10 +137,21 @@ class FakeTelegram(BotApiMethods, FakeHttpServer):
             for call in self.sent(chat_id)
         ]
 
+    def invoice_link(self, link):
+        """The invoice behind a link createInvoiceLink answered (title, description, payload, currency,
+        total_amount), or None."""
+        with self._lock:
+            return self._invoice_links.get(link.rpartition("$")[2])
+
     def description(self, kind="description", language_code=""):
         """What the bot's (short) description is for a language, as getMy(Short)Description answers."""
         with self._lock:
             return self._descriptions.get((kind, language_code), "")
+
+    def menu_button(self, chat_id=None):
+        """The menu button of a private chat (None: the bot's default one), as getChatMenuButton answers."""
+        with self._lock:
+            return self._menu_buttons.get(chat_id) or self._menu_buttons.get(None) or {"type": "commands"}
 
     def commands(self, language_code=""):
         """The default-scope command list for a language, as getMyCommands answers."""

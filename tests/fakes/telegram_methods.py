@@ -2,6 +2,7 @@
 
 import json
 import mimetypes
+import secrets
 import time
 from http import HTTPStatus
 
@@ -69,6 +70,7 @@ class BotApiMethods:
         return {"reply_markup": markup} if isinstance(markup, dict) and "inline_keyboard" in markup else {}
 
     def _new_message(self, chat_id, params, **content):
+        self._check_web_app_buttons(params)
         with self._lock:
             self._message_ids[chat_id] += 1
             message = {
@@ -88,6 +90,7 @@ class BotApiMethods:
             return True
         chat_id = self._chat_id(params)
         message_id = self._require(params, "message_id")
+        self._check_web_app_buttons(params)
         with self._lock:
             old = self._messages.get((chat_id, message_id))
             if old is None:
@@ -283,6 +286,32 @@ class BotApiMethods:
         }
         return self._new_message(chat_id, params, invoice=invoice)
 
+    def _create_invoice_link(self, params, files):
+        """A link to an invoice for a Mini App's openInvoice: checked as sendInvoice is, kept by its slug
+        (`invoice_link(slug)`), and answered `https://t.me/$<slug>` as Telegram does."""
+        for name in ("title", "description", "payload", "currency"):
+            self._require(params, name)
+        if len(params["payload"].encode("utf-8")) > MAX_INVOICE_PAYLOAD_BYTES:
+            raise bad_request("invoice payload is too long")
+        prices = params.get("prices")
+        if not isinstance(prices, list) or not prices:
+            raise bad_request("prices are not specified")
+        currency = params["currency"]
+        if currency == "XTR" and (len(prices) != 1 or params.get("provider_token") or params.get("max_tip_amount")):
+            raise bad_request("STARS_INVOICE_INVALID")
+        if currency != "XTR" and not params.get("provider_token"):
+            raise bad_request("PAYMENT_PROVIDER_INVALID")
+        slug = secrets.token_urlsafe(12)
+        with self._lock:
+            self._invoice_links[slug] = {
+                "title": params["title"],
+                "description": params["description"],
+                "payload": params["payload"],
+                "currency": currency,
+                "total_amount": sum(int(price["amount"]) for price in prices),
+            }
+        return f"https://t.me/${slug}"
+
     def _answer_pre_checkout_query(self, params, files):
         self._require(params, "pre_checkout_query_id")
         if params.get("ok") is None:
@@ -422,6 +451,41 @@ class BotApiMethods:
 
     def _get_my_short_description(self, params, files):
         return self._get_description("short_description", params)
+
+    def _set_chat_menu_button(self, params, files):
+        button = params.get("menu_button") or {"type": "default"}
+        if not isinstance(button, dict) or button.get("type") not in ("commands", "web_app", "default"):
+            raise bad_request("can't parse menu button JSON object")
+        if button["type"] == "web_app":
+            text, web_app = button.get("text"), button.get("web_app")
+            if not isinstance(text, str) or not text.strip():
+                raise bad_request("menu button text is empty")
+            self._check_web_app(web_app, "menu button")
+        chat_id = params.get("chat_id")
+        with self._lock:
+            if button["type"] == "default":
+                self._menu_buttons.pop(chat_id, None)
+            else:
+                self._menu_buttons[chat_id] = button
+        return True
+
+    def _get_chat_menu_button(self, params, files):
+        return self.menu_button(params.get("chat_id"))
+
+    @staticmethod
+    def _check_web_app(web_app, where):
+        # Telegram opens a Mini App only from https.
+        url = web_app.get("url") if isinstance(web_app, dict) else None
+        if not isinstance(url, str) or not url.startswith("https://"):
+            raise bad_request(f"{where} Web App URL {url!r} is invalid: Only HTTPS links are allowed")
+
+    def _check_web_app_buttons(self, params):
+        markup = params.get("reply_markup")
+        rows = (markup.get("inline_keyboard") or markup.get("keyboard") or []) if isinstance(markup, dict) else []
+        for row in rows if isinstance(rows, list) else []:
+            for button in row if isinstance(row, list) else []:
+                if isinstance(button, dict) and "web_app" in button:
+                    self._check_web_app(button["web_app"], "inline keyboard button")
 
     def _close(self, params, files):
         return True
