@@ -89,7 +89,7 @@ def test_it_starts_make_another_in_the_chat_as_the_after_result_button(client, w
     assert (answer.status_code, answer.json()) == (200, {"ok": True})
     flow = FlowState.objects.get(user=seller)
     assert flow.step == "template"
-    assert flow.draft == {"kind": "video", "photo": "AgACphoto", "description": "A ceramic mug"}
+    assert flow.draft == {"kind": "video", "photo": "AgACphoto", "description": "A ceramic mug", "model": "sora2"}
     (message,) = workers.telegram.requests("sendMessage", chat_id=8880006)
     assert "Choose a template for the video" in message.params["text"]
     assert "flow:tpl:ugc" in str(message.params["reply_markup"])
