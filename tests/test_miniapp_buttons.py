@@ -1,28 +1,12 @@
 """The buttons that open the Mini App: the chat's menu button (set by `manage.py set_bot_profile`) and «Открыть
 галерею» in the main menu, both only when PUBLIC_BASE_URL is https (Telegram opens a Mini App only from https)."""
 
-import io
-
 import pytest
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError
 
-from tests.fakes.telegram import FakeTelegram
+from tests.test_bot_profile_command import fake, run  # noqa: F401  (the fake Bot API and the command, shared)
 
 MINIAPP = {"url": "https://bot.example.com/miniapp/"}
-
-
-@pytest.fixture
-def fake(settings):
-    with FakeTelegram() as running:
-        settings.TELEGRAM_BOT_TOKEN = running.token
-        settings.TELEGRAM_API_BASE_URL = running.base_url
-        yield running
-
-
-def run():
-    out = io.StringIO()
-    summary = call_command("set_bot_profile", stdout=out)
-    return summary, out.getvalue()
 
 
 def test_it_sets_the_chat_menu_button_to_the_mini_app(fake, settings):

@@ -263,8 +263,8 @@ class BotApiMethods:
             raise bad_request("file is too big")
         return {**stored.as_file(), "file_path": stored.file_path}
 
-    def _send_invoice(self, params, files):
-        chat_id = self._chat_id(params)
+    def _check_invoice(self, params):
+        """The checks sendInvoice and createInvoiceLink share; their prices and currency."""
         for name in ("title", "description", "payload", "currency"):
             self._require(params, name)
         if len(params["payload"].encode("utf-8")) > MAX_INVOICE_PAYLOAD_BYTES:
@@ -277,6 +277,11 @@ class BotApiMethods:
             raise bad_request("STARS_INVOICE_INVALID")
         if currency != "XTR" and not params.get("provider_token"):
             raise bad_request("PAYMENT_PROVIDER_INVALID")
+        return prices, currency
+
+    def _send_invoice(self, params, files):
+        chat_id = self._chat_id(params)
+        prices, currency = self._check_invoice(params)
         invoice = {
             "title": params["title"],
             "description": params["description"],
@@ -289,18 +294,7 @@ class BotApiMethods:
     def _create_invoice_link(self, params, files):
         """A link to an invoice for a Mini App's openInvoice: checked as sendInvoice is, kept by its slug
         (`invoice_link(slug)`), and answered `https://t.me/$<slug>` as Telegram does."""
-        for name in ("title", "description", "payload", "currency"):
-            self._require(params, name)
-        if len(params["payload"].encode("utf-8")) > MAX_INVOICE_PAYLOAD_BYTES:
-            raise bad_request("invoice payload is too long")
-        prices = params.get("prices")
-        if not isinstance(prices, list) or not prices:
-            raise bad_request("prices are not specified")
-        currency = params["currency"]
-        if currency == "XTR" and (len(prices) != 1 or params.get("provider_token") or params.get("max_tip_amount")):
-            raise bad_request("STARS_INVOICE_INVALID")
-        if currency != "XTR" and not params.get("provider_token"):
-            raise bad_request("PAYMENT_PROVIDER_INVALID")
+        prices, currency = self._check_invoice(params)
         slug = secrets.token_urlsafe(12)
         with self._lock:
             self._invoice_links[slug] = {
