@@ -1,4 +1,5 @@
-"""The steps that shape the result: the text on the card (title and selling points), the format, the length.
+"""The steps that shape the result: the text on the card (title and selling points), the format, the video's
+model and length.
 
 The text is checked against the marketplaces' rules (generations.card_rules) before anything is charged.
 "-" has the text suggested from the description: by OpenAI in a task (a webhook never waits on it), which
@@ -16,7 +17,7 @@ from django_q.tasks import async_task
 from botapp import keyboards, step_texts, steps
 from botapp.models import FlowState
 from botapp.turns import Outcome, Turn, new_token
-from generations import card_rules, formats, points
+from generations import card_rules, formats, points, video_models
 from messaging import sender
 
 log = logging.getLogger(__name__)
@@ -140,20 +141,51 @@ def choose_format(turn, name):
 
 def choose_seconds(turn, argument):
     seconds = int(argument) if argument.isdigit() else None
-    if seconds not in formats.video_durations():
+    if seconds not in steps.video_model(turn.flow.draft).durations:
         return False
     turn.go("seconds", seconds=seconds)
     steps.advance(turn)
     return True
 
 
+def choose_model(turn, key):
+    """A model button, at the template step or from the confirmation screen: the model that makes the video,
+    remembered as the seller's default. A model turned off since its button was sent gives way to the default
+    one (said in a toast, and not remembered); a key of no model is a stale button (False)."""
+    draft = turn.flow.draft
+    if video_models.get(key) is None or draft.get("kind") != "video":
+        return False
+    model = video_models.chosen(key)
+    if model.key != key:
+        turn.toast(step_texts.model_off(key, model))
+    else:
+        user = turn.user
+        if user.video_model != key:
+            type(user).objects.filter(pk=user.pk).update(video_model=key)
+            user.video_model = key
+    draft["model"] = model.key
+    if draft.get("seconds") not in model.durations:
+        draft.pop("seconds", None)
+    if turn.flow.step == "model" and steps.asks_seconds(draft):
+        turn.go("seconds")  # still revising: the length chosen goes back to the confirmation screen
+        steps.ask(turn)
+    elif turn.flow.step == "model":
+        steps.advance(turn)
+    else:
+        steps.ask(turn)  # the template step again, with this model selected
+    return True
+
+
 def revise(turn, what):
-    """From the confirmation screen: change the format or the text, then come back to it."""
+    """From the confirmation screen: change the format, the text or the video's model (and its length), then
+    come back to it."""
     draft = turn.flow.draft
     if what == "fmt" and draft.get("kind") == "image":
         step = "format"
     elif what == "pts" and steps.has_points(draft):
         step = "points"
+    elif what == "model" and draft.get("kind") == "video" and video_models.choosing():
+        step = "model"
     else:
         return False
     draft.pop("token", None)

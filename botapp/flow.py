@@ -1,5 +1,6 @@
-"""The create flow: photo → description → template → (points) → wishes or prompt → (format or length) → count →
-confirm (the order of the steps: botapp/steps.py; the card's text, format and length: botapp/card_steps.py).
+"""The create flow: photo → description → template (and a video's model) → (points) → wishes or prompt → (format
+or length) → count → confirm (the order of the steps: botapp/steps.py; the card's text, format, the video's model
+and length: botapp/card_steps.py).
 
 Each step is a function of a locked Turn; the flow's step and draft live in the database, so any web
 process can take the next update. Unexpected input repeats the current step's hint.
@@ -15,7 +16,7 @@ from django.utils import translation
 from botapp import card_steps, keyboards, photo_check, promo_steps, purchase, step_texts, steps, texts
 from botapp.models import FlowState
 from botapp.turns import Outcome, Turn, new_token
-from generations import services
+from generations import services, video_models
 
 log = logging.getLogger(__name__)
 
@@ -36,12 +37,18 @@ def start(turn, kind):
 
 
 def again(turn, generation):
-    """ "Make another with this product": reuse photo and description, jump to the template choice."""
+    """ "Make another with this product": reuse photo and description, jump to the template choice, with the
+    model that made this one selected while it is on (else the one the seller ordered, else their default)."""
     if not generation.reference_file_id:
         start(turn, generation.kind)
         return
     turn.reset()
     turn.go("template", kind=generation.kind, photo=generation.reference_file_id, description=generation.description)
+    if generation.kind == "video":
+        enabled = [model.key for model in video_models.enabled()]
+        model = next((key for key in (generation.model, generation.ordered_model) if key in enabled), None)
+        if model:
+            turn.go("template", model=model)
     steps.ask(turn)
 
 
@@ -112,6 +119,8 @@ def _step_button(turn, step, action, argument):
         return card_steps.choose_format(turn, argument)
     elif action == "sec" and step == "seconds" and draft.get("kind") == "video":
         return card_steps.choose_seconds(turn, argument)
+    elif action == "model" and step in ("template", "model"):
+        return card_steps.choose_model(turn, argument)
     elif action == "n" and step == "count" and argument in ("1", "3", "5"):
         turn.go("count", count=int(argument))
         steps.advance(turn)
@@ -258,6 +267,14 @@ def _confirm(turn):
     draft, user = turn.flow.draft, turn.user
     if not card_steps.check_before_order(turn):
         return
+    video = draft["kind"] == "video"
+    model = steps.video_model(draft)
+    turned_off = draft.get("model") and draft["model"] != model.key
+    if video and (turned_off or draft.get("seconds") and draft["seconds"] not in model.durations):
+        # The model or the length is off since the screen was shown, and the price with it. The screen again.
+        draft["token"] = new_token()
+        steps.ask(turn)
+        return
     try:
         order = services.create_order(
             user=user,
@@ -273,6 +290,7 @@ def _confirm(turn):
             seconds=draft.get("seconds"),
             title=draft.get("title", ""),
             points=draft.get("points") or (),
+            model=model.key if video else None,
         )
     except services.OrderRefused as refusal:
         markup = keyboards.short_of_credits() if refusal.reason == "balance" else keyboards.step_nav()

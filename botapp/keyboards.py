@@ -5,7 +5,7 @@ from django.utils.translation import gettext as _
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from botapp import step_texts, texts
-from generations import formats
+from generations import formats, video_models
 from messaging.texts import format_name
 
 VIDEO_TEMPLATES = ("ugc", "ad", "ozon_cover", "own")
@@ -43,11 +43,29 @@ def step_nav():
     return InlineKeyboardMarkup([_nav()])
 
 
-def templates(kind):
+def templates(kind, model=None):
+    """The templates, under the video models when the seller has a choice of them (`model` the selected one)."""
     rows = [
         [InlineKeyboardButton(texts.template_name(t, kind), callback_data=f"flow:tpl:{t}")] for t in templates_for(kind)
     ]
-    return InlineKeyboardMarkup([*rows, _nav()])
+    return InlineKeyboardMarkup([*(_model_rows(model) if kind == "video" else []), *rows, _nav()])
+
+
+def _model_rows(selected):
+    """A button per enabled video model, the selected one marked; none when only one is on. Two to a row, so
+    that a phone shows their names whole."""
+    if not video_models.choosing():
+        return []
+    buttons = [
+        InlineKeyboardButton(step_texts.model_button(m, m.key == selected), callback_data=f"flow:model:{m.key}")
+        for m in video_models.enabled()
+    ]
+    return [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+
+
+def models(selected):
+    """The confirmation screen's change of model: the models, and Back to the screen."""
+    return InlineKeyboardMarkup([*_model_rows(selected), _nav()])
 
 
 def _step_button(name, data):
@@ -61,10 +79,10 @@ def card_formats():
     return InlineKeyboardMarkup([*rows, _nav()])
 
 
-def durations():
+def durations(model):
     rows = [
-        [InlineKeyboardButton(step_texts.seconds_button(s), callback_data=f"flow:sec:{s}")]
-        for s in formats.video_durations()
+        [InlineKeyboardButton(step_texts.seconds_button(s, model.key), callback_data=f"flow:sec:{s}")]
+        for s in model.durations
     ]
     return InlineKeyboardMarkup([*rows, _nav()])
 
@@ -82,17 +100,23 @@ def photo_kinds():
     )
 
 
-def counts(kind, seconds=None):
-    row = [InlineKeyboardButton(texts.count_button(n, kind, seconds), callback_data=f"flow:n:{n}") for n in (1, 3, 5)]
+def counts(kind, seconds=None, model=None):
+    row = [
+        InlineKeyboardButton(texts.count_button(n, kind, seconds, model), callback_data=f"flow:n:{n}")
+        for n in (1, 3, 5)
+    ]
     return InlineKeyboardMarkup([row, _nav()])
 
 
 def confirm(token, draft=None):
-    """Confirm, and the buttons that change the card's format or text without going through every step again."""
+    """Confirm, and the buttons that change the card's format or text, or the video's model (and so its length),
+    without going through every step again."""
     draft = draft or {}
     changes = []
     if draft.get("kind") == "image":
         changes.append(_step_button("change_format", "flow:edit:fmt"))
+    if draft.get("kind") == "video" and video_models.choosing():
+        changes.append(_step_button("change_model", "flow:edit:model"))
     if draft.get("template") in POINTS_TEMPLATES:
         changes.append(_step_button("change_text", "flow:edit:pts"))
     return InlineKeyboardMarkup([[_button("confirm", f"flow:ok:{token}")], *([changes] if changes else []), _nav()])

@@ -41,6 +41,7 @@ class FlowState(models.Model):
         "seconds": _("choosing the video length"),
         "count": _("choosing how many"),
         "confirm": _("confirming the order"),
+        "model": _("choosing the video model"),
     }
 
     user = models.OneToOneField(

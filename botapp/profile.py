@@ -10,7 +10,7 @@ from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from botapp.texts import video_prices
+from botapp.texts import cheapest_video_price, video_prices
 from messaging.texts import credits
 
 LANGUAGES = {"": "ru", "en": "en"}  # Telegram's language_code → the language of its texts
@@ -91,13 +91,19 @@ def command_description(name):
 
 
 def description():
-    """ "What can this bot do?": the text of an empty chat, before /start."""
+    """ "What can this bot do?": the text of an empty chat, before /start. The videos' prices by model, or
+    “from” the cheapest when the list would not fit in Telegram's limit (several models on)."""
+    text = _description(video_prices())
+    return text if len(text) <= MAX_DESCRIPTION else _description(cheapest_video_price())
+
+
+def _description(videos):
     text = _(
         "I make marketplace content from one photo of your product: image cards with infographics for "
         "Wildberries, Ozon and Yandex Market, videos for the card and for ads, and Ozon video covers.\n\n"
         "Send a photo, describe the product in a few words, and the result comes here within minutes. "
         "An image card costs %(image)s; videos: %(videos)s."
-    ) % {"image": credits(settings.IMAGE_COST), "videos": video_prices()}
+    ) % {"image": credits(settings.IMAGE_COST), "videos": videos}
     if settings.WELCOME_CREDITS >= settings.IMAGE_COST:
         text += "\n\n" + _("Your first image card is free.")
     return text

@@ -1,5 +1,5 @@
-"""What the bot says at the order's card steps: a photo sent at the menu, the format, the duration, the text on
-the card (title and selling points) and its rules check, and the buttons of these steps.
+"""What the bot says at the order's card steps: a photo sent at the menu, the video model, the format, the
+duration, the text on the card (title and selling points) and its rules check, and the buttons of these steps.
 
 HTML (parse_mode HTML): what the seller typed is escaped with `e()`. Numbers come from settings and
 generations.formats / generations.points, never from the texts.
@@ -8,7 +8,7 @@ generations.formats / generations.points, never from the texts.
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from generations import formats, points
+from generations import formats, points, video_models
 from generations.models import unit_cost
 from messaging.texts import credits, duration_name, e, format_name, template_name
 
@@ -45,8 +45,39 @@ def seconds_hint():
     return _("Please choose the length with the buttons below.")
 
 
-def seconds_button(seconds):
-    return f"{duration_name(seconds)} · {credits(unit_cost('video', seconds))}"
+def seconds_button(seconds, model=None):
+    return f"{duration_name(seconds)} · {credits(unit_cost('video', seconds, model))}"
+
+
+# --- The video model --------------------------------------------------------------------------
+
+
+def _model_price(model):
+    """One video by `model`: the price of its only duration, or “from” the cheapest of several."""
+    if len(model.prices) > 1:
+        return ngettext("from %(n)s credit", "from %(n)s credits", model.cheapest) % {"n": model.cheapest}
+    return credits(model.cheapest)
+
+
+def models_choice(selected):
+    """Each enabled model with what it is good at and its price, the selected one marked."""
+    lines = [_("Which model shall make the video? Tap one to switch; ✓ marks the chosen one:")]
+    for model in video_models.enabled():
+        mark = "✓" if model.key == selected else "•"
+        lines.append(f"{mark} <b>{e(model.label)}</b> — {model.strength}; {_model_price(model)}")
+    return "\n".join(lines)
+
+
+def model_button(model, selected):
+    return f"✓ {model.label}" if selected else model.label
+
+
+def model_off(key, model):
+    """A model turned off since the seller chose it: the one their video is made by now (plain text: a toast too)."""
+    return _("%(off)s is not available right now: your video will be made by %(model)s.") % {
+        "off": e(video_models.label(key)),
+        "model": e(model.label),
+    }
 
 
 # --- The text on the card ---------------------------------------------------------------------
@@ -126,10 +157,14 @@ def nothing_suggested():
 
 
 def confirm_details(draft):
-    """The confirmation screen's lines about the format or duration, the text on the card and the wishes."""
+    """The confirmation screen's lines about the format or the model and duration, the text on the card and the
+    wishes."""
     lines = []
     if draft["kind"] == "video":
-        seconds = draft.get("seconds") or formats.default_video_seconds()
+        model = video_models.chosen(draft.get("model"))
+        if video_models.choosing():
+            lines.append(_("Model: %(model)s") % {"model": e(model.label)})
+        seconds = draft.get("seconds") or model.seconds
         lines.append(_("Length: %(duration)s") % {"duration": duration_name(seconds)})
     else:
         lines.append(_("Format: %(format)s") % {"format": format_name(draft.get("card_format") or "")})
@@ -144,8 +179,9 @@ def confirm_details(draft):
     return ["• " + line for line in lines]
 
 
-def template_choice(kind):
-    """The template question with a line on each template, to help the seller choose."""
+def template_choice(kind, model=None):
+    """The template question with a line on each template, to help the seller choose; for a video, after the
+    choice of model when several are on (`model` the selected one)."""
     if kind == "video":
         intro = _("Choose a template for the video:")
         about = {
@@ -163,7 +199,10 @@ def template_choice(kind):
             % {"max": formats.MAX_POINTS},
             "own": _("you describe what the picture shows"),
         }
-    return "\n".join([intro, *(f"• <b>{template_name(name, kind)}</b> — {line}" for name, line in about.items())])
+    text = "\n".join([intro, *(f"• <b>{template_name(name, kind)}</b> — {line}" for name, line in about.items())])
+    if kind == "video" and video_models.choosing():
+        return models_choice(model) + "\n\n" + text
+    return text
 
 
 # --- Buttons ----------------------------------------------------------------------------------
@@ -176,4 +215,5 @@ def button(name):
         "image": _("🖼 Image card"),
         "change_format": _("📐 Change format"),
         "change_text": _("✏️ Change text"),
+        "change_model": _("🎞 Change model"),
     }[name]

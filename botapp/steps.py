@@ -1,25 +1,59 @@
 """The order of the create flow's steps, and what each step asks.
 
-photo → description → template → points (infographic, Ozon cover) → wishes or prompt → format (cards, asked
-once per seller) or length (videos, when several are priced) → count → confirm. Which steps a draft goes
-through depends on it, so the next and the previous step are worked out here, in one place.
+photo → description → template (and a video's model, when several are on) → points (infographic, Ozon cover) →
+wishes or prompt → format (cards, asked once per seller) or length (videos, when their model has several
+priced) → count → confirm. Which steps a draft goes through depends on it, so the next and the previous step
+are worked out here, in one place.
 """
 
 from botapp import keyboards, step_texts, texts
 from botapp.turns import new_token
-from generations import formats
+from generations import formats, video_models
 from generations.models import unit_cost
 
-# "kind" is the question after a photo sent at the menu: a video or a card?
-STEPS = ("kind", "photo", "description", "template", "points", "wishes", "format", "seconds", "count", "confirm")
+# "kind" is the question after a photo sent at the menu: a video or a card? "model" is asked only from the
+# confirmation screen (the template step offers the models itself).
+STEPS = (
+    "kind",
+    "photo",
+    "description",
+    "template",
+    "points",
+    "wishes",
+    "format",
+    "seconds",
+    "count",
+    "confirm",
+    "model",
+)
 
 
 def has_points(draft):
     return draft.get("template") in keyboards.POINTS_TEMPLATES
 
 
-def asks_seconds():
-    return len(formats.video_durations()) > 1
+def video_model(draft):
+    """The model a video draft is made by: the chosen one while it is on, else the default one."""
+    return video_models.chosen(draft.get("model"))
+
+
+def asks_seconds(draft):
+    return len(video_model(draft).durations) > 1
+
+
+def settle_model(turn):
+    """Give a video draft an enabled model and one of its lengths: its own model while on; none yet, the seller's
+    default (or the default one); one turned off meanwhile, the default one, and a line telling the seller so
+    (else "")."""
+    draft = turn.flow.draft
+    if draft.get("kind") != "video":
+        return ""
+    key = draft.get("model")
+    model = video_models.chosen(key or turn.user.video_model)
+    draft["model"] = model.key
+    if draft.get("seconds") not in model.durations:
+        draft.pop("seconds", None)  # the model's default length, priced on the screen that follows
+    return step_texts.model_off(key, model) if key and key != model.key else ""
 
 
 def advance(turn, intro=""):
@@ -45,7 +79,7 @@ def _next(turn):
         return "wishes"
     if step == "wishes":
         if draft["kind"] == "video":
-            return "seconds" if asks_seconds() else "count"
+            return "seconds" if asks_seconds(draft) else "count"
         if turn.user.card_format in formats.CARD_FORMATS:
             # Asked once: the seller's remembered choice, changeable on the confirmation screen.
             draft["card_format"] = turn.user.card_format
@@ -66,7 +100,7 @@ def previous(turn):
     if step == "count":
         if draft.get("kind") == "image":
             return "format"
-        return "seconds" if asks_seconds() else "wishes"
+        return "seconds" if asks_seconds(draft) else "wishes"
     if step in ("format", "seconds"):
         return "wishes"
     return {"kind": None, "photo": None, "description": "photo", "template": "description", "points": "template"}.get(
@@ -78,6 +112,8 @@ def ask(turn, intro=""):
     """Say what the current step needs (after `intro`, in the same message)."""
     step, draft = turn.flow.step, turn.flow.draft
     kind = draft.get("kind", "video")
+    if step in ("template", "confirm"):
+        intro = "\n\n".join(line for line in (settle_model(turn), intro) if line)
     text, markup = _question(turn, step, draft, kind)
     turn.say(f"{intro}\n\n{text}" if intro else text, markup)
 
@@ -90,7 +126,8 @@ def _question(turn, step, draft, kind):
     if step == "description":
         return texts.ask_description(), keyboards.step_nav()
     if step == "template":
-        return step_texts.template_choice(kind), keyboards.templates(kind)
+        model = draft.get("model")
+        return step_texts.template_choice(kind, model), keyboards.templates(kind, model)
     if step == "points":
         return step_texts.ask_points(kind, draft.get("title", ""), draft.get("points") or ()), keyboards.step_nav()
     if step == "wishes":
@@ -100,10 +137,13 @@ def _question(turn, step, draft, kind):
     if step == "format":
         return step_texts.ask_format(), keyboards.card_formats()
     if step == "seconds":
-        return step_texts.ask_seconds(), keyboards.durations()
+        return step_texts.ask_seconds(), keyboards.durations(video_model(draft))
+    if step == "model":
+        return step_texts.models_choice(draft.get("model")), keyboards.models(draft.get("model"))
+    model = draft.get("model") if kind == "video" else None
     if step == "count":
-        return texts.ask_count(kind, draft.get("seconds")), keyboards.counts(kind, draft.get("seconds"))
-    needed = draft["count"] * unit_cost(kind, draft.get("seconds"))
+        return texts.ask_count(kind, draft.get("seconds"), model), keyboards.counts(kind, draft.get("seconds"), model)
+    needed = draft["count"] * unit_cost(kind, draft.get("seconds"), model)
     if turn.user.balance < needed:
         text = (
             texts.confirm(turn.user, draft)
@@ -116,14 +156,15 @@ def _question(turn, step, draft, kind):
 
 def repeat(turn):
     """The answer to a message at a step that wants a button: the hint and the buttons again."""
-    step, kind = turn.flow.step, turn.flow.draft.get("kind", "video")
+    draft = turn.flow.draft
+    step, kind, model = turn.flow.step, draft.get("kind", "video"), draft.get("model")
     if step == "template":
-        turn.say(texts.template_hint(), keyboards.templates(kind))
+        turn.say(texts.template_hint(), keyboards.templates(kind, model))
     elif step == "count":
-        turn.say(texts.count_hint(), keyboards.counts(kind, turn.flow.draft.get("seconds")))
+        turn.say(texts.count_hint(), keyboards.counts(kind, draft.get("seconds"), model))
     elif step == "format":
         turn.say(step_texts.format_hint(), keyboards.card_formats())
     elif step == "seconds":
-        turn.say(step_texts.seconds_hint(), keyboards.durations())
+        turn.say(step_texts.seconds_hint(), keyboards.durations(video_model(draft)))
     else:
         ask(turn)

@@ -11,7 +11,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from botapp import step_texts
-from generations.formats import CARD_FORMATS, MAX_POINTS, video_durations
+from generations import video_models
+from generations.formats import CARD_FORMATS, MAX_POINTS
 from generations.models import unit_cost
 from messaging import texts as sent
 from messaging.texts import (
@@ -68,12 +69,25 @@ def main_menu():
 
 
 def video_prices():
-    """Every duration a seller may choose, priced: “10 credits for 10 seconds, 15 credits for 15 seconds”."""
+    """Every duration a seller may choose, priced: “10 credits for 10 seconds, 15 credits for 15 seconds”; by
+    model when several are on: “Sora 2: 10 credits for 10 seconds, …; Veo 3.1 Fast: 20 credits for 8 seconds”."""
+    models = video_models.enabled()
+    if len(models) == 1:
+        return _model_prices(models[0])
+    return "; ".join(f"{e(model.label)}: {_model_prices(model)}" for model in models)
+
+
+def _model_prices(model):
     return ", ".join(
         _("%(credits)s for %(duration)s")
-        % {"credits": credits(unit_cost("video", seconds)), "duration": duration_name(seconds)}
-        for seconds in video_durations()
+        % {"credits": credits(unit_cost("video", seconds, model.key)), "duration": duration_name(seconds)}
+        for seconds in model.durations
     )
+
+
+def cheapest_video_price():
+    """“from 10 credits”: videos in a few words, where the list by model won't fit (the bot's profile)."""
+    return ngettext("from %(n)s credit", "from %(n)s credits", _cheapest_video()) % {"n": _cheapest_video()}
 
 
 def prices():
@@ -84,7 +98,7 @@ def prices():
 
 
 def _cheapest_video():
-    return min(unit_cost("video", seconds) for seconds in video_durations())
+    return min(model.cheapest for model in video_models.enabled())
 
 
 def running_low(balance):
@@ -302,8 +316,13 @@ def prompt_hint(length=None):
     return _("Please write it as text, 3 to 2000 characters.") + _length_note(length)
 
 
-def ask_count(kind, seconds=None):
-    cost = credits(unit_cost(kind, seconds))
+def ask_count(kind, seconds=None, model=None):
+    cost = credits(unit_cost(kind, seconds, model))
+    if kind == "video" and video_models.choosing():
+        return _("How many videos shall I make? One video by %(model)s costs %(cost)s.") % {
+            "model": e(video_models.chosen(model).label),
+            "cost": cost,
+        }
     if kind == "video":
         return _("How many videos shall I make? One video costs %(cost)s.") % {"cost": cost}
     return _("How many image cards shall I make? One card costs %(cost)s.") % {"cost": cost}
@@ -315,7 +334,7 @@ def count_hint():
 
 def confirm(user, draft):
     count, kind = draft["count"], draft["kind"]
-    total = count * unit_cost(kind, draft.get("seconds"))
+    total = count * unit_cost(kind, draft.get("seconds"), draft.get("model") if kind == "video" else None)
     description = draft["description"]
     short = description if len(description) <= 120 else description[:119] + "…"
     lines = [
@@ -504,5 +523,5 @@ def resend_button(generation):
     return _("Send #%(id)s again") % {"id": generation.pk}
 
 
-def count_button(count, kind, seconds=None):
-    return f"{count} · {credits(count * unit_cost(kind, seconds))}"
+def count_button(count, kind, seconds=None, model=None):
+    return f"{count} · {credits(count * unit_cost(kind, seconds, model))}"

@@ -13,7 +13,7 @@ from accounts.models import TelegramUser
 from billing import ledger
 from billing.models import CreditTransaction
 from generations import admin_columns as columns
-from generations import services, support_notify
+from generations import services, support_notify, video_models
 from generations.models import Generation
 from neurocards.lib.admin_actions import (
     ObjectActions,
@@ -45,6 +45,15 @@ class ResendForm(OnceForm):
     pass
 
 
+def _video_choice(generation):
+    """The model the seller ordered (not one that took the order over), if still on, and the duration it makes
+    nearest to the one ordered; turned off, the default model."""
+    if generation.kind != Generation.Kind.VIDEO:
+        return {"seconds": generation.seconds}
+    model = video_models.chosen(generation.ordered_model or generation.model)
+    return {"model": model.key, "seconds": model.nearest_seconds(generation.seconds) if generation.seconds else None}
+
+
 def _media_url(generation, field):
     # Through the permission-checked view: the storage itself serves nobody.
     return reverse("generation-media", args=[generation.pk, field])
@@ -57,6 +66,7 @@ class GenerationAdmin(ObjectActions):
         "user",
         "kind",
         "template",
+        "model_column",
         "status",
         "provider",
         "attempts",
@@ -67,10 +77,19 @@ class GenerationAdmin(ObjectActions):
         "deadline",
         "delivery",
     ]
-    list_filter = [columns.OverdueFilter, "status", "kind", "provider", "error_class", "created_at"]
+    list_filter = [
+        columns.OverdueFilter,
+        "status",
+        "kind",
+        columns.ModelFilter,
+        columns.TakenOverFilter,
+        "provider",
+        "error_class",
+        "created_at",
+    ]
     # get_search_results matches these exactly, by their indexes.
     search_fields = ["provider_task_id"]
-    search_help_text = _("Telegram ID or @username of the user, provider task id, or order id.")
+    search_help_text = _("Telegram ID or @username of the user, provider task id, order id, or model key.")
     list_select_related = ["user"]
     # State and money change through generations.services and billing.ledger, not by editing rows;
     # the callback token is a secret and is not shown.
@@ -86,6 +105,8 @@ class GenerationAdmin(ObjectActions):
                     "status",
                     "cost",
                     "refund",
+                    "made_by",
+                    "ordered",
                     "provider",
                     "provider_task_id",
                     "attempts",
@@ -137,6 +158,8 @@ class GenerationAdmin(ObjectActions):
         "result_preview",
         "refund",
         "delivery",
+        "made_by",
+        "ordered",
     ]
     inlines = [columns.EventInline]
     actions = ["refund_generations", "cancel_generations", "retry_generations", "resend_results"]
@@ -159,6 +182,8 @@ class GenerationAdmin(ObjectActions):
             return queryset, False
         if term.startswith("@"):
             return queryset.filter(user__username__iexact=term[1:]), False
+        if term in video_models.CATALOG or term == video_models.IMAGE_MODEL:
+            return queryset.filter(model=term), False
         query = Q(provider_task_id=term)
         if term.isdigit() and len(term) < 19:
             query |= Q(user__telegram_id=int(term))
@@ -188,6 +213,18 @@ class GenerationAdmin(ObjectActions):
                 ).values_list("kind", flat=True)
             )
         return generation._money
+
+    @admin.display(description=_("model"), ordering="model")
+    def model_column(self, generation):
+        return columns.model(generation)
+
+    @admin.display(description=_("model"))
+    def made_by(self, generation):
+        return f"{columns.model_label(generation.model)} ({generation.model or '—'})"
+
+    @admin.display(description=_("model ordered"))
+    def ordered(self, generation):
+        return f"{columns.model_label(generation.ordered_model)} ({generation.ordered_model or '—'})"
 
     @admin.display(description=_("age"), ordering="created_at")
     def age(self, generation):
@@ -338,9 +375,9 @@ class GenerationAdmin(ObjectActions):
                         count=1,
                         order_id=order_id,
                         card_format=generation.card_format,
-                        seconds=generation.seconds,
                         title=generation.title,
                         points=generation.points,
+                        **_video_choice(generation),
                     )
             except services.OrderRefused as refusal:
                 reason = str(REFUSALS.get(refusal.reason, refusal.reason)).format(**refusal.numbers)

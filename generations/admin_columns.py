@@ -2,12 +2,14 @@
 attempt history, in the staff's language and time zone."""
 
 from django.contrib import admin
+from django.db.models import F
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from generations import video_models
 from generations.models import Generation, GenerationEvent
 from neurocards.lib.admin_actions import ReadOnlyInline
 
@@ -83,6 +85,58 @@ def refund(row):
     if row.reason:
         text += gettext(". Reason: %(reason)s") % {"reason": row.reason}
     return text
+
+
+def model_label(key):
+    """A model's name as staff read it: the video model's own name, the cards' model said so."""
+    if key == video_models.IMAGE_MODEL:
+        return gettext("cards (%(model)s)") % {"model": key}
+    return video_models.label(key)
+
+
+def model(generation):
+    """The model that made it, and the one the seller chose when another took the order over."""
+    made = model_label(generation.model)
+    if generation.ordered_model and generation.ordered_model != generation.model:
+        return gettext("%(model)s (instead of %(ordered)s)") % {
+            "model": made,
+            "ordered": model_label(generation.ordered_model),
+        }
+    return made
+
+
+def taken_over(queryset):
+    """Generations another model made than the one the seller chose (VIDEO_FALLBACK's take-overs)."""
+    return queryset.exclude(ordered_model="").exclude(model=F("ordered_model"))
+
+
+class ModelFilter(admin.SimpleListFilter):
+    """By the model that made the generation: every model of the catalog (a model turned off still has rows)."""
+
+    title = _("model")
+    parameter_name = "model"
+
+    def lookups(self, request, model_admin):
+        keys = [*video_models.CATALOG, video_models.IMAGE_MODEL]
+        return [(key, model_label(key)) for key in keys]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(model=self.value())
+        return queryset
+
+
+class TakenOverFilter(admin.SimpleListFilter):
+    title = _("take-over")
+    parameter_name = "taken_over"
+
+    def lookups(self, request, model_admin):
+        return [("1", _("made by another model than the one ordered"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "1":
+            return taken_over(queryset)
+        return queryset
 
 
 class OverdueFilter(admin.SimpleListFilter):

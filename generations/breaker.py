@@ -16,13 +16,22 @@ from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
 
+from generations import video_models
 from generations.models import ProviderHealth
 from messaging import alerts
+
+# Why a model's submissions wait (why_held's words).
+REASONS = ("breaker", "configuration", "billing")
 
 
 def target(provider, model=""):
     """The breaker's row of one model of a provider ("kie:veo3_fast"); the provider's own for no model."""
     return f"{provider}:{model}" if model else provider
+
+
+def name(provider, model=""):
+    """How operators read a breaker's target: "KIE Sora 2", "KIE nano-banana", "KIE"."""
+    return f"{provider.upper()} {video_models.label(model)}" if model else provider.upper()
 
 
 def is_open(provider, model=""):
@@ -47,6 +56,28 @@ def why_held(provider, model=""):
         if row.provider == provider and row.billing_paused_at:
             reasons.append("billing")
     return sorted(set(reasons))
+
+
+def held_models(provider, keys):
+    """{key: why_held(provider, key)} for several models of a provider, read in one query (for /metrics)."""
+    now = timezone.now()
+    rows = {
+        row.provider: row
+        for row in ProviderHealth.objects.filter(provider__in={provider, *(target(provider, key) for key in keys)})
+    }
+    account = rows.get(provider)
+    held = {}
+    for key in keys:
+        reasons = set()
+        for row in filter(None, (account, rows.get(target(provider, key)))):
+            if row.open_until and row.open_until > now:
+                reasons.add("breaker")
+            if row.config_paused_until and row.config_paused_until > now:
+                reasons.add("configuration")
+            if row is account and row.billing_paused_at:
+                reasons.add("billing")
+        held[key] = sorted(reasons)
+    return held
 
 
 def pause_configuration(provider, model):
@@ -89,20 +120,21 @@ def resume_billing(provider, paused_at):
 
 def record_failure(provider, model=""):
     """One more temporary failure in a row of this model; opens its breaker at BREAKER_FAILURES. True when it opened."""
-    provider = target(provider, model)
-    ProviderHealth.objects.get_or_create(provider=provider)
-    ProviderHealth.objects.filter(provider=provider).update(consecutive_failures=F("consecutive_failures") + 1)
+    row = target(provider, model)
+    ProviderHealth.objects.get_or_create(provider=row)
+    ProviderHealth.objects.filter(provider=row).update(consecutive_failures=F("consecutive_failures") + 1)
     now = timezone.now()
     opened = (
-        ProviderHealth.objects.filter(provider=provider, consecutive_failures__gte=settings.BREAKER_FAILURES)
+        ProviderHealth.objects.filter(provider=row, consecutive_failures__gte=settings.BREAKER_FAILURES)
         .exclude(open_until__gt=now)
         .update(open_until=now + timedelta(seconds=settings.BREAKER_COOLDOWN_SECONDS), consecutive_failures=0)
     )
     if opened:
         alerts.alert_operators(
-            f"{provider}:breaker",
-            f"{provider} failed {settings.BREAKER_FAILURES} times in a row: submissions paused for "
-            f"{settings.BREAKER_COOLDOWN_SECONDS} s; queued generations wait.",
+            f"{row}:breaker",
+            f"{name(provider, model)}: submissions paused for {settings.BREAKER_COOLDOWN_SECONDS} s after "
+            f"{settings.BREAKER_FAILURES} failures in a row; its queued generations wait"
+            f"{' or are taken over' if settings.VIDEO_FALLBACK and model in video_models.CATALOG else ''}.",
         )
     return bool(opened)
 

@@ -17,9 +17,10 @@ import logging
 
 from django.core.files.storage import default_storage
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from accounts.models import TelegramUser
-from generations import closing, delivery, names, storage
+from generations import closing, delivery, names, storage, video_models
 from generations.models import Generation
 from messaging import keyboards, sender, texts
 
@@ -107,7 +108,23 @@ def deliver_result(generation_id, *, lease):
 def caption(generation):
     """What a result says: the product, what it is and its place in the order (also on a /history resend)."""
     number, total = names.place(generation)
-    return texts.result_ready(generation, number=number, total=total)
+    return _with_maker(generation, texts.result_ready(generation, number=number, total=total))
+
+
+def made_by(generation):
+    """The line a video taken over by another model carries (generations.takeover): which one made it."""
+    if generation.kind != Generation.Kind.VIDEO or generation.model == generation.ordered_model:
+        return ""
+    return _("%(ordered)s was unavailable — this video was made by %(model)s (%(seconds)s s).") % {
+        "ordered": video_models.label(generation.ordered_model),
+        "model": video_models.label(generation.model),
+        "seconds": generation.seconds,
+    }
+
+
+def _with_maker(generation, text):
+    line = made_by(generation)
+    return f"{text}\n{line}" if line else text
 
 
 def result_resent(generation_id):
@@ -175,11 +192,12 @@ def _result_parts(generation):
     # The keyboard is decided only for a message still to go: a claim for one already sent would be lost.
     chat_id, markup = generation.user.telegram_id, _keyboard(generation) if not generation.result_parts_sent else None
     number, total = names.place(generation)
-    text = texts.result_ready(generation, number=number, total=total)
+    text = _with_maker(generation, texts.result_ready(generation, number=number, total=total))
     name = generation.result_file.name
     filename = names.file_name(generation, number, total)
     if generation.kind == Generation.Kind.VIDEO and default_storage.size(name) > MAX_VIDEO_UPLOAD:
         link = texts.result_link(generation, _public_url(generation), number=number, total=total)
+        link = _with_maker(generation, link)
         return [lambda: sender.send_message(chat_id, link, markup=markup)]
     method, field = ("sendVideo", "video") if generation.kind == Generation.Kind.VIDEO else ("sendPhoto", "photo")
     return [

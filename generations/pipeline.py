@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django_q.tasks import async_task
 
 from billing import ledger
-from generations import breaker, formats, inputs, media, notify, results, storage
+from generations import breaker, formats, inputs, media, notify, results, storage, takeover, video_models
 from generations.models import Generation, GenerationEvent
 from generations.providers import get_provider
 from generations.providers.base import (
@@ -49,6 +49,9 @@ POLL_ERROR_MAX_DELAY = timedelta(minutes=2)
 MAX_FINISH_ATTEMPTS = 5  # downloads of a result that failed (bad URL, bad media, 5xx) before it fails
 FINISH_BACKOFF = timedelta(minutes=1)  # 1, 2, 4, 8 min between finish attempts
 FINISH_LEASE = timedelta(minutes=5)  # a finish handed out (or running) is handed out again after this
+# Configuration answers that are the model's, not one order's: a bad key, no access, the API gone, a feature
+# off; None is our own (no adapter for the model).
+MODEL_CONFIGURATION_CODES = (401, 403, 404, 505, None)
 
 
 def enqueue(generation_ids):
@@ -57,27 +60,39 @@ def enqueue(generation_ids):
 
 
 def dispatch_due(limit=200):
-    """Hand due queued generations (retries, tasks lost by a broker) to workers. Idempotent."""
-    if breaker.holds(get_provider().name):
-        return 0
+    """Hand due queued generations (retries, tasks lost by a broker) to workers. Idempotent.
+
+    Rows of a held model stay (they are not handed out to be turned away), unless a take-over can serve them."""
     now = timezone.now()
     due = Generation.objects.filter(status=Status.QUEUED, next_attempt_at__lte=now)
-    ids = list(due.order_by("next_attempt_at").values_list("pk", flat=True)[:limit])
+    servable = takeover.dispatchable(get_provider().name, set(due.order_by().values_list("model", flat=True)))
+    if servable is None:
+        return 0
+    ids = list(due.filter(servable).order_by("next_attempt_at").values_list("pk", flat=True)[:limit])
     Generation.objects.filter(pk__in=ids, status=Status.QUEUED).update(next_attempt_at=now + SUBMIT_LEASE)
     enqueue(ids)
     return len(ids)
 
 
 def submit(*, generation_id):
-    """Write the prompt, upload the photo, create the provider task: queued → submitting → processing."""
+    """Write the prompt, upload the photo, create the provider task: queued → submitting → processing.
+
+    A generation whose model is held waits in the queue, or is taken over by another model (generations.takeover)."""
     provider = get_provider()
-    if breaker.holds(provider.name):
-        return "provider paused"
     generation = Generation.objects.select_related("user").filter(pk=generation_id).first()
     if generation is None or generation.status != Status.QUEUED:
         return "not queued"
+    held = breaker.why_held(provider.name, generation.model)
+    if held:
+        model = takeover.target(provider.name, generation)
+        if model is None:
+            return "provider paused"
+        if not takeover.take_over(generation, model, held):
+            return "claimed elsewhere"
+        generation.refresh_from_db()
     now = timezone.now()
-    claimed = Generation.objects.filter(pk=generation_id, status=Status.QUEUED).update(
+    # The model checked above: a row another worker took over meanwhile is that worker's to submit.
+    claimed = Generation.objects.filter(pk=generation_id, status=Status.QUEUED, model=generation.model).update(
         status=Status.SUBMITTING,
         attempts=F("attempts") + 1,
         provider=provider.name,
@@ -99,7 +114,7 @@ def submit(*, generation_id):
     except Exception as error:  # noqa: BLE001  (an unexpected failure is retried like a temporary one)
         log.exception("generation %s: submit failed", generation_id)
         return _submit_failed(generation, ProviderError(TEMPORARY, f"{type(error).__name__}: {error}"[:500]))
-    breaker.record_success(provider.name)
+    breaker.record_success(provider.name, generation.model)
     moved = Generation.objects.filter(pk=generation_id, status=Status.SUBMITTING).update(
         status=Status.PROCESSING,
         provider_task_id=task_id,
@@ -157,16 +172,48 @@ def _submit_failed(generation, error):
         _requeue(generation, Status.SUBMITTING, error, delay=delay, count_attempt=False)
         return "rate limited"
     if error.error_class == TEMPORARY:
-        breaker.record_failure(generation.provider)
+        breaker.record_failure(generation.provider, generation.model)
         return retry_or_fail(generation, Status.SUBMITTING, error)
     if error.error_class == BILLING:
         return _pause_for_credits(generation, error)
     if error.error_class == CONFIGURATION:
+        if _rest_model(generation, error):
+            return "model paused"
         alerts.alert_operators(
-            f"{generation.provider}:{error.error_class}", f"{generation.provider} {error.error_class} failure: {error}"
+            _configuration_key(generation),
+            f"{breaker.name(generation.provider, generation.model)} {error.error_class} failure: {error}",
         )
     fail(generation_id=generation.pk, error_class=error.error_class, message=str(error))
     return "failed"
+
+
+def _rest_model(generation, error):
+    """A video model refusing its create call for configuration (401, 404, 505: its API retired, a feature off)
+    rests while another enabled model takes its orders (VIDEO_FALLBACK). The refused call made no task, so
+    the generation goes back to the queue without burning an attempt, to be taken over; True when it did.
+    One taken over already is not moved again (generations.takeover): it fails as it would without fallback."""
+    if generation.kind != Generation.Kind.VIDEO or not settings.VIDEO_FALLBACK or len(video_models.enabled()) < 2:
+        return False
+    if error.code not in MODEL_CONFIGURATION_CODES:
+        return False  # a 400 is this order's request, not the model's
+    provider, model = generation.provider, generation.model
+    if breaker.pause_configuration(provider, model):
+        log.warning("%s %s: configuration error at create, the model is paused", provider, model)
+    alerts.alert_operators(
+        _configuration_key(generation),
+        f"{breaker.name(provider, model)}: configuration failure at create ({error}); the model is paused for "
+        f"{settings.MODEL_CONFIG_PAUSE_SECONDS} s and its orders are taken over by another model.",
+    )
+    if takeover.target(provider, generation, uncounted=1) is None:
+        return False
+    if _requeue(generation, Status.SUBMITTING, error, delay=SUBMIT_LEASE, count_attempt=False):
+        transaction.on_commit(lambda: enqueue([generation.pk]))
+    return True
+
+
+def _configuration_key(generation):
+    # The incident of this model: its first success ends it (breaker.record_success).
+    return f"{breaker.target(generation.provider, generation.model)}:configuration"
 
 
 def _pause_for_credits(generation, error):
@@ -417,11 +464,12 @@ def _poll_interval(generation):
 def _timeout(generation):
     if generation.kind != Generation.Kind.VIDEO:
         return timedelta(minutes=settings.IMAGE_TIMEOUT_MINUTES)
-    # VIDEO_TIMEOUT_MINUTES is for the default duration: Sora takes longer over a longer clip, so a
-    # 15 s video gets half as long again, never less than the setting.
-    default = formats.default_video_seconds()
+    # A model's deadline (VIDEO_TIMEOUTS, else its own, else VIDEO_TIMEOUT_MINUTES) is for its default duration:
+    # Sora takes longer over a longer clip, so a 15 s video gets half as long again, never less than that.
+    model = video_models.get(generation.model) or video_models.get("sora2")
+    default = formats.default_video_seconds() if model.key == "sora2" else model.default_seconds
     scale = max((generation.seconds or default) / default, 1)
-    return timedelta(minutes=settings.VIDEO_TIMEOUT_MINUTES * scale)
+    return timedelta(minutes=model.timeout_minutes * scale)
 
 
 class _Cancelled(Exception):

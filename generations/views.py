@@ -21,7 +21,11 @@ MAX_CLOCK_SKEW = 300
 @csrf_exempt
 @require_POST
 def kie_callback(request, token):
-    """KIE says a task moved. Only a wake-up: the state is re-read from the API, the body never trusted."""
+    """KIE says a task moved. Only a wake-up: the state is re-read from the API, the body never trusted.
+
+    Every KIE API names the task in `data.taskId`: the jobs API (its body is recordInfo's) and Veo's (its body
+    code is the outcome, 200 or an error, and the result is under `data.info`; docs/veo.md), so the code is
+    not looked at either."""
     generation = Generation.objects.filter(callback_token=token).only("pk", "status", "provider_task_id").first()
     if generation is None:
         return HttpResponse("unknown", status=404)

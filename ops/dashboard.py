@@ -1,18 +1,20 @@
-"""The figures on the admin's front page: the queue, recent failures, revenue, open and flagged payments,
-schedules, and growth per campaign and referrer (the last 30 days). Every figure carries the address of the
-admin list behind it, filtered to the rows it counts."""
+"""The figures on the admin's front page: the queue, recent failures, each model's last 24 h, revenue, open and
+flagged payments, schedules, and growth per campaign and referrer (the last 30 days). Every figure carries the
+address of the admin list behind it, filtered to the rows it counts."""
 
 from datetime import timedelta
 from typing import NamedTuple
 from urllib.parse import urlencode
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, F, Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import TelegramUser
 from billing.models import Payment
+from generations import video_models
+from generations.admin_columns import model_label
 from generations.models import ErrorClass, Generation
 from neurocards.models import Heartbeat
 from ops import stats
@@ -51,7 +53,7 @@ def figures(user, now=None):
     return shown
 
 
-def _list(model, **filters):
+def _list(model, /, **filters):
     url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
     return f"{url}?{urlencode(filters)}"
 
@@ -89,7 +91,36 @@ def _generations(now):
             )
             for error_class, n in failed
         ],
+        "models": _models(since),
     }
+
+
+def _models(since):
+    """Per model, of the orders placed since then: made (completed), failed, and made instead of the model the
+    seller ordered (taken over); every enabled video model, and any other that has such orders."""
+    rows = {
+        model: (made, failed, taken_over)
+        for model, made, failed, taken_over in Generation.objects.filter(created_at__gte=since)
+        .order_by()
+        .values_list("model")
+        .annotate(
+            made=Count("pk", filter=Q(status=Status.COMPLETED)),
+            failed=Count("pk", filter=Q(status=Status.FAILED)),
+            taken_over=Count("pk", filter=~Q(ordered_model="") & ~Q(model=F("ordered_model"))),
+        )
+    }
+    keys = dict.fromkeys([*(model.key for model in video_models.enabled()), *sorted(key for key in rows if key)])
+    placed = {"created_at__gte": since.isoformat()}
+    return [
+        (
+            model_label(key),
+            Figure(made, _list(Generation, model=key, status__exact=Status.COMPLETED, **placed)),
+            Figure(failed, _list(Generation, model=key, status__exact=Status.FAILED, **placed)),
+            Figure(taken_over, _list(Generation, model=key, taken_over=1, **placed)),
+        )
+        for key in keys
+        for made, failed, taken_over in [rows.get(key, (0, 0, 0))]
+    ]
 
 
 def _class_label(error_class):

@@ -6,12 +6,13 @@ import re
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 
 from accounts.models import TelegramUser
 from billing.models import CreditTransaction, Payment, PromoRedemption, WebhookEvent
 from botapp.models import ProcessedUpdate
+from generations import breaker, video_models
 from generations.models import Generation, ProviderHealth
 from generations.providers import PROVIDERS
 from messaging import alerts
@@ -80,6 +81,8 @@ def _from_database():
         failed.add(count, error_class=error_class or "unknown")
     yield failed
 
+    yield from _by_model(now)
+
     yield from _queue()
 
     counts = _grouped(Payment.objects, "method", "status")
@@ -133,6 +136,53 @@ def _from_database():
         ).count(),
         window="1h",
     )
+
+
+def _by_model(now):
+    # Every enabled video model and the cards' model appear (0 before their first row), so a rule on one never
+    # sees an absent series; a model turned off since still shows while it has rows.
+    enabled = [model.key for model in video_models.enabled()]
+    counts = _grouped(Generation.objects, "model", "status")
+    models = dict.fromkeys([*enabled, video_models.IMAGE_MODEL, *sorted(model for model, _ in counts)])
+    by_model = Family("neurocards_generations_by_model", "gauge", "Generations by the model making them and status.")
+    for model in models:
+        for status in Generation.Status.values:
+            by_model.add(counts.get((model, status), 0), model=model or "unknown", status=status)
+    yield by_model
+
+    # Made by another model than the one the seller chose, its own paused (VIDEO_FALLBACK), by the chosen one.
+    taken_over = Family(
+        "neurocards_generations_taken_over",
+        "gauge",
+        "Generations ordered in the window that another model than the one the seller chose made (take-overs).",
+    )
+    windows = {"1h": now - timedelta(hours=1), "24h": now - timedelta(hours=24)}
+    counts = (
+        Generation.objects.filter(created_at__gte=windows["24h"])
+        .exclude(ordered_model="")
+        .exclude(model=F("ordered_model"))
+        .order_by()
+        .values("ordered_model")
+        .annotate(**{window: Count("pk", filter=Q(created_at__gte=since)) for window, since in windows.items()})
+    )
+    counts = {row["ordered_model"]: row for row in counts}
+    for model in dict.fromkeys([*enabled, *sorted(counts)]):
+        for window in windows:
+            taken_over.add(counts.get(model, {}).get(window, 0), ordered_model=model, window=window)
+    yield taken_over
+
+    # As breaker.why_held sees them, every enabled video model and reason present (0 when it goes).
+    paused = Family(
+        "neurocards_model_paused",
+        "gauge",
+        "1 while a video model's submissions wait: its breaker or its provider's is open, its configuration is "
+        "failing, or the provider's account is out of credits.",
+    )
+    held = breaker.held_models(settings.GENERATION_PROVIDER, enabled)
+    for model in enabled:
+        for reason in breaker.REASONS:
+            paused.add(int(reason in held[model]), model=model, reason=reason)
+    yield paused
 
 
 def _growth():

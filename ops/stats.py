@@ -19,11 +19,13 @@ from django.utils import timezone
 from accounts.models import TelegramUser
 from billing.ledger import find_mismatches
 from billing.models import CreditTransaction, Payment
+from generations import video_models
 from generations.models import Generation
 
 Kind = CreditTransaction.Kind
 # What payments are made in: YooKassa's roubles and Telegram Stars.
 CURRENCIES = ("RUB", "XTR")
+MODEL_COUNTS = ("generations", "completed", "failed", "refunded", "taken_over", "charged", "credits_refunded")
 
 
 def collect(*, days=7, now=None):
@@ -34,6 +36,7 @@ def collect(*, days=7, now=None):
         "since": since,
         "users": _users(since),
         "generations": _generations(since),
+        "by_model": by_model(since),
         "payments": _payments(since),
         "credits": _credits(since),
         "growth": growth(since),
@@ -87,6 +90,48 @@ def _generations(since):
         "in_flight": now["in_flight"],
         "completed_in": {kind: {"count": n, "average_seconds": _seconds(average)} for kind, n, average in durations},
     }
+
+
+def by_model(since):
+    """{model key: figures} of the generations created since then, by the model that made them: how many,
+    completed, failed, refunded (a refund in the ledger), taken over (made instead of the model ordered),
+    credits charged and refunded, and the average time from the order to the result of the completed ones.
+    Every enabled video model appears; the busiest first."""
+    waited = ExpressionWrapper(F("finished_at") - F("created_at"), output_field=DurationField())
+    completed = Q(status=Generation.Status.COMPLETED)
+    rows = (
+        Generation.objects.filter(created_at__gte=since)
+        .order_by()
+        .values_list("model")
+        .annotate(
+            n=Count("pk"),
+            completed=Count("pk", filter=completed),
+            failed=Count("pk", filter=Q(status=Generation.Status.FAILED)),
+            taken_over=Count("pk", filter=~Q(ordered_model="") & ~Q(model=F("ordered_model"))),
+            average=Avg(waited, filter=completed & Q(finished_at__isnull=False)),
+        )
+    )
+    figures = defaultdict(lambda: dict.fromkeys(MODEL_COUNTS, 0) | {"average_seconds": None})
+    for model, n, done, failed, taken_over, average in rows:
+        figures[model].update(
+            generations=n, completed=done, failed=failed, taken_over=taken_over, average_seconds=_seconds(average)
+        )
+    # A generation is charged once and refunded at most once (billing.ledger); counted from its ledger rows.
+    money = (
+        CreditTransaction.objects.filter(
+            generation__created_at__gte=since, kind__in=[Kind.GENERATION_CHARGE, Kind.GENERATION_REFUND]
+        )
+        .order_by()
+        .values_list("generation__model", "kind")
+        .annotate(n=Count("generation", distinct=True), total=Sum("amount"))
+    )
+    for model, kind, n, total in money:
+        if kind == Kind.GENERATION_CHARGE:
+            figures[model]["charged"] = -total
+        else:
+            figures[model].update(refunded=n, credits_refunded=total)
+    shown = {model.key: figures[model.key] for model in video_models.enabled()} | figures
+    return dict(sorted(shown.items(), key=lambda item: (-item[1]["generations"], item[0])))
 
 
 def _payments(since):

@@ -122,5 +122,24 @@ def test_it_keeps_every_text_within_telegrams_limits(language_code):
     assert all(1 <= len(text) <= 256 for _, text in wanted.commands)
 
 
+@pytest.mark.parametrize(("language_code", "cheapest"), [("", "от 10 кредитов"), ("en", "from 10 credits")])
+@override_settings(VIDEO_MODELS=["sora2", "veo3_fast", "veo3"], VIDEO_PRICES={"veo3_fast": {8: 20}})
+def test_it_says_from_the_cheapest_video_when_the_prices_by_model_do_not_fit(language_code, cheapest, monkeypatch):
+    monkeypatch.setattr(profile, "MAX_DESCRIPTION", 420)
+
+    wanted = profile.profile(language_code)
+
+    assert wanted.problems() == []
+    assert cheapest in wanted.description and "Veo" not in wanted.description
+
+
+@override_settings(VIDEO_MODELS=["sora2", "veo3_fast"], VIDEO_PRICES={"veo3_fast": {8: 20}})
+def test_it_lists_the_prices_by_model_when_they_fit():
+    assert (
+        "видео: Sora 2: 10 кредитов за 10 секунд, 15 кредитов за 15 секунд; Veo 3.1 Fast: 20 кредитов за 8 секунд."
+        in (profile.profile("").description)
+    )
+
+
 def test_it_lists_only_commands_the_bot_answers():
     assert set(profile.COMMANDS) <= set(handlers.COMMANDS)

@@ -87,6 +87,16 @@ def test_it_exposes_the_watchers_numbers(exposed):
     } <= exposed
 
 
+def test_it_alerts_on_a_video_model_paused_for_5_minutes_and_on_take_overs():
+    rules = yaml.safe_load((DEPLOY / "prometheus" / "neurocards-rules.yml").read_text())["groups"][0]["rules"]
+    by_name = {rule["alert"]: rule for rule in rules}
+
+    assert "neurocards_model_paused" in by_name["NeuroCardsModelPaused"]["expr"]
+    assert by_name["NeuroCardsModelPaused"]["for"] == "5m"
+    assert "neurocards_generations_taken_over" in by_name["NeuroCardsModelTakenOver"]["expr"]
+    assert any("neurocards_generations_by_model" in expression for expression in dashboard_expressions())
+
+
 def unit(name):
     parser = configparser.ConfigParser(strict=False, interpolation=None)
     parser.optionxform = str

@@ -10,7 +10,8 @@ RATE_LIMIT = "rate_limit"  # back off and rotate keys, without burning attempts
 BILLING = "billing"  # the provider account is out of credits: fail, refund, alert operators
 CONFIGURATION = "configuration"  # a bad key, a disabled feature: fail, refund, alert operators
 
-POLICY_WORDS = re.compile(r"prohibit|policy|safety|flagged|moderation|sensitive|violat|inappropriate", re.I)
+# "unsafe": Veo's "Public error: unsafe image upload" (docs/veo.md).
+POLICY_WORDS = re.compile(r"prohibit|policy|safety|unsafe|flagged|moderation|sensitive|violat|inappropriate", re.I)
 
 
 class ProviderError(Exception):
@@ -35,25 +36,26 @@ class TaskState:
 
 
 def classify_code(code, message=""):
-    """KIE-style body codes (also HTTP statuses) to an error class."""
+    """KIE-style body codes (also HTTP statuses) to an error class (docs/veo.md has the table)."""
     if code == 429:
         return RATE_LIMIT
     if code == 402:
         return BILLING
     if code in (401, 403, 404, 505):
         return CONFIGURATION
-    if code == 422 or (code == 400 and POLICY_WORDS.search(message or "")):
+    # 451 (Veo; "unavailable for legal reasons"): the content is refused, asking again won't change it.
+    if code in (422, 451) or (code == 400 and POLICY_WORDS.search(message or "")):
         return USER
     if code == 400:
         return CONFIGURATION
-    return TEMPORARY
+    return TEMPORARY  # 455 maintenance, 5xx (501 generation failed), anything unknown: it may pass
 
 
 def classify_failure(fail_code, fail_message):
     """A task the provider itself failed: policy words mean the user's content, anything else may pass."""
     if POLICY_WORDS.search(fail_message or ""):
         return USER
-    if str(fail_code) == "422":
+    if str(fail_code) in ("422", "451"):
         return USER
     return TEMPORARY
 

@@ -1,7 +1,6 @@
-"""KIE AI: Sora 2 image-to-video and nano-banana edit behind one client with rotating keys."""
+"""KIE AI: one client with rotating keys for every model KIE serves (the adapters are in kie_models.py)."""
 
 import itertools
-import json
 import logging
 import threading
 import time
@@ -16,53 +15,13 @@ from generations.providers.base import (
     TEMPORARY,
     Provider,
     ProviderError,
-    TaskState,
     classify_code,
     malformed,
 )
+from generations.providers.kie_models import JOBS, MODELS, is_url, object_of
 from neurocards.metrics import counters
 
 log = logging.getLogger(__name__)
-
-FINAL_STATES = {"success": "success", "fail": "fail"}
-MAX_TASK_ID = 128  # Generation.provider_task_id
-MAX_URL = 2000  # Generation.result_url: a longer one would fail the row's UPDATE, not this answer
-
-
-class KieModel:
-    """One model on KIE: how its `input` is built. A new model (Veo, Kling) is a new subclass."""
-
-    name = ""
-    max_prompt = 5000
-
-    def build_input(self, *, prompt, image_url, aspect=None, seconds=None):
-        raise NotImplementedError
-
-
-class Sora2ImageToVideo(KieModel):
-    name = "sora-2-image-to-video"
-    max_prompt = 10000
-
-    def build_input(self, *, prompt, image_url, aspect=None, seconds=None):
-        return {
-            "prompt": prompt,
-            "image_urls": [image_url],
-            "aspect_ratio": settings.KIE_VIDEO_ASPECT_RATIO,
-            # KIE wants the duration as a string: "10" or "15".
-            "n_frames": str(seconds or settings.KIE_VIDEO_SECONDS),
-            "remove_watermark": True,
-        }
-
-
-class NanoBananaEdit(KieModel):
-    name = "google/nano-banana-edit"
-    max_prompt = 5000
-
-    def build_input(self, *, prompt, image_url, aspect=None, seconds=None):
-        return {"prompt": prompt, "image_urls": [image_url], "output_format": "png", "image_size": aspect or "3:4"}
-
-
-MODELS = {model.name: model for model in (Sora2ImageToVideo(), NanoBananaEdit())}
 
 
 class KeyRing:
@@ -115,46 +74,22 @@ class KieProvider(Provider):
         data = self._call(
             "POST", url, files={"file": (filename, content)}, data={"uploadPath": "neurocards", "fileName": filename}
         )
-        data = _object(data, "upload data")
+        data = object_of(data, "upload data")
         link = data.get("downloadUrl") or data.get("fileUrl")
-        if not _is_url(link):
+        if not is_url(link):
             raise ProviderError(TEMPORARY, "KIE upload answered without a download URL")
         return link
 
     def create_task(self, *, kind, prompt, image_url, callback_url, title="", aspect=None, seconds=None, model=None):
-        model = self._model(kind, model)
-        built = model.build_input(prompt=prompt, image_url=image_url, aspect=aspect, seconds=seconds)
-        body = {"model": model.name, "input": built}
-        if callback_url:
-            body["callBackUrl"] = callback_url
-        data = self._call("POST", f"{settings.KIE_API_BASE_URL}/api/v1/jobs/createTask", json=body)
-        task_id = _object(data, "createTask data").get("taskId")
-        if not isinstance(task_id, str) or not task_id.strip():
-            raise ProviderError(TEMPORARY, "KIE createTask answered without a taskId")
-        if len(task_id) > MAX_TASK_ID:
-            raise malformed("createTask taskId too long")
-        return task_id
+        return self._model(kind, model).create(
+            self._api, prompt=prompt, image_url=image_url, callback_url=callback_url, aspect=aspect, seconds=seconds
+        )
 
     def get_task(self, task_id, *, key=None, model=None):
-        data = self._call(
-            "GET", f"{settings.KIE_API_BASE_URL}/api/v1/jobs/recordInfo", params={"taskId": task_id}, key=key
-        )
         # Every field is checked before use: one odd answer is that generation's (temporary) error,
-        # never an exception that stops the poller's pass for everyone.
-        data = _object(data, "recordInfo data")
-        state = data.get("state")
-        if not isinstance(state, str | None):
-            raise malformed("recordInfo state")
-        state = FINAL_STATES.get(state, "pending")
-        if state == "success":
-            return TaskState("success", result_urls=_result_urls(data.get("resultJson")))
-        if state == "fail":
-            return TaskState(
-                "fail",
-                fail_code=_scalar(data.get("failCode"), "failCode"),
-                fail_message=_scalar(data.get("failMsg"), "failMsg"),
-            )
-        return TaskState("pending")
+        # never an exception that stops the poller's pass for everyone. A model with its own API (Veo)
+        # reads there; every other task (Sora 2, nano-banana: Generation.model "sora2", "nano-banana") is a job.
+        return MODELS.get(model or "", JOBS).read(self._api, task_id, key=key)
 
     def credits(self):
         data = self._call("GET", f"{settings.KIE_API_BASE_URL}/api/v1/chat/credit")
@@ -176,6 +111,10 @@ class KieProvider(Provider):
             return MODELS[name]
         except KeyError:
             raise ProviderError(CONFIGURATION, f"no adapter for KIE model {name!r}") from None
+
+    def _api(self, method, path, *, key=None, **kwargs):
+        """A call to KIE's task APIs, as the model adapters make them."""
+        return self._call(method, f"{settings.KIE_API_BASE_URL}{path}", key=key, **kwargs)
 
     def _call(self, method, url, *, key=None, **kwargs):
         """A KIE call; a key answering 401, 402 or 429 rests and the next key is tried.
@@ -220,42 +159,8 @@ class KieProvider(Provider):
         raise ProviderError(classify_code(code, message), f"KIE answered {code}: {message[:300]}", code=code)
 
 
-def _object(data, what):
-    if not isinstance(data, dict):
-        raise malformed(f"{what} is not an object")
-    return data
-
-
-def _scalar(value, what):
-    if value is None:
-        return ""
-    if isinstance(value, bool) or not isinstance(value, str | int):
-        raise malformed(f"recordInfo {what}")
-    return str(value)[:1000]
-
-
 def _message(body):
     if not isinstance(body, dict):
         return ""
     message = body.get("msg") or body.get("message") or ""
     return message if isinstance(message, str) else ""
-
-
-def _is_url(value):
-    return isinstance(value, str) and value.startswith(("https://", "http://")) and len(value) <= MAX_URL
-
-
-def _result_urls(result_json):
-    # resultJson is a JSON *string* inside the JSON answer (a callback or a newer API may send the object).
-    if result_json in (None, ""):
-        return []
-    try:
-        parsed = json.loads(result_json) if isinstance(result_json, str) else result_json
-    except (ValueError, RecursionError):
-        raise malformed("resultJson is not JSON") from None
-    urls = _object(parsed, "resultJson").get("resultUrls")
-    if urls is None:
-        return []
-    if not isinstance(urls, list) or not all(_is_url(url) for url in urls):
-        raise malformed("resultJson resultUrls")
-    return urls

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
-from generations import formats, media
+from generations import formats, media, video_models
 from generations.providers.base import USER, Provider, ProviderError, TaskState
 
 ROOT = "local-provider"
@@ -44,7 +44,7 @@ class LocalProvider(Provider):
         return f"local:{name}"
 
     def create_task(self, *, kind, prompt, image_url, callback_url, title="", aspect=None, seconds=None, model=None):
-        outcome = self._draw()
+        outcome = self._draw(model)
         if outcome in AT_CREATE:
             raise ProviderError(outcome, FAILURE_MESSAGES[outcome], code=AT_CREATE[outcome])
         task_id = f"local-{uuid.uuid4().hex}"
@@ -85,14 +85,21 @@ class LocalProvider(Provider):
             return name
         photo = self.download(task["image"])
         if task["kind"] == "video":
-            content = media.render_video(photo, task["title"], seconds=_clip_seconds(task.get("seconds")))
+            content = media.render_video(
+                photo, task["title"], seconds=_clip_seconds(task.get("seconds"), task.get("model"))
+            )
         else:
             content = media.render_card(photo, task["title"], template="studio", size=_card_size(task.get("aspect")))
         return default_storage.save(name, ContentFile(content))
 
-    def _draw(self):
+    def _draw(self, model=None):
+        """An outcome by the failures' chances: "temporary" for every model, "sora2:configuration" for one
+        (so the offline demo shows a take-over: VIDEO_MODELS=sora2,veo3_fast VIDEO_FALLBACK=true)."""
         roll = self.random.random()
-        for outcome, chance in self.failures.items():
+        for name, chance in self.failures.items():
+            of, _, outcome = name.rpartition(":")
+            if of and of != model:
+                continue
             if roll < chance:
                 return outcome
             roll -= chance
@@ -105,12 +112,14 @@ def _card_size(aspect):
     return sizes[0] if sizes else formats.card_format(None).size
 
 
-def _clip_seconds(seconds):
-    """The length of the clip for an order of `seconds`: LOCAL_PROVIDER_VIDEO_SECONDS is the default
-    duration's, and the others are in proportion (4 s for 10 s, 6 s for 15 s with the shipped values), so a
-    longer order visibly gets a longer clip while the offline demo and the tests stay fast."""
+def _clip_seconds(seconds, model=None):
+    """The length of the clip for an order of `seconds`: LOCAL_PROVIDER_VIDEO_SECONDS is Sora's default
+    duration's, and the others are in proportion (4 s for 10 s, 6 s for 15 s, 3.2 s for Veo's 8 s with the
+    shipped values), so a longer order visibly gets a longer clip while the offline demo and the tests stay
+    fast. Tasks made before models existed have none: Sora's."""
     default = formats.default_video_seconds()
-    return settings.LOCAL_PROVIDER_VIDEO_SECONDS * (seconds or default) / default
+    made = video_models.get(model)
+    return settings.LOCAL_PROVIDER_VIDEO_SECONDS * (seconds or (made.default_seconds if made else default)) / default
 
 
 def _task_name(task_id):

@@ -1,6 +1,7 @@
-"""A local fake of the KIE AI task API and file-upload API that speaks the real HTTP protocol.
+"""A local fake of the KIE AI task APIs (jobs, and Veo 3.1: kie_veo.py) and file-upload API that speaks the
+real HTTP protocol.
 
-One ``base_url`` serves both APIs, the uploaded files (``/files/...``) and task results (``/results/...``).
+One ``base_url`` serves the APIs, the uploaded files (``/files/...``) and task results (``/results/...``).
 Standalone: ``python -m tests.fakes.kie --port 8082``.
 """
 
@@ -18,6 +19,7 @@ from tests.fakes.kie_api import (
     Call,
     TaskApi,
     envelope,
+    junk_body,
 )
 from tests.fakes.kie_tasks import (
     CODE_MESSAGES,
@@ -26,10 +28,10 @@ from tests.fakes.kie_tasks import (
     KieError,
     Program,
     default_result_content,
-    junk_answer,
     orphan_record,
 )
 from tests.fakes.kie_uploads import decode_params, make_upload
+from tests.fakes.kie_veo import VEO_FAIL_FLAGS
 
 
 class FakeKie(TaskApi, FakeHttpServer):
@@ -55,6 +57,8 @@ class FakeKie(TaskApi, FakeHttpServer):
         self._routes = {
             ("POST", "/api/v1/jobs/createTask"): (self._create_task, False),
             ("GET", "/api/v1/jobs/recordInfo"): (self._record_info, False),
+            ("POST", "/api/v1/veo/generate"): (self._veo_generate, False),
+            ("GET", "/api/v1/veo/record-info"): (self._veo_record_info, False),
             ("GET", "/api/v1/chat/credit"): (self._credit, False),
             ("POST", "/api/file-stream-upload"): (functools.partial(self._upload, "stream"), True),
             ("POST", "/api/file-base64-upload"): (functools.partial(self._upload, "base64"), True),
@@ -111,10 +115,15 @@ class FakeKie(TaskApi, FakeHttpServer):
         times=1,
         junk=False,
         callback_early=False,
+        fail_flag=3,
     ):
-        """Script the next `times` tasks; programs are used in the order they were given."""
+        """Script the next `times` tasks; programs are used in the order they were given.
+
+        A failed Veo task reports `fail_flag` as its successFlag (2 or 3), `fail_code` as errorCode."""
         if outcome not in OUTCOMES:
             raise ValueError(f"outcome must be one of {OUTCOMES}")
+        if fail_flag not in VEO_FAIL_FLAGS:
+            raise ValueError(f"fail_flag must be one of {VEO_FAIL_FLAGS}")
         if times < 1 or after_polls < 1:
             raise ValueError("times and after_polls start at 1")
         if create_code is None and create_http_status is not None:
@@ -130,6 +139,7 @@ class FakeKie(TaskApi, FakeHttpServer):
             times,
             junk,
             callback_early,
+            fail_flag,
         )
         with self._lock:
             self._programs.append(program)
@@ -147,7 +157,8 @@ class FakeKie(TaskApi, FakeHttpServer):
             self._key_codes = dict.fromkeys(self._key_codes)
 
     def junk_for(self, task_id, shape="data_not_object"):
-        """Make recordInfo about `task_id` answer junk of `shape` (kie_tasks.JUNK_SHAPES); None: the truth again.
+        """Make recordInfo (or Veo's record-info) about `task_id` answer junk of `shape` (kie_tasks.JUNK_SHAPES,
+        kie_veo.VEO_JUNK_SHAPES); None: the truth again.
 
         The task does not see those reads: it moves on only with reads that get a real answer.
         """
@@ -155,7 +166,7 @@ class FakeKie(TaskApi, FakeHttpServer):
             if shape is None:
                 self._junk_for.pop(task_id, None)
             else:
-                junk_answer(shape, {})  # an unknown shape fails here, in the test, not in a server thread
+                junk_body(shape, {})  # an unknown shape fails here, in the test, not in a server thread
                 self._junk_for[task_id] = shape
 
     def answer_next(self, path, body, *, status=HTTPStatus.OK, content_type="application/json"):
@@ -197,11 +208,11 @@ class FakeKie(TaskApi, FakeHttpServer):
         with self._lock:
             task = self.tasks.get(task_id)
             url = url or (task.callBackUrl if task else None)
-            record = task.record() if task else orphan_record(task_id)
+            default = task.callback_body() if task else envelope(200, "success", orphan_record(task_id))
         if not url:
             raise ValueError(f"no callback URL for {task_id}")
         if body is None:
-            body = envelope(200, "success", record)
+            body = default
         if isinstance(body, dict):
             body = json.dumps(body)
         payload = body.encode() if isinstance(body, str) else body
@@ -307,6 +318,9 @@ class FakeKie(TaskApi, FakeHttpServer):
     def _forget(self):
         self.credits = 1000.0
         self.hmac_key = None
+        # Callbacks go to this origin (e.g. the app under test) with their URL's path: the app may name an
+        # https host it can't be reached at from a test.
+        self.callback_origin = None
         self.result_content = default_result_content()
         self.calls = []
         self.tasks = {}

@@ -6,12 +6,14 @@ import secrets
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from http import HTTPStatus
 
 from tests.fakes.http_base import Response
 from tests.fakes.kie_tasks import (
+    JUNK_SHAPES,
     RESULT_TYPES,
     KieError,
     Program,
@@ -21,6 +23,7 @@ from tests.fakes.kie_tasks import (
     sign,
     validate_create,
 )
+from tests.fakes.kie_veo import VEO_JUNK_SHAPES, VeoTask, validate_veo, veo_junk_answer
 
 CALLBACK_TIMEOUT = 10.0
 JUNK_BODY = (
@@ -63,18 +66,34 @@ def envelope(code, msg, data=None, *, upload=False):
     return {"success": code == HTTPStatus.OK, **body} if upload else body
 
 
+def junk_body(shape, record):
+    """(body bytes, content type) of junk of `shape`: one of kie_tasks.JUNK_SHAPES or kie_veo.VEO_JUNK_SHAPES."""
+    if shape in VEO_JUNK_SHAPES:
+        return veo_junk_answer(shape, record)
+    if shape not in JUNK_SHAPES:
+        raise KeyError(shape)
+    return junk_answer(shape, record)
+
+
 class TaskApi:
     # -- the task API --------------------------------------------------------------------------------
 
     def _create_task(self, call):
         model, input_, callback_url = validate_create(call.params)
+        return self._start(model, input_, callback_url, call.params, Task)
+
+    def _veo_generate(self, call):
+        model, body, callback_url = validate_veo(call.params)
+        return self._start(model, body, callback_url, call.params, VeoTask)
+
+    def _start(self, model, input_, callback_url, body, task_type):
         now = time.monotonic()
         with self._lock:
             self._check_create_rate(now)
             program = self._take_program()
             if program.create_code is not None:
                 raise KieError(program.create_code, http_status=program.create_http_status or HTTPStatus.OK)
-            task = self._new_task(model, input_, callback_url, call.params, program)
+            task = self._new_task(model, input_, callback_url, body, program, task_type)
             self._creations.append(now)
         # After the answer is written, so the app has the taskId before the wake-up arrives.
         after = (lambda: self._fire_callback(task, early=True)) if program.callback_early else None
@@ -96,10 +115,10 @@ class TaskApi:
             self._programs.popleft()
         return program
 
-    def _new_task(self, model, input_, callback_url, body, program):
-        task_id = f"task_{secrets.token_hex(16)}"
+    def _new_task(self, model, input_, callback_url, body, program, task_type=Task):
+        task_id = f"{task_type.id_prefix}{secrets.token_hex(16)}"
         extension = RESULT_TYPES[result_kind(model)][0]
-        task = Task(
+        task = task_type(
             task_id,
             model,
             input_,
@@ -122,27 +141,31 @@ class TaskApi:
         if task_id in self.tasks:
             self.finish(task_id)
 
-    def _record_info(self, call):
+    def _record_info(self, call, task_type=Task):
         task_id = call.params.get("taskId")
         with self._lock:
             self._check_record_rate(call.key, time.monotonic())
             if not task_id:
                 raise KieError(400, "taskId is required")
             task = self.tasks.get(task_id)
-            if task is None:
+            # Each API knows its own tasks only: a Veo task is not a job, nor the reverse.
+            if task is None or type(task) is not task_type:
                 raise KieError(404, "recordInfo is null")
             if task.junk_pending:
                 # A gateway answered instead of KIE: the task never saw this read.
                 task.junk_pending = False
                 return Response(HTTPStatus.BAD_GATEWAY, JUNK_BODY, "text/html")
             if task_id in self._junk_for:
-                body, content_type = junk_answer(self._junk_for[task_id], task.record())
+                body, content_type = junk_body(self._junk_for[task_id], task.record())
                 return Response(HTTPStatus.OK, body, content_type)
             became_final = task.poll()
             data = task.record()
         if became_final:
             self._fire_callback(task)
         return self._ok(data)
+
+    def _veo_record_info(self, call):
+        return self._record_info(call, VeoTask)
 
     def _check_record_rate(self, key, now):
         window = self._record_windows[key]
@@ -161,12 +184,19 @@ class TaskApi:
         with self._lock:
             if not task.callBackUrl:
                 return
-            record = (task.projected() if early else task).record()
-        payload = json.dumps(envelope(200, "success", record)).encode()
+            body = (task.projected() if early else task).callback_body()
+        payload = json.dumps(body).encode()
         headers = self._signature_headers(task.task_id, None, None)
         threading.Thread(
             target=self._deliver, args=(task.task_id, task.callBackUrl, payload, headers), daemon=True
         ).start()
+
+    def _routed(self, url):
+        """The callback URL with its scheme and host swapped for `callback_origin` (a test's stand-in for DNS)."""
+        if not self.callback_origin:
+            return url
+        parts = urllib.parse.urlsplit(url)
+        return self.callback_origin.rstrip("/") + urllib.parse.urlunsplit(("", "", parts.path, parts.query, ""))
 
     def _signature_headers(self, task_id, signature, timestamp):
         if self.hmac_key is None and signature is None and timestamp is None:
@@ -180,6 +210,7 @@ class TaskApi:
         return headers
 
     def _deliver(self, task_id, url, payload, headers):
+        url = self._routed(url)
         delivery = Delivery(task_id, url, headers, payload)
         request = urllib.request.Request(
             url, data=payload, method="POST", headers={"Content-Type": "application/json", **headers}

@@ -172,6 +172,7 @@ class Program:
     times: int = 1  # uses left
     junk: bool = False
     callback_early: bool = False
+    fail_flag: int = 3  # a failed Veo task's successFlag: 2 or 3 (kie_veo.py)
 
 
 def result_kind(model):
@@ -183,6 +184,8 @@ RESULT_TYPES = {"video": ("mp4", "video/mp4"), "image": ("png", "image/png")}
 
 @dataclass
 class Task:
+    id_prefix = "task_"  # not a field: a class's own
+
     task_id: str
     model: str
     input: dict
@@ -244,6 +247,9 @@ class Task:
         copy = dataclasses.replace(self, result_urls=list(self.result_urls))
         copy.settle()
         return copy
+
+    def callback_body(self):
+        return {"code": 200, "msg": "success", "data": self.record()}
 
     def record(self):
         """The `data` of recordInfo (and of callbacks)."""

@@ -1,12 +1,14 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from generations import video_models
 from ops import stats
 
 
 class Command(BaseCommand):
     help = (
-        "Print the operator's summary: users, generations by status and error, queue, time to complete, payments "
+        "Print the operator's summary: users, generations by status and error, queue, time to complete, each "
+        "model's generations, failures, refunds, take-overs, credits and time to result, payments "
         "and revenue, credits sold/spent/refunded and given by referrals and promo codes, new and paying users "
         "and revenue per campaign and per referrer over the last --days (7), and any ledger mismatch. Reads only."
     )
@@ -53,6 +55,7 @@ def _lines(data):
         f"now: {generations['queued']} queued, {generations['in_flight']} in flight; "
         f"average to complete: {completed_in}"
     )
+    yield from _by_model(data["by_model"])
     methods = (
         "; ".join(
             f"{method} "
@@ -82,6 +85,19 @@ def _lines(data):
         if mismatches
         else "every balance matches"
     )
+
+
+def _by_model(figures):
+    for key, row in figures.items():
+        model = video_models.get(key)
+        name = f"{key} ({model.label})" if model else key or "unknown"
+        average = _duration(row["average_seconds"]) if row["average_seconds"] is not None else "—"
+        yield (
+            f"model {name}: {row['generations']} generations, {row['completed']} completed, {row['failed']} failed, "
+            f"{row['refunded']} refunded, {row['taken_over']} taken over from the model ordered, "
+            f"{row['charged']} credits charged, {row['credits_refunded']} credits refunded, "
+            f"average to result {average}"
+        )
 
 
 def _growth(name, row):
