@@ -14,7 +14,7 @@ from django.urls import reverse
 
 def base_url():
     """The base of callback URLs, or None when callbacks are off."""
-    url = settings.KIE_CALLBACK_BASE_URL
+    url = settings.KIE_CALLBACK_BASE_URL or settings.PUBLIC_BASE_URL
     try:
         parts = urlsplit(url)
         host = parts.hostname

@@ -58,7 +58,7 @@ def _id(level, number):
 @register()
 def check_callbacks(app_configs, **kwargs):
     """A KIE_CALLBACK_BASE_URL of its own that can't be used: plain http to anything but this machine."""
-    if settings.KIE_CALLBACK_BASE_URL == settings.PUBLIC_BASE_URL or callbacks.base_url() is not None:
+    if not settings.KIE_CALLBACK_BASE_URL or callbacks.base_url() is not None:
         return []  # PUBLIC_BASE_URL is checked on its own (neurocards.W103/E103)
     return [
         Warning(

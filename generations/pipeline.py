@@ -15,13 +15,12 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import F
-from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django_q.tasks import async_task
 
 from billing import ledger
-from generations import breaker, formats, inputs, media, notify, results, storage, takeover, video_models
+from generations import breaker, callbacks, formats, inputs, media, notify, results, storage, takeover, video_models
 from generations.models import Generation, GenerationEvent
 from generations.providers import get_provider
 from generations.providers.base import (
@@ -139,11 +138,7 @@ def _create_task(generation, provider):
         create_started_at=timezone.now()
     ):
         raise _Cancelled
-    callback = (
-        f"{settings.PUBLIC_BASE_URL}{reverse('kie-callback', args=[generation.callback_token])}"
-        if settings.PUBLIC_BASE_URL.startswith("https://")
-        else None
-    )
+    callback = callbacks.url_for(generation)
     return provider.create_task(
         kind=generation.kind,
         prompt=prompt,
