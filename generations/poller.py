@@ -61,16 +61,20 @@ class Window:
             time.sleep(pause)
 
 
-def run(*, seconds=50.0, wait=0.0):
+def run(*, seconds=50.0, wait=0.0, chained=False):
     """Poll for `seconds` unless another poller holds the lease; `wait`: how long to wait for it to lapse.
 
-    A run that polled to its end hands the next one to a worker (hand_on), once it has let the lease go.
+    A run that polled to its end hands the next one to a worker (hand_on), once it has let the lease go. That
+    `chained` run first lets KIE's window pass: its read windows start empty, and the last reads of the run
+    before may have left less than a second ago.
     """
     give_up = time.monotonic() + wait
     while True:
         poller = None
         with lease(POLLER_LEASE, seconds=LEASE_SECONDS) as held:
             if held:
+                if chained:
+                    time.sleep(WINDOW_SECONDS)
                 Heartbeat.beat("poller")
                 poller = Poller(seconds=seconds, held=held)
                 summary = poller.loop()
@@ -95,7 +99,7 @@ def hand_on():
     if Conf.SYNC:
         return  # tasks run inline (tests): the chain would never end
     try:
-        async_task("generations.tasks.poll", task_name="poller-next")
+        async_task("generations.tasks.poll", chained=True, task_name="poller-next")
     except Exception:  # noqa: BLE001  (the broker away: the schedule starts the next run)
         log.exception("poller: the next run was not queued; the schedule will start it")
 

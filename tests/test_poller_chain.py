@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 def queued(monkeypatch):
     monkeypatch.setattr(Conf, "SYNC", False)  # as in a real cluster
     tasks = []
-    monkeypatch.setattr(poller, "async_task", lambda func, *args, **options: tasks.append(func))
+    monkeypatch.setattr(poller, "async_task", lambda func, *args, **options: tasks.append((func, options)))
     return tasks
 
 
@@ -22,7 +22,18 @@ def test_a_poller_that_ran_its_time_queues_the_next_run(queued):
     summary = poller.run(seconds=0.2)
 
     assert summary.startswith("poller: ")
-    assert queued == ["generations.tasks.poll"]
+    assert [(func, options.get("chained")) for func, options in queued] == [("generations.tasks.poll", True)]
+
+
+def test_a_chained_run_reads_nothing_until_the_last_runs_window_has_passed(queued, monkeypatch):
+    """Its read windows start empty: reads within KIE's second after the last run's would be refused (429)."""
+    slept = []
+    monkeypatch.setattr(poller.time, "sleep", lambda seconds: slept.append(seconds))
+    monkeypatch.setattr(poller.Poller, "loop", lambda self: "poller: 0 reads, 0 errors")
+
+    poller.run(seconds=0.2, chained=True)
+
+    assert slept[:1] == [poller.WINDOW_SECONDS]
 
 
 def test_the_next_run_can_take_the_lease_at_once(queued):
