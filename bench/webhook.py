@@ -74,7 +74,7 @@ from bench.webhook_servers import (  # noqa: E402
     start_reference,
     wait_until_up,
 )
-from tests.chat import Chat  # noqa: E402
+from tests.chat import Chat, image  # noqa: E402
 
 UPDATES = int(os.environ.get("BENCH_UPDATES", 600))
 PREPARE_CONCURRENCY = 64
@@ -118,6 +118,9 @@ def _settle(future):
 # --- updates -----------------------------------------------------------------------------------
 
 GRANT = "grant credits"
+# The steps between the wishes and the count the settings add (the length when several are priced, the model):
+# their first choice is taken, for the chats asked.
+FIRST_CHOICES = "first choices"
 
 
 def start(chat, last=None):
@@ -132,10 +135,14 @@ def text(value):
     return lambda chat, last=None: chat.message_update(text=value)
 
 
+# The product photo the fake Bot API serves: the bot downloads and checks it at the photo step.
+PHOTO_FILE_ID = "bench-photo"
+
+
 def photo(chat, last=None):
     sizes = [
         {
-            "file_id": f"bench-photo-{chat.id}-{w}",
+            "file_id": PHOTO_FILE_ID if w == 1280 else f"bench-photo-{chat.id}-{w}",
             "file_unique_id": f"AQAD{w}",
             "width": w,
             "height": w * 4 // 3,
@@ -176,7 +183,17 @@ SCENARIOS = [
     ),
     Scenario(
         "Confirm",
-        [start, GRANT, tap("menu:video"), photo, text(DESCRIPTION), tap("flow:tpl:ugc"), text("-"), tap("flow:n:1")],
+        [
+            start,
+            GRANT,
+            tap("menu:video"),
+            photo,
+            text(DESCRIPTION),
+            tap("flow:tpl:ugc"),
+            text("-"),
+            FIRST_CHOICES,
+            tap("flow:n:1"),
+        ],
         confirm,
         lambda call: call.params.get("reply_markup") is None,  # "Accepted…" has no keyboard; refusals do
         share=1 / 4,
@@ -226,7 +243,11 @@ async def exchange(fake, send, chat, update):
     reply = fake.expect(chat.id)
     sent_at = time.monotonic()
     await send(update)
-    await asyncio.wait_for(reply, REPLY_TIMEOUT)
+    try:
+        await asyncio.wait_for(reply, REPLY_TIMEOUT)
+    except TimeoutError:
+        said = [(call.method, call.params.get("text", "")[:60]) for call in fake.requests(chat_id=chat.id)]
+        raise RuntimeError(f"chat {chat.id}: no reply to {json.dumps(update)[:300]}; it was told {said}") from None
     return sent_at
 
 
@@ -244,8 +265,26 @@ async def prepare(fake, send, chats, steps):
     for step in steps:
         if step is GRANT:
             await asyncio.to_thread(grant_credits, [chat.id for chat in chats])
+        elif step is FIRST_CHOICES:
+            for _ in range(3):
+                asked = [(chat, first_button(fake, chat)) for chat in chats]
+                asked = [(chat, data) for chat, data in asked if data and not data.startswith("flow:n:")]
+                if not asked:
+                    break
+                await each(
+                    asked, PREPARE_CONCURRENCY, lambda pair: exchange(fake, send, pair[0], pair[0].tap_update(pair[1]))
+                )
         else:
             await each(chats, PREPARE_CONCURRENCY, lambda chat, step=step: exchange(fake, send, chat, step(chat)))
+
+
+def first_button(fake, chat):
+    calls = fake.requests("sendMessage", chat_id=chat.id)
+    markup = calls[-1].params.get("reply_markup") if calls else None
+    try:
+        return markup["inline_keyboard"][0][0]["callback_data"]
+    except (TypeError, KeyError, IndexError):
+        return None
 
 
 def timed_updates(fake, scenario, chats):
@@ -382,6 +421,7 @@ def main():
     connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
     counter.install(connection=connection)
     fake = RepliesFake(latency=0.0).start()
+    fake.add_file(image("JPEG"), file_id=PHOTO_FILE_ID)
     settings.TELEGRAM_API_BASE_URL = fake.base_url
     ok = False
     try:

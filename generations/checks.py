@@ -4,6 +4,7 @@ duration a model can't make, a price under 1 credit, a fallback with nothing to 
 from django.conf import settings
 from django.core.checks import Error, Warning, register
 
+from generations import callbacks
 from generations.video_models import CATALOG
 
 
@@ -52,3 +53,17 @@ def check_video_models(app_configs, **kwargs):
 
 def _id(level, number):
     return f"neurocards.{'E' if level is Error else 'W'}{number:03d}"
+
+
+@register()
+def check_callbacks(app_configs, **kwargs):
+    """A KIE_CALLBACK_BASE_URL of its own that can't be used: plain http to anything but this machine."""
+    if not settings.KIE_CALLBACK_BASE_URL or callbacks.base_url() is not None:
+        return []  # PUBLIC_BASE_URL is checked on its own (neurocards.W103/E103)
+    return [
+        Warning(
+            "KIE_CALLBACK_BASE_URL is neither https nor http to a loopback address: KIE callbacks are off.",
+            hint="Leave it empty (PUBLIC_BASE_URL is used) or set an https:// address.",
+            id="neurocards.W120",
+        )
+    ]

@@ -13,6 +13,8 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
 from django.conf import settings
 from django.utils import timezone
+from django_q.conf import Conf
+from django_q.tasks import async_task
 
 from generations import pipeline
 from generations.models import Generation
@@ -59,22 +61,53 @@ class Window:
             time.sleep(pause)
 
 
-def run(*, seconds=50.0, wait=0.0):
-    """Poll for `seconds` unless another poller holds the lease; `wait`: how long to wait for it to lapse."""
+def run(*, seconds=50.0, wait=0.0, chained=False):
+    """Poll for `seconds` unless another poller holds the lease; `wait`: how long to wait for it to lapse.
+
+    A run that polled to its end hands the next one to a worker (hand_on), once it has let the lease go. That
+    `chained` run first lets KIE's window pass: its read windows start empty, and the last reads of the run
+    before may have left less than a second ago.
+    """
     give_up = time.monotonic() + wait
     while True:
+        poller = None
         with lease(POLLER_LEASE, seconds=LEASE_SECONDS) as held:
             if held:
+                if chained:
+                    time.sleep(WINDOW_SECONDS)
                 Heartbeat.beat("poller")
-                return Poller(seconds=seconds, held=held).loop()
+                poller = Poller(seconds=seconds, held=held)
+                summary = poller.loop()
+        if poller is not None:
+            if not poller.lost:
+                hand_on()
+            return summary
         if time.monotonic() >= give_up:
             return "another poller is running"
         time.sleep(0.5)
 
 
+def hand_on():
+    """Queue the next run now.
+
+    The schedule starts a run every minute, but the cluster looks at its schedules only about every 30 s: between
+    the end of a 50 s run and the next start, 10-40 s went unread, the wake-ups of KIE's callbacks too. Chained,
+    polling goes on without that gap. The schedule stays and starts polling again should the chain break (a
+    killed cluster; its lease lapses, see neurocards.schedules.poll_at_start). A run that finds the lease held
+    returns at once and hands nothing on, and one that lost its lease hands nothing on: one chain at a time.
+    """
+    if Conf.SYNC:
+        return  # tasks run inline (tests): the chain would never end
+    try:
+        async_task("generations.tasks.poll", chained=True, task_name="poller-next")
+    except Exception:  # noqa: BLE001  (the broker away: the schedule starts the next run)
+        log.exception("poller: the next run was not queued; the schedule will start it")
+
+
 class Poller:
     def __init__(self, *, seconds, held=None):
         self.held, self.renewed_at = held, time.monotonic()
+        self.lost = False
         self.provider = get_provider()
         self.deadline = time.monotonic() + seconds
         interval = 1 / settings.KIE_POLL_RATE_PER_KEY
@@ -153,6 +186,7 @@ class Poller:
         self.renewed_at = time.monotonic()
         if not self.held.renew():
             log.warning("poller: lease lost to another runner, stopping")
+            self.lost = True
             return False
         return True
 

@@ -27,8 +27,8 @@ def deliver_closing(order_id, lease):
     return closing.deliver(order_id, lease=lease)
 
 
-def poll(wait=0.0):
-    return poller.run(wait=wait)
+def poll(wait=0.0, chained=False):
+    return poller.run(wait=wait, chained=chained)
 
 
 def run_watchdog():

@@ -211,6 +211,10 @@ GENERATION_PROVIDER = env.str("GENERATION_PROVIDER", default="") or ("kie" if KI
 KIE_API_BASE_URL = env.str("KIE_API_BASE_URL", default="https://api.kie.ai").rstrip("/")
 KIE_UPLOAD_BASE_URL = env.str("KIE_UPLOAD_BASE_URL", default="https://kieai.redpandaai.co").rstrip("/")
 KIE_WEBHOOK_HMAC_KEY = env.str("KIE_WEBHOOK_HMAC_KEY", default="")
+# Where KIE calls back when a task moves: PUBLIC_BASE_URL by default. Taken when https, or plain http to a
+# loopback address only (a bench or a demo with every process on one machine); anything else means no
+# callbacks, and the poller alone notices results (generations/callbacks.py, check W120).
+KIE_CALLBACK_BASE_URL = env.str("KIE_CALLBACK_BASE_URL", default="").rstrip("/")
 KIE_MIN_CREDITS = env.int("KIE_MIN_CREDITS", default=0)
 KIE_VIDEO_MODEL = env.str("KIE_VIDEO_MODEL", default="sora-2-image-to-video")
 KIE_IMAGE_MODEL = env.str("KIE_IMAGE_MODEL", default="google/nano-banana-edit")

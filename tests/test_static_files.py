@@ -1,5 +1,6 @@
 """The admin's static files come from the app itself (whitenoise), with DEBUG off and no nginx in front."""
 
+import logging
 import os
 import socket
 import subprocess
@@ -10,6 +11,7 @@ import warnings
 import httpx
 from asgiref.sync import async_to_sync
 from django.conf import settings
+from django.core.handlers.asgi import ASGIHandler
 from django.test import AsyncClient
 
 from neurocards.lib.static import StaticFiles
@@ -43,6 +45,31 @@ def test_it_serves_our_own_admin_stylesheet():
 
 def test_it_answers_404_for_a_file_that_is_not_there(client):
     assert client.get("/static/admin/css/nothing-here.css").status_code == 404
+
+
+def test_it_answers_404_for_a_file_that_is_not_there_through_the_asgi_app():
+    response, _ = fetch("/static/admin/css/nothing-here.css")
+
+    assert response.status_code == 404
+
+
+def test_it_looks_files_up_on_disk_with_autorefresh_through_the_asgi_app(settings):
+    settings.DEBUG = True  # whitenoise's autorefresh follows DEBUG
+
+    response, body = fetch("/static/admin/css/base.css")
+
+    assert response.status_code == 200 and b"body" in body
+
+
+def test_no_middleware_sends_an_asgi_request_through_a_thread(settings, caplog):
+    """Every middleware is of both kinds, so under uvicorn a request (the webhook's) stays in the event loop
+    from the first middleware to the view: Django adapts none of them, which it logs (with DEBUG on)."""
+    settings.DEBUG = True
+
+    with caplog.at_level(logging.DEBUG, logger="django.request"):
+        ASGIHandler()
+
+    assert [record.getMessage() for record in caplog.records if "adapted" in record.getMessage()] == []
 
 
 def test_it_starts_quietly_before_collectstatic(settings, tmp_path):
