@@ -15,8 +15,10 @@ import uuid
 
 import httpx
 from django.conf import settings
+from django.db.models import Max
 from PIL import Image, ImageDraw
 
+from botapp.models import ProcessedUpdate
 from tests.fakes.telegram import FakeTelegram
 
 SECRET = "demo-webhook-secret"
@@ -32,7 +34,10 @@ class Demo:
         self.port = _free_port()
         self.processes = []
         self.seen = 0
-        self.update_id = int(time.time())
+        # Past every id the demo's lasting database has seen (a run a minute ago used ids up to now): seen ids
+        # are ignored as Telegram's redeliveries.
+        seen = ProcessedUpdate.objects.aggregate(last=Max("update_id"))["last"] or 0
+        self.update_id = max(int(time.time()), seen)
         self.photo_id = self.telegram.add_file(_product_photo(), file_path="photos/mug.jpg")
 
     # --- the world ---------------------------------------------------------------------------
@@ -207,14 +212,21 @@ class Demo:
         response.raise_for_status()
         self.show_bot()
 
-    def _button(self, label_part):
-        for call in reversed(self.telegram.sent(chat_id=SELLER["id"])):
-            markup = call.params.get("reply_markup") or {}
-            for row in markup.get("inline_keyboard", []):
-                for button in row:
-                    if label_part in button["text"] and "callback_data" in button:
-                        return button
-        raise RuntimeError(f"no button {label_part!r} in the chat")
+    def _button(self, label_part, seconds=30):
+        # A button may come a moment after what the demo waited for (an order's keyboard rides on its closing
+        # message, sent after the last result): it is looked for until it comes, as a seller would wait.
+        deadline = time.monotonic() + seconds
+        while True:
+            for call in reversed(self.telegram.sent(chat_id=SELLER["id"])):
+                markup = call.params.get("reply_markup") or {}
+                for row in markup.get("inline_keyboard", []):
+                    for button in row:
+                        if label_part in button["text"] and "callback_data" in button:
+                            return button
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"no button {label_part!r} in the chat")
+            time.sleep(0.25)
+            self.show_bot()
 
     # --- the transcript ---------------------------------------------------------------------------
     def wait_for(self, method, count, seconds=90):
