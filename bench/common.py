@@ -3,6 +3,7 @@
 import multiprocessing
 import os
 import sys
+import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -81,3 +82,12 @@ def fake_in_child(serve, *args):
         if process.is_alive():
             process.kill()
             process.join(5)
+
+
+def grant_credits(chat_ids):
+    """100 credits to each of these bench users (Django set up first: models are imported here)."""
+    from accounts.models import TelegramUser
+    from billing import ledger
+
+    for user in TelegramUser.objects.filter(telegram_id__in=chat_ids):
+        ledger.grant_credits(user=user, amount=100, actor=None, reason="bench", key=uuid.uuid4().hex)

@@ -29,7 +29,6 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -170,14 +169,6 @@ TO_CONFIRMATION = [
 ]
 
 
-def grant_credits(chat_ids):
-    from accounts.models import TelegramUser
-    from billing import ledger
-
-    for user in TelegramUser.objects.filter(telegram_id__in=chat_ids):
-        ledger.grant_credits(user=user, amount=100, actor=None, reason="bench", key=uuid.uuid4().hex)
-
-
 # --- driving -------------------------------------------------------------------------------------------
 
 
@@ -219,7 +210,7 @@ async def each(items, concurrency, func):
 async def prepare(replies, send, chats, steps):
     for step in steps:
         if step is GRANT:
-            await asyncio.to_thread(_closing(grant_credits), [chat.id for chat in chats])
+            await asyncio.to_thread(_closing(common.grant_credits), [chat.id for chat in chats])
         elif step is FIRST_CHOICES:
             await each(chats, PREPARE_CONCURRENCY, lambda chat: _first_choices(replies, send, chat))
         else:

@@ -17,7 +17,6 @@ import os
 import sys
 import threading
 import time
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,6 +55,7 @@ from django.conf import settings  # noqa: E402
 from django.db import connection, connections  # noqa: E402
 from django.db.backends.signals import connection_created  # noqa: E402
 
+from bench import common  # noqa: E402
 from bench.webhook_report import (  # noqa: E402
     CONCURRENCY,
     QUERY_SAMPLES,
@@ -205,14 +205,6 @@ def new_chats(count):
     return [Chat(server=None, telegram=None, user_id=next(_chat_ids)) for _ in range(count)]
 
 
-def grant_credits(chat_ids):
-    from accounts.models import TelegramUser
-    from billing import ledger
-
-    for user in TelegramUser.objects.filter(telegram_id__in=chat_ids):
-        ledger.grant_credits(user=user, amount=100, actor=None, reason="bench", key=uuid.uuid4().hex)
-
-
 # --- driving -----------------------------------------------------------------------------------
 
 
@@ -264,7 +256,7 @@ async def each(items, concurrency, func):
 async def prepare(fake, send, chats, steps):
     for step in steps:
         if step is GRANT:
-            await asyncio.to_thread(grant_credits, [chat.id for chat in chats])
+            await asyncio.to_thread(common.grant_credits, [chat.id for chat in chats])
         elif step is FIRST_CHOICES:
             for _ in range(3):
                 asked = [(chat, first_button(fake, chat)) for chat in chats]

@@ -69,7 +69,7 @@ class StubScript:
                 self.wfile.write(body)
 
             def log_message(self, *args):
-                pass
+                """Quiet: the test's output is its own."""
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/telegram-web-app.js"
